@@ -1,0 +1,79 @@
+"""Ablation-CAM: channels weighted by the score drop when each is zeroed."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfxai.cam import channel_scoring
+from tfxai.cam import base
+
+
+class AblationCAM(channel_scoring.ChannelScoringCAM):
+    """Ablation-CAM: `w_k = y_c - y_c(A_k = 0)`, map `relu(sum_k w_k A_k)`.
+
+    Each channel of the layer is zeroed inside the model (its output is replaced during
+    the pass, the model itself is untouched) and the drop of the target score is its
+    weight. The paper divides by `y_c`; that per-image factor vanishes in the [0, 1]
+    normalization and would flip the map for a negative logit, so it is left out.
+    `top_n` keeps the channels with the largest mean activation, per image.
+
+    Args:
+        model: A Keras model; never changed.
+        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        top_n: Integer or `None` (default, every channel). Channels ablated per image.
+        output: Integer or string, default `None`. Output of a multi-output model.
+        logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+
+    Example:
+        >>> cams = AblationCAM(model, top_n=64)(images)
+
+    Reference:
+        Desai & Ramaswamy, "Ablation-CAM: Visual Explanations for Deep Convolutional
+        Network via Gradient-free Localization", WACV 2020.
+        https://openaccess.thecvf.com/content_WACV_2020/papers/Desai_Ablation-CAM_Visual_Explanations_for_Deep_Convolutional_Network_via_Gradient-free_Localization_WACV_2020_paper.pdf
+    """
+
+    def rank_channels(self, activations):
+        return activations.mean(axis=(1, 2))
+
+    def pair_input(self, activations, images, channels):
+        return channels.astype(np.int32)
+
+    def pair_graph(self, target):
+        def ablated_scores(images, args):
+            channels, params = args
+
+            def ablate(activations):
+                keep = 1.0 - tf.one_hot(channels, activations.shape[-1],
+                                        dtype=activations.dtype)
+                return activations * keep[:, None, None, :]
+
+            _, scores, _ = self.engine.scores_and_outputs(images, target, params,
+                                                          replace=ablate)
+            return scores
+        return ablated_scores
+
+    def channel_weights(self, scores, base_scores):
+        return base_scores - scores
+
+
+def ablation_cam(model, inputs, target=None, **options):
+    """Ablation-CAM maps `(B, H, W)` float32 in [0, 1].
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        target: `None` (predicted class), int, list of ints, callable or `Target`.
+        **options: `layer`, `top_n` (Integer or None), `output`, `logits`, `batch_size`
+            (Integer, default 32: images per pass, ablated ones included) and `normalize`
+            (Boolean, default True), as in `AblationCAM`.
+
+    Returns:
+        float32 numpy array `(B, H, W)`.
+
+    Example:
+        >>> cams = tfxai.ablation_cam(model, images, top_n=64)
+
+    Reference:
+        Desai & Ramaswamy, WACV 2020 (see `AblationCAM`).
+    """
+    return base.explain(AblationCAM, model, inputs, target, **options)

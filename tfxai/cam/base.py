@@ -1,0 +1,184 @@
+"""Shared machinery of the Grad-CAM family.
+
+A CAM method is a weighting function `(activations, gradients) -> weights`, with weights of
+shape `(B, 1, 1, K)` (one per channel) or `(B, h, w, K)` (one per position). This module
+does everything else: the compiled tape pass, `relu(sum_k weights * activations)`, the
+resize to the input size and the per-image normalization to [0, 1].
+"""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+from tfxai import engine as engine_lib
+from tfxai import inputs as inputs_lib
+from tfxai import targets as targets_lib
+
+_CACHE_SIZE = 8
+_cache = collections.OrderedDict()
+
+
+def normalize_maps(maps):
+    """Scales each map of a `(B, H, W)` batch to [0, 1]; a constant map becomes all zero."""
+    maps = np.asarray(maps, dtype=np.float32)
+    low = maps.min(axis=(1, 2), keepdims=True)
+    span = maps.max(axis=(1, 2), keepdims=True) - low
+    safe = np.where(span > 0, span, 1.0)
+    return np.where(span > 0, (maps - low) / safe, 0.0).astype(np.float32)
+
+
+def weighted_map(weights, activations, size):
+    """`relu(sum_k weights * activations)` resized to `size`, shape `(B, H, W)`."""
+    cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
+    return resize_maps(cam, size)
+
+
+def resize_maps(maps, size):
+    """Bilinearly resizes `(B, h, w)` maps to `size` (half-pixel centers)."""
+    if tuple(maps.shape[1:3]) == tuple(size):
+        return maps
+    return tf.image.resize(maps[..., None], size, method="bilinear")[..., 0]
+
+
+def spatial_activations(activations, path):
+    """Checks that a captured layer output is `(B, h, w, K)` and casts it to float32."""
+    if activations.shape.rank != 4:
+        raise ValueError(
+            f"layer: {path!r} has an output of shape {tuple(activations.shape)}; CAM methods "
+            f"need a spatial (batch, height, width, channels) layer, e.g. the last conv block.")
+    return tf.cast(activations, tf.float32)
+
+
+class CAM:
+    """Base class of the CAM explainers: holds the engine and the compiled graphs.
+
+    Subclasses set `uses_gradients` and implement `weights`; gradient-free methods that
+    need extra forward passes override `explain_batch`.
+
+    Args:
+        model: A Keras model (Sequential, Functional, nested or subclassed). Never changed.
+        layer: The layer to explain: name, nested path, index, layer object, or `None`
+            (default) for the last layer with a 4-D output.
+        output: Integer or string, default `None`. Which output of a multi-output model.
+        logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
+    """
+
+    uses_gradients = True
+
+    def __init__(self, model, layer=None, *, output=None, logits=True):
+        self.engine = engine_lib.Engine(model, layer, output=output, logits=logits)
+
+    @property
+    def model(self):
+        return self.engine.model
+
+    @property
+    def layer(self):
+        return self.engine.layer
+
+    def __repr__(self):
+        return f"{type(self).__name__}(model={self.model.name!r}, layer={self.engine.layer_path!r})"
+
+    def weights(self, activations, gradients):
+        """Returns `(B, 1, 1, K)` or `(B, h, w, K)` weights for float32 activations."""
+        raise NotImplementedError
+
+    def __call__(self, inputs, target=None, *, batch_size=32, normalize=True):
+        """Explains `inputs` for `target`.
+
+        Args:
+            inputs: Images `(B, H, W, C)` as numpy, `tf.Tensor`, or a `tf.data.Dataset` of
+                such batches (elements `x` or `(x, y)`).
+            target: `None` (predicted class), int, list of ints (one per sample), callable
+                on the output logits, or a `tfxai.targets.Target`.
+            batch_size: Integer, default 32. Images per compiled pass.
+            normalize: Boolean, default True. Scale each map to [0, 1].
+
+        Returns:
+            float32 numpy array `(B, H, W)`.
+        """
+        target = targets_lib.to_target(target)
+        per_batch = _bind_per_batch(inputs, target)
+        offset, maps = 0, []
+        for batch in inputs_lib.iter_image_batches(inputs, self.model, batch_size):
+            stop = offset + len(batch)
+            params = target.bind(len(batch)) if per_batch else \
+                inputs_lib.slice_params(target.bind(_count(inputs)), offset, stop)
+            maps.append(self.explain_batch(batch, target, params, batch_size))
+            offset = stop
+        cams = np.concatenate(maps, axis=0).astype(np.float32)
+        return normalize_maps(cams) if normalize else cams
+
+    def explain_batch(self, batch, target, params, batch_size):
+        """Raw `(b, H, W)` maps for one checked batch (`batch_size` bounds extra passes)."""
+        run = self.compiled("cam", self._cam_graph(target), batch, params, target)
+        return run(tf.constant(batch), as_tensors(params)).numpy()
+
+    def compiled(self, name, fn, batch, params, target):
+        """The engine's concrete function, with the target checked against the output."""
+        run = self.engine.compile((type(self).__name__, name, target.key), fn, batch, params)
+        target.check(self.engine.output_shape, len(batch))
+        return run
+
+    def layer_pass(self, inputs, target, params):
+        """Tape pass returning float32 `(activations, gradients)`; gradients may be None."""
+        tape, scores, activations = self.engine.scores_and_outputs(inputs, target, params)
+        activations_32 = spatial_activations(activations, self.engine.layer_path)
+        if not self.uses_gradients:
+            return activations_32, None
+        gradients = tape.gradient(scores, activations)
+        if gradients is None:
+            raise ValueError(f"layer: the target does not depend on layer "
+                             f"{self.engine.layer_path!r}; choose a layer that feeds the "
+                             f"chosen output.")
+        return activations_32, tf.cast(gradients, tf.float32)
+
+    def _cam_graph(self, target):
+        def cam_graph(inputs, params):
+            activations, gradients = self.layer_pass(inputs, target, params)
+            weights = self.weights(activations, gradients)
+            return weighted_map(weights, activations, inputs.shape[1:3])
+        return cam_graph
+
+
+def as_tensors(params):
+    return tf.nest.map_structure(tf.constant, params)
+
+
+def _count(inputs):
+    return len(inputs)
+
+
+def _bind_per_batch(inputs, target):
+    """Datasets have no known length: their targets are bound batch by batch."""
+    return isinstance(inputs, tf.data.Dataset)
+
+
+def spatial_sum(tensor):
+    """Sum over the spatial axes of `(B, h, w, K)`, keeping dims."""
+    return tf.reduce_sum(tensor, axis=[1, 2], keepdims=True)
+
+
+def explain(cls, model, inputs, target=None, *, layer=None, output=None, logits=True,
+            batch_size=32, normalize=True, **options):
+    """Runs a cached `cls(model, layer, ...)` explainer (the function forms use this).
+
+    Explainers are cached per (method, model, layer, output, logits, options), so repeated
+    calls reuse the compiled graphs. The cache holds the last few models.
+    """
+    key = (cls, id(model), layer if isinstance(layer, (str, int, type(None))) else id(layer),
+           output, logits, tuple(sorted(options.items())))
+    explainer = _cache.get(key)
+    if explainer is None or explainer.model is not model:
+        explainer = cls(model, layer, output=output, logits=logits, **options)
+        _cache[key] = explainer
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    _cache.move_to_end(key)
+    return explainer(inputs, target, batch_size=batch_size, normalize=normalize)
+
+
+def clear_cache():
+    """Drops every cached explainer (and the models they hold)."""
+    _cache.clear()

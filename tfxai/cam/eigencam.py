@@ -1,0 +1,59 @@
+"""Eigen-CAM: the activations projected on their first principal direction."""
+
+import tensorflow as tf
+
+from tfxai.cam import base
+
+
+class EigenCAM(base.CAM):
+    """Eigen-CAM: `relu(A v1)`, `v1` the first right singular vector of `A` as `(hw, K)`.
+
+    Gradient- and class-free: the target is ignored. The sign of `v1` (which SVD leaves
+    free) is chosen so that the projection sums to a positive value.
+
+    Args:
+        model: A Keras model; never changed.
+        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        output: Integer or string, default `None`. Output of a multi-output model.
+        logits: Boolean, default `True`. Unused (kept for a uniform signature).
+
+    Example:
+        >>> cams = EigenCAM(model)(images)
+
+    Reference:
+        Muhammad & Yeasin, "Eigen-CAM: Class Activation Map using Principal Components",
+        IJCNN 2020. https://arxiv.org/abs/2008.00299
+    """
+
+    uses_gradients = False
+
+    def weights(self, activations, gradients):
+        shape = tf.shape(activations)
+        flat = tf.reshape(activations, [shape[0], shape[1] * shape[2], shape[3]])
+        _, _, v = tf.linalg.svd(flat, full_matrices=False)
+        first = v[:, :, 0]
+        projection = tf.reduce_sum(tf.linalg.matvec(flat, first), axis=1, keepdims=True)
+        first = first * tf.where(projection < 0.0, -1.0, 1.0)
+        return first[:, None, None, :]
+
+
+def eigen_cam(model, inputs, target=None, **options):
+    """Eigen-CAM maps `(B, H, W)` float32 in [0, 1] (the target is ignored).
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        target: Ignored; accepted for a uniform signature.
+        **options: `layer`, `output`, `batch_size` (Integer, default 32) and `normalize`
+            (Boolean, default True), as in `EigenCAM`.
+
+    Returns:
+        float32 numpy array `(B, H, W)`.
+
+    Example:
+        >>> cams = tfxai.eigen_cam(model, images)
+
+    Reference:
+        https://arxiv.org/abs/2008.00299
+    """
+    return base.explain(EigenCAM, model, inputs, target, **options)

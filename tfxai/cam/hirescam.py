@@ -1,0 +1,49 @@
+"""HiRes-CAM: every position weighted by its own (signed) gradient."""
+
+from tfxai.cam import base
+
+
+class HiResCAM(base.CAM):
+    """HiRes-CAM: `relu(sum_k g_kij * A_kij)`.
+
+    Unlike Grad-CAM it does not average the gradients, so the map shows the locations
+    that actually raise the score for models ending in global average pooling.
+
+    Args:
+        model: A Keras model; never changed.
+        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        output: Integer or string, default `None`. Output of a multi-output model.
+        logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+
+    Example:
+        >>> cams = HiResCAM(model)(images)
+
+    Reference:
+        Draelos & Carin, "Use HiResCAM instead of Grad-CAM for faithful explanations of
+        convolutional neural networks", 2020. https://arxiv.org/abs/2011.08891
+    """
+
+    def weights(self, activations, gradients):
+        return gradients
+
+
+def hires_cam(model, inputs, target=None, **options):
+    """HiRes-CAM maps `(B, H, W)` float32 in [0, 1].
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        target: `None` (predicted class), int, list of ints, callable or `Target`.
+        **options: `layer`, `output`, `logits`, `batch_size` (Integer, default 32) and
+            `normalize` (Boolean, default True), as in `HiResCAM`.
+
+    Returns:
+        float32 numpy array `(B, H, W)`.
+
+    Example:
+        >>> cams = tfxai.hires_cam(model, images)
+
+    Reference:
+        https://arxiv.org/abs/2011.08891
+    """
+    return base.explain(HiResCAM, model, inputs, target, **options)

@@ -1,0 +1,83 @@
+"""Score-CAM: channels weighted by the class probability of the input they mask."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfxai.cam import base
+from tfxai.cam import channel_scoring
+
+
+def _softmax(outputs):
+    return tf.nn.softmax(outputs, axis=-1)
+
+
+class ScoreCAM(channel_scoring.ChannelScoringCAM):
+    """Score-CAM: `w_k = softmax(f(x * norm(up(A_k))))[c]`, map `relu(sum_k w_k A_k)`.
+
+    Each channel map is upsampled to the input size, min-max normalized to [0, 1] and
+    multiplies the input; the target is scored on the class probabilities (softmax over
+    the last axis of the logits) of that masked input, as in the paper and its reference
+    code. Masked inputs run in batches of `batch_size`; `top_n` keeps the channels whose
+    maps vary most (largest standard deviation), per image.
+
+    Args:
+        model: A Keras model; never changed.
+        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        top_n: Integer or `None` (default, every channel). Channels kept per image.
+        output: Integer or string, default `None`. Output of a multi-output model.
+        logits: Boolean, default `True`. Take the softmax of the logits behind a
+            softmax/sigmoid output rather than of the output itself.
+
+    Example:
+        >>> cams = ScoreCAM(model, layer="conv5_block3_out", top_n=64)(images)
+
+    Reference:
+        Wang et al., "Score-CAM: Score-Weighted Visual Explanations for Convolutional
+        Neural Networks", CVPR Workshops 2020. https://arxiv.org/abs/1910.01279
+    """
+
+    def rank_channels(self, activations):
+        return activations.std(axis=(1, 2))
+
+    def pair_input(self, activations, images, channels):
+        return np.ascontiguousarray(activations[images, :, :, channels])
+
+    def pair_graph(self, target):
+        probability = target.on_outputs(_softmax, "softmax")
+
+        def masked_scores(images, args):
+            maps, params = args
+            low = tf.reduce_min(maps, axis=[1, 2], keepdims=True)
+            span = tf.reduce_max(maps, axis=[1, 2], keepdims=True) - low
+            masks = base.resize_maps(tf.math.divide_no_nan(maps - low, span),
+                                     images.shape[1:3])
+            _, scores, _ = self.engine.scores_and_outputs(
+                images * masks[..., None], probability, params, capture=False)
+            return scores
+        return masked_scores
+
+    def channel_weights(self, scores, base_scores):
+        return scores
+
+
+def score_cam(model, inputs, target=None, **options):
+    """Score-CAM maps `(B, H, W)` float32 in [0, 1].
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        target: `None` (predicted class), int, list of ints, callable or `Target`.
+        **options: `layer`, `top_n` (Integer or None), `output`, `logits`, `batch_size`
+            (Integer, default 32: images per pass, masked ones included) and `normalize`
+            (Boolean, default True), as in `ScoreCAM`.
+
+    Returns:
+        float32 numpy array `(B, H, W)`.
+
+    Example:
+        >>> cams = tfxai.score_cam(model, images, top_n=64)
+
+    Reference:
+        https://arxiv.org/abs/1910.01279
+    """
+    return base.explain(ScoreCAM, model, inputs, target, **options)

@@ -1,0 +1,392 @@
+"""The gradient engine: layer resolution, capture of inner activations, the compiled tape.
+
+One `tf.GradientTape` pass yields the target scores, the chosen layer's activations and
+their gradients. The pass is compiled with `tf.function` into one concrete function per
+(target structure, image shape), with a free batch axis, so repeated calls never retrace.
+
+Capture works on Sequential, Functional, nested (a model used as a layer) and subclassed
+models alike: while the graph is traced, the chosen layer's `call` is shadowed by an
+instance attribute that records its output and hands it on unchanged; the shadow is removed
+in a `finally` before tracing returns. Compiled graphs then run without any Python on the
+model. Nothing is cloned, no weight or attribute is left changed.
+"""
+
+import contextlib
+import difflib
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfxai import targets as targets_lib
+
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        f"tfxai needs the TensorFlow backend of Keras 3, but keras.backend.backend() is "
+        f"{keras.backend.backend()!r}. Set the environment variable KERAS_BACKEND=tensorflow "
+        f"before importing keras (e.g. `export KERAS_BACKEND=tensorflow`).")
+
+_PASS_THROUGH_OPS = ("Identity", "Cast", "IdentityN")
+_PROBABILITY_OPS = ("Softmax", "Sigmoid")
+
+
+# --------------------------------------------------------------------------- layers
+
+def _children(layer):
+    """Direct sub-layers of a model or layer (`[]` for leaves)."""
+    try:
+        return list(layer.layers) if isinstance(layer, keras.Model) else []
+    except AttributeError:
+        return []
+
+
+def layer_paths(model):
+    """Lists `(path, layer)` for every layer of `model`, depth first, nested models included.
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        List of `("outer/inner", layer)` pairs in call order.
+    """
+    found = []
+
+    def walk(container, prefix):
+        for child in _children(container):
+            path = f"{prefix}{child.name}"
+            found.append((path, child))
+            walk(child, path + "/")
+
+    walk(model, "")
+    return found
+
+
+def _unknown_layer(model, ref):
+    paths = [p for p, _ in layer_paths(model)]
+    leaves = {p.rsplit("/", 1)[-1]: p for p in paths}
+    close = difflib.get_close_matches(str(ref), paths, n=5, cutoff=0.5)
+    close += [leaves[n] for n in difflib.get_close_matches(
+        str(ref).rsplit("/", 1)[-1], list(leaves), n=5, cutoff=0.6) if leaves[n] not in close]
+    hint = f" Closest names: {', '.join(close[:5])}." if close else ""
+    return ValueError(
+        f"layer: no layer {ref!r} in model {model.name!r}.{hint} Nested layers are named by "
+        f"path, e.g. 'backbone/conv5_block3_out'.")
+
+
+def resolve_layer(model, ref=None):
+    """Finds a layer of `model` from a flexible reference.
+
+    Args:
+        model: A Keras model (Sequential, Functional, nested or subclassed).
+        ref: The layer: a name, a path through nested models (`"resnet50/conv5_block3_out"`),
+            an integer index into `model.layers`, a layer object of the model, or `None` for
+            the last layer with a 4-D output (searching into nested models).
+
+    Returns:
+        The `keras.layers.Layer`.
+
+    Raises:
+        ValueError: If no layer matches (the closest names are suggested), a bare name is
+            ambiguous across nested models, or `None` finds no 4-D layer.
+        TypeError: If `ref` is of an unsupported type.
+
+    Example:
+        >>> resolve_layer(model, "resnet50/conv5_block3_out")
+    """
+    if ref is None:
+        return last_spatial_layer(model)
+    if isinstance(ref, keras.layers.Layer):
+        if any(layer is ref for _, layer in layer_paths(model)):
+            return ref
+        raise ValueError(f"layer: the layer object {ref.name!r} is not part of model "
+                         f"{model.name!r}.")
+    if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+        layers = _children(model)
+        if not -len(layers) <= ref < len(layers):
+            raise ValueError(f"layer: index {ref} is out of range for a model with "
+                             f"{len(layers)} layers.")
+        return layers[ref]
+    if not isinstance(ref, str):
+        raise TypeError(f"layer: expected a name, a path, an int, a Layer or None, got "
+                        f"{type(ref).__name__}.")
+    paths = layer_paths(model)
+    exact = [layer for path, layer in paths if path == ref]
+    if exact:
+        return exact[0]
+    by_name = [(path, layer) for path, layer in paths if path.rsplit("/", 1)[-1] == ref]
+    if len(by_name) == 1:
+        return by_name[0][1]
+    if len(by_name) > 1:
+        raise ValueError(f"layer: the name {ref!r} is ambiguous in model {model.name!r}; "
+                         f"use a path: {', '.join(p for p, _ in by_name)}.")
+    raise _unknown_layer(model, ref)
+
+
+def layer_path(model, layer):
+    """The path of `layer` inside `model` (e.g. `"resnet50/conv5_block3_out"`)."""
+    for path, candidate in layer_paths(model):
+        if candidate is layer:
+            return path
+    return layer.name
+
+
+def _static_rank(layer):
+    try:
+        output = layer.output
+    except (AttributeError, ValueError, RuntimeError):
+        return None
+    if isinstance(output, (list, tuple, dict)):
+        return -1
+    return len(output.shape)
+
+
+def last_spatial_layer(model):
+    """The last layer (deepest first, in call order) whose output is 4-D.
+
+    Raises:
+        ValueError: If the model has no layer with a 4-D output.
+    """
+    paths = layer_paths(model)
+    ranks = {id(layer): _static_rank(layer) for _, layer in paths}
+    unknown = [layer for _, layer in paths if ranks[id(layer)] is None]
+    if unknown:
+        ranks.update(_probe_ranks(model, unknown))
+    spatial = [(path, layer) for path, layer in paths
+               if ranks[id(layer)] == 4 and not _children(layer)]
+    if not spatial:
+        raise ValueError(f"layer: model {model.name!r} has no layer with a 4-D "
+                         f"(batch, height, width, channels) output; pass `layer=` explicitly.")
+    return spatial[-1][1]
+
+
+def _probe_ranks(model, layers):
+    """Output ranks of `layers` found by tracing (not running) the model once."""
+    ranks = {}
+    shape = _model_input_shape(model)
+    if shape is None:
+        raise ValueError(
+            f"layer: cannot find the spatial layers of model {model.name!r} without a known "
+            f"input shape; call the model once, or pass `layer=` explicitly.")
+
+    def record(layer, output):
+        ranks[id(layer)] = output.shape.rank if hasattr(output, "shape") else -1
+        return output
+
+    def trace(x):
+        with shadow_calls(layers, record):
+            model(x, training=False)
+        return tf.constant(0.0)
+
+    tf.function(trace).get_concrete_function(tf.TensorSpec((1,) + shape[1:], tf.float32))
+    return ranks
+
+
+def _model_input_shape(model):
+    try:
+        return tuple(model.inputs[0].shape)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        pass
+    shapes = getattr(model, "_build_shapes_dict", None) or {}
+    for shape in shapes.values():
+        return tuple(shape)
+    return None
+
+
+# --------------------------------------------------------------------------- capture
+
+@contextlib.contextmanager
+def shadow_calls(layers, on_output):
+    """Shadows each layer's `call` while the block runs, then removes every shadow.
+
+    Args:
+        layers: Layers whose outputs to see.
+        on_output: Callable `(layer, output) -> output`; its return value replaces the
+            layer's output (return it unchanged to only observe).
+
+    Yields:
+        None.
+    """
+    shadowed = []
+    try:
+        for layer in layers:
+            if "call" in vars(layer):
+                raise RuntimeError(f"layer {layer.name!r} already has its call shadowed; "
+                                   f"tfxai explainers are not re-entrant on one layer.")
+            original = layer.call
+
+            def call(*args, _layer=layer, _original=original, **kwargs):
+                return on_output(_layer, _original(*args, **kwargs))
+
+            object.__setattr__(layer, "call", call)
+            shadowed.append(layer)
+        yield
+    finally:
+        for layer in shadowed:
+            object.__delattr__(layer, "call")
+
+
+def select_output(outputs, output, model_name="model"):
+    """Picks one output of a (possibly multi-output) model.
+
+    Args:
+        outputs: What the model returned: a tensor, a list/tuple or a dict.
+        output: Integer index or string name/key, or `None` for a single-output model.
+        model_name: String, used in error messages.
+
+    Returns:
+        A tensor.
+
+    Raises:
+        ValueError: For a multi-output model without `output=`, or an unknown output.
+    """
+    if isinstance(outputs, dict):
+        names = list(outputs)
+        if output is None and len(names) == 1:
+            return outputs[names[0]]
+        if output in outputs:
+            return outputs[output]
+        if isinstance(output, int) and -len(names) <= output < len(names):
+            return outputs[names[output]]
+        raise ValueError(f"output: model {model_name!r} has outputs {names}; pass output= "
+                         f"one of these names or an index, got {output!r}.")
+    if isinstance(outputs, (list, tuple)):
+        if output is None and len(outputs) == 1:
+            return outputs[0]
+        if isinstance(output, int) and -len(outputs) <= output < len(outputs):
+            return outputs[output]
+        names = [getattr(t, "_keras_history", None) and t._keras_history[0].name
+                 for t in outputs]
+        raise ValueError(f"output: model {model_name!r} has {len(outputs)} outputs; pass "
+                         f"output= an index in [0, {len(outputs) - 1}], got {output!r}.")
+    if output not in (None, 0, -1):
+        raise ValueError(f"output: model {model_name!r} has a single output; got "
+                         f"output={output!r}.")
+    return outputs
+
+
+def _output_index(model, output):
+    """Turns an output name of a Functional model into its index."""
+    if isinstance(output, str) and not isinstance(getattr(model, "output", None), dict):
+        names = list(getattr(model, "output_names", None) or [])
+        if output in names:
+            return names.index(output)
+        raise ValueError(f"output: model {model.name!r} has outputs {names}; got "
+                         f"{output!r}.")
+    return output
+
+
+def to_logits(tensor):
+    """The pre-activation logits behind a softmax/sigmoid output, else the tensor itself.
+
+    Keras 3 keeps `_keras_logits` on softmax/sigmoid results; in a traced graph the
+    Softmax/Sigmoid op is also found through Identity/Cast ops. The model is not changed.
+    """
+    logits = getattr(tensor, "_keras_logits", None)
+    if logits is not None:
+        return logits
+    node = tensor
+    while hasattr(node, "op") and not tf.executing_eagerly():
+        if node.op.type in _PROBABILITY_OPS:
+            return node.op.inputs[0]
+        if node.op.type not in _PASS_THROUGH_OPS or not node.op.inputs:
+            break
+        node = node.op.inputs[0]
+    return tensor
+
+
+# --------------------------------------------------------------------------- engine
+
+class Engine:
+    """One compiled `tf.GradientTape` pass through a model, capturing one layer.
+
+    Args:
+        model: A Keras model. Never cloned, never changed.
+        layer: Layer reference for `resolve_layer`, default `None` (the last 4-D layer).
+        output: Integer or string, default `None`. Which output of a multi-output model.
+        logits: Boolean, default `True`. Score the pre-activation logits when the chosen
+            output ends in a softmax or sigmoid.
+
+    Attributes:
+        layer: The resolved layer. `layer_path`: its path in the model.
+        traces: Integer, how many graphs were traced so far (for no-retrace checks).
+    """
+
+    def __init__(self, model, layer=None, output=None, logits=True):
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
+        self.model = model
+        self.layer = resolve_layer(model, layer)
+        self.layer_path = layer_path(model, self.layer)
+        self.output = _output_index(model, output)
+        self.logits = logits
+        self.traces = 0
+        self.output_shape = None
+        self.layer_shape = None
+        self._compiled = {}
+
+    def scores_and_outputs(self, inputs, target, params, *, capture=True, watch=(),
+                           replace=None):
+        """Runs the model under a tape (inside a traced function).
+
+        Args:
+            inputs: Batch tensor.
+            target: A `Target`.
+            params: Its bound parameters for this batch (tensors).
+            capture: Boolean, default True. Record and watch the layer's activations.
+            watch: Extra tensors to watch (e.g. the inputs).
+            replace: Optional callable `activations -> activations` applied to the layer's
+                output before the rest of the model sees it (ablation).
+
+        Returns:
+            `(tape, scores, activations)`: the tape, `(batch,)` float32 scores and the layer
+            output (or `None`).
+        """
+        seen = {}
+
+        def on_output(layer, value):
+            if not isinstance(value, tf.Tensor):
+                raise ValueError(f"layer: {self.layer_path!r} returns "
+                                 f"{type(value).__name__}, expected a single tensor.")
+            tape.watch(value)
+            if replace is not None:
+                value = replace(value)
+                tape.watch(value)
+            seen["activations"] = value
+            return value
+
+        with tf.GradientTape(watch_accessed_variables=False, persistent=False) as tape:
+            for tensor in watch:
+                tape.watch(tensor)
+            with shadow_calls([self.layer] if capture else [], on_output):
+                outputs = self.model(inputs, training=False)
+            selected = select_output(outputs, self.output, self.model.name)
+            self.output_shape = tuple(selected.shape)
+            if self.logits:
+                selected = to_logits(selected)
+            scores = target.score(selected, params)
+        activations = seen.get("activations")
+        if capture and activations is None:
+            raise ValueError(f"layer: {self.layer_path!r} was not called when the model ran; "
+                             f"choose a layer on the path from the inputs to the outputs.")
+        if activations is not None:
+            self.layer_shape = tuple(activations.shape)
+        return tape, scores, activations
+
+    def compile(self, name, fn, inputs, params):
+        """Returns the concrete function `fn(inputs, params)` for these shapes, tracing once.
+
+        The batch axis of `inputs` and of every parameter array is left free, so all batch
+        sizes share one graph.
+        """
+        key = (name, tuple(inputs.shape[1:]),
+               tuple((tuple(p.shape[1:]), p.dtype) for p in tf.nest.flatten(params)))
+        if key not in self._compiled:
+            def traced(x, p):
+                self.traces += 1
+                return fn(x, p)
+
+            specs = tf.nest.map_structure(
+                lambda a: tf.TensorSpec((None,) + tuple(a.shape[1:]), tf.as_dtype(a.dtype)),
+                (inputs, params))
+            self._compiled[key] = tf.function(traced).get_concrete_function(*specs)
+        return self._compiled[key]

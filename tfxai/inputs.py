@@ -1,0 +1,98 @@
+"""Input checking and batching shared by every explainer.
+
+Explainers accept numpy arrays, `tf.Tensor`s and `tf.data.Dataset`s of image batches.
+Bad input fails here, with the argument named, before anything reaches TensorFlow.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def expected_image_shape(model):
+    """The `(H, W, C)` the model declares for its input (entries may be `None`)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs:
+        return None
+    if len(inputs) > 1:
+        raise ValueError(f"model: {model.name!r} has {len(inputs)} inputs; tfxai explains "
+                         f"single-input image models.")
+    return tuple(inputs[0].shape[1:])
+
+
+def as_image_batch(inputs, model, name="inputs"):
+    """Checks a batch of images and returns it as a float32 numpy array `(B, H, W, C)`.
+
+    Args:
+        inputs: Array-like or `tf.Tensor` of shape `(B, H, W, C)`.
+        model: The Keras model the images are for (its declared input shape is checked).
+        name: String, default "inputs". The argument name used in error messages.
+
+    Returns:
+        A float32 C-contiguous numpy array.
+
+    Raises:
+        TypeError: If `inputs` is not numeric.
+        ValueError: On a wrong rank, channel count or image size, an empty batch, or
+            NaN/Inf values.
+    """
+    if isinstance(inputs, tf.Tensor):
+        inputs = inputs.numpy()
+    try:
+        array = np.asarray(inputs)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected an array of images, got "
+                        f"{type(inputs).__name__} ({err}).") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric image data, got dtype {array.dtype}.")
+    if array.ndim != 4:
+        hint = " (a single image? pass inputs[None])" if array.ndim == 3 else ""
+        raise ValueError(f"{name}: expected a batch of images of shape (batch, height, width, "
+                         f"channels), got shape {array.shape}{hint}.")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name}: the batch is empty (shape {array.shape}); expected at least "
+                         f"one image.")
+    expected = expected_image_shape(model)
+    if expected is not None:
+        for axis, (got, want) in enumerate(zip(array.shape[1:], expected)):
+            if want is not None and got != want:
+                what = ("channels", "height", "width")[(axis + 1) % 3]
+                raise ValueError(
+                    f"{name}: model {model.name!r} expects images of shape "
+                    f"{tuple(expected)} but got {tuple(array.shape[1:])} ({what} differ).")
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    if not np.all(np.isfinite(array)):
+        bad = int(np.sum(~np.isfinite(array)))
+        raise ValueError(f"{name}: contains {bad} NaN or Inf values; expected finite pixels.")
+    return array
+
+
+def iter_image_batches(inputs, model, batch_size, name="inputs"):
+    """Yields checked float32 image batches of at most `batch_size` images.
+
+    A `tf.data.Dataset` is read batch by batch (elements `x` or `(x, y, ...)`); arrays are
+    split into consecutive slices.
+
+    Raises:
+        ValueError: If `batch_size` is not a positive integer, or as `as_image_batch`.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}.")
+    if isinstance(inputs, tf.data.Dataset):
+        for element in inputs:
+            images = element[0] if isinstance(element, (tuple, list)) else element
+            batch = as_image_batch(images, model, name)
+            for start in range(0, len(batch), batch_size):
+                yield batch[start:start + batch_size]
+        return
+    batch = as_image_batch(inputs, model, name)
+    for start in range(0, len(batch), batch_size):
+        yield batch[start:start + batch_size]
+
+
+def slice_params(params, start, stop):
+    """Slices every per-sample parameter array along its batch axis."""
+    return tf.nest.map_structure(lambda a: a[start:stop], params)

@@ -1,0 +1,70 @@
+"""Shared argument checks for `tfxai.viz`: every error names the argument."""
+
+import numpy as np
+
+
+def as_real_array(value, name):
+    """Returns `value` as a non-empty numpy array of integers or floats.
+
+    Args:
+        value: Array-like to check.
+        name: String, the argument name used in error messages.
+
+    Returns:
+        A numpy array with an integer or floating dtype.
+
+    Raises:
+        ValueError: If the dtype is not integer or floating (bool, complex,
+            strings, objects) or the array is empty.
+    """
+    array = np.asarray(value)
+    if not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"{name}: expected an integer or float array, got dtype {array.dtype}"
+        )
+    if array.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got shape {array.shape}")
+    return array
+
+
+def check_finite(array, name):
+    """Raises a `ValueError` naming `name` if `array` holds NaN or inf."""
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}: contains NaN or infinite values")
+
+
+def check_range(array, name, low, high):
+    """Raises a `ValueError` naming `name` if values fall outside [low, high]."""
+    lo, hi = array.min(), array.max()
+    if lo < low or hi > high:
+        raise ValueError(
+            f"{name}: expected values in [{low}, {high}], "
+            f"got values in [{lo:g}, {hi:g}]"
+        )
+
+
+def check_image_shape(array, name):
+    """Raises a `ValueError` unless `array` is (H, W), (H, W, 1) or (H, W, 3)."""
+    if not (
+        array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (1, 3))
+    ):
+        raise ValueError(
+            f"{name}: expected shape (H, W), (H, W, 1) or (H, W, 3), "
+            f"got {array.shape}"
+        )
+
+
+def integers_to_uint8(array, name):
+    """Checks an integer array lies in [0, 255] and casts it to uint8."""
+    if array.dtype == np.uint8:
+        return array
+    check_range(array, name, 0, 255)
+    return array.astype(np.uint8)
+
+
+def unit_floats_to_uint8(array):
+    """Maps floats in [0, 1] to uint8 [0, 255] by rounding `x * 255`."""
+    return np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
