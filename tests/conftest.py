@@ -1,0 +1,154 @@
+"""Shared fixtures: one small model of every kind the explainers must handle."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+SIZE = 32
+CLASSES = 5
+
+
+def _features(prefix, dtype=None):
+    return [keras.layers.Conv2D(8, 3, padding="same", activation="relu", name=f"{prefix}1",
+                                dtype=dtype),
+            keras.layers.MaxPooling2D(name=f"{prefix}_pool", dtype=dtype),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name=f"{prefix}2",
+                                dtype=dtype)]
+
+
+def sequential_model():
+    keras.utils.set_random_seed(1)
+    return keras.Sequential(
+        [keras.Input((SIZE, SIZE, 3))] + _features("conv")
+        + [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(CLASSES, name="logits")],
+        name="sequential")
+
+
+def functional_model():
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = inputs
+    for layer in _features("conv"):
+        x = layer(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(CLASSES, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="functional")
+
+
+def nested_model():
+    """A transfer-learning model: the real Keras ResNet50 used as a layer."""
+    keras.utils.set_random_seed(3)
+    backbone = keras.applications.ResNet50(include_top=False, weights=None,
+                                           input_shape=(SIZE, SIZE, 3))
+    return keras.Sequential([keras.Input((SIZE, SIZE, 3)), backbone,
+                             keras.layers.GlobalAveragePooling2D(),
+                             keras.layers.Dense(CLASSES)], name="nested")
+
+
+class Subclassed(keras.Model):
+    """A subclassed model whose `call` uses sub-layers and a nested Sequential."""
+
+    def __init__(self):
+        super().__init__(name="subclassed")
+        self.features = keras.Sequential(_features("conv"), name="features")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.head = keras.layers.Dense(CLASSES, name="head")
+
+    def call(self, inputs, training=False):
+        return self.head(self.pool(self.features(inputs, training=training)))
+
+
+def subclassed_model():
+    keras.utils.set_random_seed(4)
+    model = Subclassed()
+    model(np.zeros((1, SIZE, SIZE, 3), np.float32))
+    return model
+
+
+def multi_output_model():
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = inputs
+    for layer in _features("conv"):
+        x = layer(x)
+    pooled = keras.layers.GlobalAveragePooling2D()(x)
+    classes = keras.layers.Dense(CLASSES, name="classes")(pooled)
+    box = keras.layers.Dense(4, name="box")(pooled)
+    return keras.Model(inputs, [classes, box], name="multi_output")
+
+
+def mixed_precision_model():
+    keras.utils.set_random_seed(6)
+    policy = "mixed_float16"
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = inputs
+    for layer in _features("conv", dtype=policy):
+        x = layer(x)
+    x = keras.layers.GlobalAveragePooling2D(dtype=policy)(x)
+    x = keras.layers.Dense(CLASSES, dtype=policy, name="dense16")(x)
+    outputs = keras.layers.Activation("softmax", dtype="float32", name="probs")(x)
+    return keras.Model(inputs, outputs, name="mixed_precision")
+
+
+MODEL_KINDS = {
+    "sequential": (sequential_model, {}),
+    "functional": (functional_model, {}),
+    "nested": (nested_model, {}),
+    "subclassed": (subclassed_model, {}),
+    "multi_output": (multi_output_model, {"output": 0}),
+    "mixed_precision": (mixed_precision_model, {}),
+}
+
+_built = {}
+
+
+def get_model(kind):
+    """Builds each kind once per session (ResNet50 is slow to build)."""
+    if kind not in _built:
+        _built[kind] = MODEL_KINDS[kind][0]()
+    return _built[kind]
+
+
+@pytest.fixture(params=list(MODEL_KINDS))
+def model_kind(request):
+    """`(model, extra explainer options)` for every kind of model."""
+    return get_model(request.param), dict(MODEL_KINDS[request.param][1])
+
+
+@pytest.fixture
+def images():
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 1, size=(3, SIZE, SIZE, 3)).astype(np.float32)
+
+
+def snapshot(model):
+    """Everything about a model that an explainer must leave unchanged."""
+    return {
+        "weights": [w.copy() for w in model.get_weights()],
+        "layers": [(layer.name, type(layer).__name__, sorted(vars(layer)))
+                   for layer in _all_layers(model)],
+        "trainable": [layer.trainable for layer in _all_layers(model)],
+    }
+
+
+def _all_layers(model):
+    found = []
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        stack.extend(getattr(layer, "layers", []) if isinstance(layer, keras.Model) else [])
+    return found
+
+
+def assert_unchanged(before, model):
+    after = snapshot(model)
+    assert before["layers"] == after["layers"]
+    assert before["trainable"] == after["trainable"]
+    for old, new in zip(before["weights"], after["weights"]):
+        np.testing.assert_array_equal(old, new)
