@@ -148,3 +148,33 @@ def test_all_zero_map_stays_finite(images):
     maps = tfxai.grad_cam(model, images, target=zero_target)
     assert np.all(maps == 0.0)
     assert CLASSES == 5
+
+
+def _residual_model():
+    keras.utils.set_random_seed(8)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    stem = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="stem")(inputs)
+    block = keras.layers.Conv2D(8, 3, padding="same", name="block")(stem)
+    merged = keras.layers.Add()([stem, block])
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="after")(merged)
+    concat = keras.layers.Concatenate()([merged, x])
+    outputs = keras.layers.Dense(CLASSES)(keras.layers.GlobalAveragePooling2D()(concat))
+    return keras.Model(inputs, outputs, name="residual")
+
+
+@pytest.mark.parametrize("layer, broadcast", [("block", True), ("after", False)])
+def test_ablation_broadcast_matches_full_copies(layer, broadcast, images):
+    """The one-pass-per-image ablation equals one full pass per ablated channel.
+
+    Ablating `block` broadcasts through the Add with the stem; ablating `after` meets a
+    Concatenate with the un-ablated sum, so the explainer falls back to full copies.
+    """
+    model = _residual_model()
+    fast = tfxai.AblationCAM(model, layer=layer)
+    maps = fast(images, target=[0, 1, 2], normalize=False)
+    assert fast.broadcast is broadcast
+    slow = tfxai.AblationCAM(model, layer=layer)
+    slow.broadcast = False
+    expected = slow(images, target=[0, 1, 2], normalize=False)
+    assert expected.max() > 0
+    np.testing.assert_allclose(maps, expected, rtol=1e-4, atol=1e-5 * expected.max())
