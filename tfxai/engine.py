@@ -363,7 +363,7 @@ class Engine:
             self.output_shape = tuple(selected.shape)
             if self.logits:
                 selected = to_logits(selected)
-            scores = target.score(selected, params)
+            scores = target.score(tf.cast(selected, tf.float32), params)
         activations = seen.get("activations")
         if capture and activations is None:
             raise ValueError(f"layer: {self.layer_path!r} was not called when the model ran; "
