@@ -18,8 +18,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfxai import targets as targets_lib
-
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
         f"tfxai needs the TensorFlow backend of Keras 3, but keras.backend.backend() is "
@@ -254,8 +252,6 @@ def select_output(outputs, output, model_name="model"):
             return outputs[0]
         if isinstance(output, int) and -len(outputs) <= output < len(outputs):
             return outputs[output]
-        names = [getattr(t, "_keras_history", None) and t._keras_history[0].name
-                 for t in outputs]
         raise ValueError(f"output: model {model_name!r} has {len(outputs)} outputs; pass "
                          f"output= an index in [0, {len(outputs) - 1}], got {output!r}.")
     if output not in (None, 0, -1):

@@ -10,6 +10,13 @@ from tfxai.cam.layercam import LayerCAM, layer_cam
 from tfxai.cam.scorecam import ScoreCAM, score_cam
 from tfxai.cam.xgradcam import XGradCAM, xgrad_cam
 
+__all__ = [
+    "CAM", "clear_cache", "METHODS", "GradCAM", "grad_cam", "GradCAMPlusPlus",
+    "grad_cam_plus_plus", "XGradCAM", "xgrad_cam", "LayerCAM", "layer_cam", "HiResCAM",
+    "hires_cam", "EigenCAM", "eigen_cam", "ScoreCAM", "score_cam", "AblationCAM",
+    "ablation_cam",
+]
+
 METHODS = {
     "grad_cam": GradCAM,
     "grad_cam_plus_plus": GradCAMPlusPlus,
