@@ -69,28 +69,27 @@ def as_image_batch(inputs, model, name="inputs"):
     return array
 
 
-def iter_image_batches(inputs, model, batch_size, name="inputs"):
-    """Yields checked float32 image batches of at most `batch_size` images.
-
-    A `tf.data.Dataset` is read batch by batch (elements `x` or `(x, y, ...)`); arrays are
-    split into consecutive slices.
+def split_batches(images, batch_size):
+    """Yields consecutive slices of at most `batch_size` images of a checked array.
 
     Raises:
-        ValueError: If `batch_size` is not a positive integer, or as `as_image_batch`.
+        ValueError: If `batch_size` is not a positive integer.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size < 1:
         raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}.")
-    if isinstance(inputs, tf.data.Dataset):
-        for element in inputs:
-            images = element[0] if isinstance(element, (tuple, list)) else element
-            batch = as_image_batch(images, model, name)
-            for start in range(0, len(batch), batch_size):
-                yield batch[start:start + batch_size]
-        return
-    batch = as_image_batch(inputs, model, name)
-    for start in range(0, len(batch), batch_size):
-        yield batch[start:start + batch_size]
+    for start in range(0, len(images), batch_size):
+        yield images[start:start + batch_size]
+
+
+def dataset_batches(dataset, model, batch_size, name="inputs"):
+    """Yields checked float32 batches of at most `batch_size` images from a dataset.
+
+    Elements are `x` or `(x, y, ...)` batches; each is checked like `as_image_batch`.
+    """
+    for element in dataset:
+        images = element[0] if isinstance(element, (tuple, list)) else element
+        yield from split_batches(as_image_batch(images, model, name), batch_size)
 
 
 def slice_params(params, start, stop):

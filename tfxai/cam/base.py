@@ -91,7 +91,8 @@ class CAM:
             inputs: Images `(B, H, W, C)` as numpy, `tf.Tensor`, or a `tf.data.Dataset` of
                 such batches (elements `x` or `(x, y)`).
             target: `None` (predicted class), int, list of ints (one per sample), callable
-                on the output logits, or a `tfxai.targets.Target`.
+                on the output logits, or a `tfxai.targets.Target`. With a dataset the
+                target is bound batch by batch (a per-sample list must match each batch).
             batch_size: Integer, default 32. Images per compiled pass.
             normalize: Boolean, default True. Scale each map to [0, 1].
 
@@ -99,14 +100,19 @@ class CAM:
             float32 numpy array `(B, H, W)`.
         """
         target = targets_lib.to_target(target)
-        per_batch = _bind_per_batch(inputs, target)
-        offset, maps = 0, []
-        for batch in inputs_lib.iter_image_batches(inputs, self.model, batch_size):
-            stop = offset + len(batch)
-            params = target.bind(len(batch)) if per_batch else \
-                inputs_lib.slice_params(target.bind(_count(inputs)), offset, stop)
-            maps.append(self.explain_batch(batch, target, params, batch_size))
-            offset = stop
+        maps = []
+        if isinstance(inputs, tf.data.Dataset):  # no known length: bind batch by batch
+            for batch in inputs_lib.dataset_batches(inputs, self.model, batch_size):
+                maps.append(self.explain_batch(batch, target, target.bind(len(batch)),
+                                               batch_size))
+        else:
+            images = inputs_lib.as_image_batch(inputs, self.model)
+            params = target.bind(len(images))
+            offset = 0
+            for batch in inputs_lib.split_batches(images, batch_size):
+                batch_params = inputs_lib.slice_params(params, offset, offset + len(batch))
+                maps.append(self.explain_batch(batch, target, batch_params, batch_size))
+                offset += len(batch)
         cams = np.concatenate(maps, axis=0).astype(np.float32)
         return normalize_maps(cams) if normalize else cams
 
@@ -143,16 +149,8 @@ class CAM:
 
 
 def as_tensors(params):
+    """A numpy parameter structure as tensors."""
     return tf.nest.map_structure(tf.constant, params)
-
-
-def _count(inputs):
-    return len(inputs)
-
-
-def _bind_per_batch(inputs, target):
-    """Datasets have no known length: their targets are bound batch by batch."""
-    return isinstance(inputs, tf.data.Dataset)
 
 
 def spatial_sum(tensor):
