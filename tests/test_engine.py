@@ -95,3 +95,20 @@ def test_memory_does_not_grow_over_100_calls():
         explainer(images, target=[0, 1, 2, 3])
     growth = (_rss_kib() - start) / start
     assert growth < 0.10, f"RSS grew {growth:.1%} over 100 calls"
+
+
+def test_a_call_attribute_left_by_another_tool_is_kept():
+    """Other libraries (xplique) leave an instance `call` on a layer; tfxai keeps it."""
+    model = get_model("functional")
+    layer = model.get_layer("conv2")
+    left_behind = layer.call  # a bound method stored on the instance, as xplique leaves it
+    object.__setattr__(layer, "call", left_behind)
+    try:
+        images = np.random.default_rng(3).uniform(size=(2, SIZE, SIZE, 3))
+        maps = tfxai.GradCAM(model, layer="conv2")(images, target=[0, 1], normalize=False)
+        assert vars(layer)["call"] is left_behind
+        object.__delattr__(layer, "call")
+        expected = tfxai.GradCAM(model, layer="conv2")(images, target=[0, 1], normalize=False)
+        np.testing.assert_allclose(maps, expected, rtol=1e-5)
+    finally:
+        vars(layer).pop("call", None)

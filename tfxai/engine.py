@@ -26,6 +26,7 @@ if keras.backend.backend() != "tensorflow":
 
 _PASS_THROUGH_OPS = ("Identity", "Cast", "IdentityN")
 _PROBABILITY_OPS = ("Softmax", "Sigmoid")
+_NOTHING = object()
 
 
 # --------------------------------------------------------------------------- layers
@@ -207,20 +208,25 @@ def shadow_calls(layers, on_output):
     shadowed = []
     try:
         for layer in layers:
-            if "call" in vars(layer):
-                raise RuntimeError(f"layer {layer.name!r} already has its call shadowed; "
-                                   f"tfxai explainers are not re-entrant on one layer.")
+            previous = vars(layer).get("call", _NOTHING)
+            if getattr(previous, "_tfxai_shadow", False):
+                raise RuntimeError(f"layer {layer.name!r} already has its call shadowed by "
+                                   f"tfxai; explainers are not re-entrant on one layer.")
             original = layer.call
 
             def call(*args, _layer=layer, _original=original, **kwargs):
                 return on_output(_layer, _original(*args, **kwargs))
 
+            call._tfxai_shadow = True
             object.__setattr__(layer, "call", call)
-            shadowed.append(layer)
+            shadowed.append((layer, previous))
         yield
     finally:
-        for layer in shadowed:
-            object.__delattr__(layer, "call")
+        for layer, previous in reversed(shadowed):
+            if previous is _NOTHING:
+                object.__delattr__(layer, "call")
+            else:  # another tool left its own instance `call`: hand it back untouched
+                object.__setattr__(layer, "call", previous)
 
 
 def select_output(outputs, output, model_name="model"):
