@@ -97,24 +97,6 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         return base_scores - scores
 
 
-def ablation_cam(model, inputs, target=None, **options):
-    """Ablation-CAM maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `top_n` (Integer or None), `output`, `logits`, `batch_size`
-            (Integer, default 32: images per pass, ablated ones included) and `normalize`
-            (Boolean, default True), as in `AblationCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.ablation_cam(model, images, top_n=64)
-
-    Reference:
-        Desai & Ramaswamy, WACV 2020 (see `AblationCAM`).
-    """
-    return base.explain(AblationCAM, model, inputs, target, **options)
+ablation_cam = base.function_form(
+    AblationCAM, "ablation_cam", "Ablation-CAM", "Desai & Ramaswamy, WACV 2020 (see `AblationCAM`)",
+    extra=", `top_n` (Integer or None)", example=", top_n=64")

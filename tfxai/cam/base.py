@@ -177,6 +177,43 @@ def explain(cls, model, inputs, target=None, *, layer=None, output=None, logits=
     return explainer(inputs, target, batch_size=batch_size, normalize=normalize)
 
 
+_FUNCTION_DOC = """{title} maps `(B, H, W)` float32 in [0, 1]: the function form of `{cls}`.
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        target: `None` (predicted class), int, list of ints, callable or `Target`.
+        **options: `layer`, `output`, `logits`{extra}, `batch_size` (Integer, default 32)
+            and `normalize` (Boolean, default True), as in `{cls}`. The explainer is cached
+            per (model, options), so repeated calls reuse its compiled graphs.
+
+    Returns:
+        float32 numpy array `(B, H, W)`.
+
+    Raises:
+        ValueError: On bad inputs, layer, target or output (the message names which).
+
+    Example:
+        >>> cams = tfxai.{name}(model, images, target=[3, 5]{example})
+
+    Reference:
+        {reference}
+    """
+
+
+def function_form(cls, name, title, reference, extra="", example=""):
+    """Builds the function twin `name(model, inputs, target=None, **options)` of `cls`."""
+    def explain_with(model, inputs, target=None, **options):
+        return explain(cls, model, inputs, target, **options)
+
+    explain_with.__name__ = explain_with.__qualname__ = name
+    explain_with.__module__ = cls.__module__
+    explain_with.__doc__ = _FUNCTION_DOC.format(title=title, cls=cls.__name__, name=name,
+                                                reference=reference, extra=extra,
+                                                example=example)
+    return explain_with
+
+
 def clear_cache():
     """Drops every cached explainer (and the models they hold)."""
     _cache.clear()

@@ -37,23 +37,5 @@ class EigenCAM(base.CAM):
         return first[:, None, None, :]
 
 
-def eigen_cam(model, inputs, target=None, **options):
-    """Eigen-CAM maps `(B, H, W)` float32 in [0, 1] (the target is ignored).
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: Ignored; accepted for a uniform signature.
-        **options: `layer`, `output`, `batch_size` (Integer, default 32) and `normalize`
-            (Boolean, default True), as in `EigenCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.eigen_cam(model, images)
-
-    Reference:
-        https://arxiv.org/abs/2008.00299
-    """
-    return base.explain(EigenCAM, model, inputs, target, **options)
+eigen_cam = base.function_form(
+    EigenCAM, "eigen_cam", "Eigen-CAM (target ignored)", "https://arxiv.org/abs/2008.00299")

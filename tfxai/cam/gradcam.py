@@ -27,26 +27,5 @@ class GradCAM(base.CAM):
         return tf.reduce_mean(gradients, axis=[1, 2], keepdims=True)
 
 
-def grad_cam(model, inputs, target=None, **options):
-    """Grad-CAM maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `output`, `logits`, `batch_size` (Integer, default 32) and
-            `normalize` (Boolean, default True), as in `GradCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Raises:
-        ValueError: On bad inputs, layer, target or output (the message names which).
-
-    Example:
-        >>> cams = tfxai.grad_cam(model, images, target=None, layer="conv5_block3_out")
-
-    Reference:
-        https://arxiv.org/abs/1610.02391
-    """
-    return base.explain(GradCAM, model, inputs, target, **options)
+grad_cam = base.function_form(
+    GradCAM, "grad_cam", "Grad-CAM", "https://arxiv.org/abs/1610.02391")

@@ -39,23 +39,5 @@ class GradCAMPlusPlus(base.CAM):
         return base.spatial_sum(alpha * tf.nn.relu(gradients))
 
 
-def grad_cam_plus_plus(model, inputs, target=None, **options):
-    """Grad-CAM++ maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `output`, `logits`, `batch_size` (Integer, default 32) and
-            `normalize` (Boolean, default True), as in `GradCAMPlusPlus`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.grad_cam_plus_plus(model, images, target=[3, 5])
-
-    Reference:
-        https://arxiv.org/abs/1710.11063
-    """
-    return base.explain(GradCAMPlusPlus, model, inputs, target, **options)
+grad_cam_plus_plus = base.function_form(
+    GradCAMPlusPlus, "grad_cam_plus_plus", "Grad-CAM++", "https://arxiv.org/abs/1710.11063")

@@ -27,23 +27,5 @@ class HiResCAM(base.CAM):
         return gradients
 
 
-def hires_cam(model, inputs, target=None, **options):
-    """HiRes-CAM maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `output`, `logits`, `batch_size` (Integer, default 32) and
-            `normalize` (Boolean, default True), as in `HiResCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.hires_cam(model, images)
-
-    Reference:
-        https://arxiv.org/abs/2011.08891
-    """
-    return base.explain(HiResCAM, model, inputs, target, **options)
+hires_cam = base.function_form(
+    HiResCAM, "hires_cam", "HiRes-CAM", "https://arxiv.org/abs/2011.08891")

@@ -28,23 +28,5 @@ class LayerCAM(base.CAM):
         return tf.nn.relu(gradients)
 
 
-def layer_cam(model, inputs, target=None, **options):
-    """Layer-CAM maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `output`, `logits`, `batch_size` (Integer, default 32) and
-            `normalize` (Boolean, default True), as in `LayerCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.layer_cam(model, images, layer="conv3_block4_out")
-
-    Reference:
-        https://doi.org/10.1109/TIP.2021.3089943
-    """
-    return base.explain(LayerCAM, model, inputs, target, **options)
+layer_cam = base.function_form(
+    LayerCAM, "layer_cam", "Layer-CAM", "https://doi.org/10.1109/TIP.2021.3089943")

@@ -60,24 +60,6 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
         return scores
 
 
-def score_cam(model, inputs, target=None, **options):
-    """Score-CAM maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `top_n` (Integer or None), `output`, `logits`, `batch_size`
-            (Integer, default 32: images per pass, masked ones included) and `normalize`
-            (Boolean, default True), as in `ScoreCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.score_cam(model, images, top_n=64)
-
-    Reference:
-        https://arxiv.org/abs/1910.01279
-    """
-    return base.explain(ScoreCAM, model, inputs, target, **options)
+score_cam = base.function_form(
+    ScoreCAM, "score_cam", "Score-CAM", "https://arxiv.org/abs/1910.01279",
+    extra=", `top_n` (Integer or None)", example=", top_n=64")

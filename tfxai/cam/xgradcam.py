@@ -29,23 +29,5 @@ class XGradCAM(base.CAM):
                                      base.spatial_sum(activations))
 
 
-def xgrad_cam(model, inputs, target=None, **options):
-    """XGrad-CAM maps `(B, H, W)` float32 in [0, 1].
-
-    Args:
-        model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        target: `None` (predicted class), int, list of ints, callable or `Target`.
-        **options: `layer`, `output`, `logits`, `batch_size` (Integer, default 32) and
-            `normalize` (Boolean, default True), as in `XGradCAM`.
-
-    Returns:
-        float32 numpy array `(B, H, W)`.
-
-    Example:
-        >>> cams = tfxai.xgrad_cam(model, images)
-
-    Reference:
-        https://arxiv.org/abs/2008.02312
-    """
-    return base.explain(XGradCAM, model, inputs, target, **options)
+xgrad_cam = base.function_form(
+    XGradCAM, "xgrad_cam", "XGrad-CAM", "https://arxiv.org/abs/2008.02312")
