@@ -1,0 +1,161 @@
+"""Shared argument checks for `tfxai.metrics`: every error names the argument.
+
+Metrics take saliency maps either precomputed, `(B, H, W)`, or as an explainer callable
+`explainer(model, inputs, target=target) -> (B, H, W)`; both end up here as a checked
+float32 array aligned with the checked inputs.
+"""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from tfxai import inputs as inputs_lib
+
+
+def image_batch(inputs, model, name="inputs"):
+    """Checked float32 images `(B, H, W, C)` from an array, a tensor or a dataset.
+
+    A `tf.data.Dataset` is read to the end and its batches concatenated: metrics align
+    each image with its map, so they need the whole set at once.
+    """
+    if isinstance(inputs, tf.data.Dataset):
+        batches = list(inputs_lib.dataset_batches(inputs, model, 1 << 30, name))
+        if not batches:
+            raise ValueError(f"{name}: the dataset is empty; expected at least one image.")
+        return np.concatenate(batches, axis=0)
+    return inputs_lib.as_image_batch(inputs, model, name)
+
+
+def positive_int(value, name, *, high=None, what=""):
+    """Checks an integer >= 1 (and <= `high` when given) and returns it as an int."""
+    ok = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+    if not ok or value < 1 or (high is not None and value > high):
+        bound = f"[1, {high}]" if high is not None else ">= 1"
+        raise ValueError(f"{name}: expected an integer in {bound}{what}, got {value!r}.")
+    return int(value)
+
+
+def as_float_array(value, name):
+    """A numeric numpy array (tensors converted), or a `TypeError` naming `name`."""
+    if isinstance(value, tf.Tensor):
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} "
+                        f"({err}).") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {array.dtype}.")
+    return array
+
+
+def check_finite(array, name):
+    """Raises a `ValueError` naming `name` if `array` holds NaN or Inf."""
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        bad = int(np.sum(~np.isfinite(array)))
+        raise ValueError(f"{name}: contains {bad} NaN or Inf values; expected finite values.")
+
+
+def as_maps(maps, shape=None, name="maps"):
+    """Checks saliency maps and returns them as float32 `(B, H, W)`.
+
+    Args:
+        maps: Array-like or tensor `(B, H, W)`.
+        shape: Tuple `(B, H, W)` the maps must have (the inputs' batch and image size), or
+            `None` to only check the rank.
+        name: String, the argument name used in error messages.
+
+    Raises:
+        TypeError: If `maps` is not numeric.
+        ValueError: On a wrong shape, an empty batch or NaN/Inf values.
+    """
+    array = as_float_array(maps, name)
+    if array.ndim != 3 or (shape is not None and tuple(array.shape) != tuple(shape)):
+        expected = f"{tuple(shape)}" if shape is not None else "(batch, height, width)"
+        hint = ""
+        if array.ndim == 4 and array.shape[-1] == 1:
+            hint = " (drop the channel axis: maps[..., 0])"
+        elif array.ndim == 2:
+            hint = " (a single map? pass maps[None])"
+        raise ValueError(f"{name}: expected one map per image of shape {expected} "
+                         f"(batch, height, width, matching the inputs), got shape "
+                         f"{array.shape}{hint}.")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name}: the batch is empty (shape {array.shape}).")
+    check_finite(array, name)
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def is_explainer(maps):
+    """True when `maps` is an explainer callable rather than an array of maps."""
+    return callable(maps) and not isinstance(maps, (np.ndarray, tf.Tensor))
+
+
+def explain(explainer, model, images, target, name="explainer"):
+    """Runs `explainer(model, images, target=target)` and checks the maps it returns."""
+    label = getattr(explainer, "__name__", None) or type(explainer).__name__
+    produced = explainer(model, images, target=target)
+    return as_maps(produced, images.shape[:3], f"{name} (returned by {label})")
+
+
+def resolve_maps(maps, model, images, target, name="maps"):
+    """Maps `(B, H, W)` for `images`: checked as given, or computed by an explainer.
+
+    Args:
+        maps: Array `(B, H, W)` or an explainer callable
+            `explainer(model, inputs, target=target) -> (B, H, W)`.
+        model: The Keras model.
+        images: Checked float32 images `(B, H, W, C)`.
+        target: What the explainer is called with (the metric's fixed target).
+        name: String, the argument name used in error messages.
+    """
+    if is_explainer(maps):
+        return explain(maps, model, images, target, name)
+    return as_maps(maps, images.shape[:3], name)
+
+
+def as_masks(masks, shape, name="masks"):
+    """Checks ground-truth masks against maps of `shape` `(B, H, W)`; returns bool `(B, H, W)`.
+
+    Masks are boolean, or numeric holding only 0 and 1; an `(H, W)` mask is shared by the
+    whole batch. Every mask must hold at least one pixel.
+
+    Raises:
+        TypeError: If `masks` is not boolean or numeric.
+        ValueError: On a shape that does not match the maps, values other than 0/1, or an
+            empty mask.
+    """
+    array = as_float_array(masks, name)
+    if array.ndim == 2:
+        array = np.broadcast_to(array, (shape[0],) + array.shape)
+    if tuple(array.shape) != tuple(shape):
+        raise ValueError(f"{name}: expected boolean masks of shape {tuple(shape)} (one per "
+                         f"map) or a single (H, W) mask, got shape {np.shape(masks)}.")
+    if array.dtype != bool:
+        check_finite(array, name)
+        if not np.all((array == 0) | (array == 1)):
+            raise ValueError(f"{name}: expected boolean masks (or 0/1 values), got values in "
+                             f"[{array.min():g}, {array.max():g}].")
+        array = array == 1
+    empty = np.flatnonzero(~array.reshape(len(array), -1).any(axis=1))
+    if empty.size:
+        raise ValueError(f"{name}: mask {int(empty[0])} is empty ({empty.size} empty in all); "
+                         f"expected at least one object pixel per mask.")
+    return np.ascontiguousarray(array)
+
+
+def check_non_negative(maps, name="maps"):
+    """Raises a `ValueError` naming `name` if a map holds negative values."""
+    low = float(maps.min())
+    if low < 0:
+        raise ValueError(f"{name}: expected non-negative maps (e.g. normalized to [0, 1]), "
+                         f"got a minimum of {low:g}.")
+
+
+def check_unit_range(maps, name="maps"):
+    """Raises a `ValueError` naming `name` unless every value is in [0, 1]."""
+    low, high = float(maps.min()), float(maps.max())
+    if low < 0 or high > 1:
+        raise ValueError(f"{name}: expected maps in [0, 1] (explainers return them with "
+                         f"normalize=True), got values in [{low:g}, {high:g}].")

@@ -1,0 +1,240 @@
+"""RISE's causal metrics: deletion and insertion curves and their areas.
+
+Pixels are ranked by decreasing saliency (ties in raster order). In `steps` equal chunks,
+deletion replaces the most salient pixels of the image with a baseline, and insertion
+copies them from the image into the baseline; after each chunk the fixed target class is
+scored by its probability (softmax of the logits). The area under the curve of the
+probability against the fraction of pixels changed, in [0, 1], is the score: low for
+deletion and high for insertion mean the map found the pixels the model relies on.
+
+All `B * (steps + 1)` altered images are built chunk by chunk and scored by one compiled
+forward pass per chunk of `batch_size` images.
+"""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+from tfxai.metrics import _checks, _filters, scoring
+
+CausalCurves = collections.namedtuple("CausalCurves", ["auc", "curves", "fractions"])
+CausalCurves.__doc__ = """Deletion/insertion results with the curves.
+
+Attributes:
+    auc: float32 `(B,)`, the area under each curve.
+    curves: float32 `(B, steps + 1)`, the target probability after each step (step 0:
+        nothing changed yet).
+    fractions: float64 `(steps + 1,)`, the fraction of pixels changed at each step, from
+        0 to 1.
+"""
+
+BLUR_SIGMA = 5.0
+BLUR_RADIUS = 5
+
+
+def blur(images, sigma=BLUR_SIGMA, radius=BLUR_RADIUS):
+    """Gaussian blur of each image, the default insertion baseline (as in RISE).
+
+    Args:
+        images: float array `(B, H, W, C)`.
+        sigma: Float, default 5.0. Standard deviation in pixels.
+        radius: Integer, default 5. Half size of the kernel: RISE's 11x11 kernel with
+            sigma 5. Borders repeat the edge pixels (RISE pads with zeros).
+
+    Returns:
+        float32 array `(B, H, W, C)`.
+
+    Example:
+        >>> start = blur(images)  # what insertion starts from by default
+    """
+    images = np.asarray(images, dtype=np.float32)
+    return _filters.gaussian_filter(images, sigma, radius, mode="nearest").astype(np.float32)
+
+
+def baseline_images(baseline, images, name="baseline"):
+    """The baseline as an array broadcast to the images' shape.
+
+    Args:
+        baseline: A number, `"blur"` (see `blur`) or an array broadcastable to the images
+            (`(C,)`, `(H, W, C)` or `(B, H, W, C)`).
+        images: Checked float32 images `(B, H, W, C)`.
+        name: String, the argument name used in error messages.
+
+    Raises:
+        ValueError: On an unknown string, a shape that does not broadcast, or NaN/Inf.
+    """
+    if isinstance(baseline, str):
+        if baseline == "blur":
+            return blur(images)
+        raise ValueError(f"{name}: expected a number, 'blur' or an array, got {baseline!r}.")
+    array = _checks.as_float_array(baseline, name)
+    _checks.check_finite(array, name)
+    try:
+        return np.broadcast_to(array.astype(np.float32), images.shape)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number, 'blur' or an array broadcastable to "
+                         f"the inputs {images.shape}, e.g. (C,), (H, W, C) or (B, H, W, C); "
+                         f"got shape {array.shape}.") from None
+
+
+def pixel_ranks(maps):
+    """int64 `(B, H, W)`: each pixel's rank by decreasing saliency (0 = most salient).
+
+    Ties keep raster order (stable sort), so the ranking is deterministic.
+    """
+    flat = maps.reshape(len(maps), -1)
+    order = np.argsort(-flat, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(flat.shape[1]), flat.shape),
+                      axis=1)
+    return ranks.reshape(maps.shape)
+
+
+def pixel_counts(num_pixels, steps):
+    """int64 `(steps + 1,)`: pixels changed after each step, `floor(k * num_pixels / steps)`."""
+    return (np.arange(steps + 1, dtype=np.int64) * num_pixels) // steps
+
+
+def area_under_curve(curves, fractions):
+    """Trapezoid rule over `fractions` for each row of `curves`."""
+    curves = np.asarray(curves, dtype=np.float64)
+    widths = np.diff(np.asarray(fractions, dtype=np.float64))
+    return np.sum(0.5 * (curves[:, 1:] + curves[:, :-1]) * widths, axis=1)
+
+
+def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, batch_size,
+                  output=None, logits=True):
+    """Deletion (`mode="deletion"`) or insertion curves; see `deletion` and `insertion`.
+
+    Returns:
+        A `CausalCurves`.
+    """
+    images = _checks.image_batch(inputs, model)
+    count, height, width = images.shape[:3]
+    num_pixels = height * width
+    steps = _checks.positive_int(steps, "steps", high=num_pixels,
+                                 what=" (at most the number of pixels per image)")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    if not _checks.is_explainer(maps):  # fail on bad maps before any forward pass
+        maps = _checks.as_maps(maps, images.shape[:3])
+    start = baseline_images(baseline, images)
+    scorer = scoring.scorer_for(model, output=output, logits=logits)
+    target, explainer_target = scorer.fixed_target(images, target, batch_size)
+    saliency = _checks.resolve_maps(maps, model, images, explainer_target)
+    probability = scoring.probability_of(target)
+    params = target.bind(count)
+
+    ranks = pixel_ranks(saliency)
+    counts = pixel_counts(num_pixels, steps)
+    image_ids = np.repeat(np.arange(count), steps + 1)
+    step_ids = np.tile(np.arange(steps + 1), count)
+    scores = np.empty(len(image_ids), dtype=np.float32)
+    for first in range(0, len(image_ids), batch_size):
+        ids = image_ids[first:first + batch_size]
+        changed = (ranks[ids] < counts[step_ids[first:first + batch_size], None, None])
+        changed = changed[..., None]
+        if mode == "deletion":
+            altered = np.where(changed, start[ids], images[ids])
+        else:
+            altered = np.where(changed, images[ids], start[ids])
+        chunk_params = tf.nest.map_structure(lambda a, ids=ids: np.asarray(a)[ids], params)
+        scores[first:first + len(ids)] = scorer.score_batch(
+            altered.astype(np.float32, copy=False), probability, chunk_params)
+
+    curves = scores.reshape(count, steps + 1)
+    fractions = counts / num_pixels
+    auc = area_under_curve(curves, fractions).astype(np.float32)
+    return CausalCurves(auc, curves, fractions)
+
+
+def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_size=32,
+             return_curves=False, output=None, logits=True):
+    """Deletion metric: area under the target probability as salient pixels are removed.
+
+    Pixels are removed (set to the baseline) by decreasing saliency in `steps` equal
+    chunks; lower is better. The target is fixed before any pixel is removed: `None` is
+    the class predicted on the intact image, which is then scored on every altered copy.
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        maps: Saliency maps `(B, H, W)`, or an explainer callable
+            `explainer(model, inputs, target=target) -> (B, H, W)` (e.g. `tfxai.grad_cam`)
+            called with the fixed target (class ids when `target` is `None`).
+        target: `None` (predicted class), int, list of ints, callable or `Target`; scored on
+            the softmax of the logits (whether the model ends in a softmax or not).
+        steps: Integer, default 50. Number of equal chunks of pixels, in [1, H * W]; the
+            curve has `steps + 1` points (RISE removes 224 pixels per step on 224x224).
+        baseline: Float, `"blur"` or array broadcastable to the inputs, default 0.0. What
+            removed pixels become.
+        batch_size: Integer, default 32. Altered images per compiled forward pass.
+        return_curves: Boolean, default False. Also return the curves.
+        output: Integer or string, default `None`. Output of a multi-output model.
+        logits: Boolean, default True. Take the softmax of the logits behind a
+            softmax/sigmoid output rather than of the output itself.
+
+    Returns:
+        float32 array `(B,)` of areas in [0, 1], or with `return_curves=True` a
+        `CausalCurves(auc, curves, fractions)`.
+
+    Raises:
+        ValueError: If `maps` do not match the inputs or hold NaN, `steps` is not in
+            [1, H * W], `baseline` does not broadcast, or `batch_size` < 1.
+
+    Example:
+        >>> auc = tfxai.metrics.deletion(model, images, tfxai.grad_cam, steps=32)
+        >>> auc.mean()
+
+    Reference:
+        Petsiuk et al., "RISE: Randomized Input Sampling for Explanation of Black-box
+        Models", BMVC 2018. https://arxiv.org/abs/1806.07421
+    """
+    result = causal_curves("deletion", model, inputs, maps, target, steps=steps,
+                           baseline=baseline, batch_size=batch_size, output=output,
+                           logits=logits)
+    return result if return_curves else result.auc
+
+
+def insertion(model, inputs, maps, target=None, *, steps=50, baseline="blur", batch_size=32,
+              return_curves=False, output=None, logits=True):
+    """Insertion metric: area under the target probability as salient pixels are restored.
+
+    Starting from the baseline (a blurred copy of the image by default, as in RISE), the
+    image's pixels are inserted by decreasing saliency in `steps` equal chunks; higher is
+    better. The target is fixed on the intact image (see `deletion`).
+
+    Args:
+        model: A Keras model; never changed.
+        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        maps: Saliency maps `(B, H, W)`, or an explainer callable
+            `explainer(model, inputs, target=target) -> (B, H, W)`.
+        target: `None` (predicted class), int, list of ints, callable or `Target`.
+        steps: Integer, default 50. Number of equal chunks of pixels, in [1, H * W].
+        baseline: `"blur"` (default: Gaussian blur, sigma 5, 11x11, see `blur`), a float,
+            or an array broadcastable to the inputs. What the curve starts from.
+        batch_size: Integer, default 32. Altered images per compiled forward pass.
+        return_curves: Boolean, default False. Also return the curves.
+        output: Integer or string, default `None`. Output of a multi-output model.
+        logits: Boolean, default True. Take the softmax of the logits behind a
+            softmax/sigmoid output rather than of the output itself.
+
+    Returns:
+        float32 array `(B,)` of areas in [0, 1], or with `return_curves=True` a
+        `CausalCurves(auc, curves, fractions)`.
+
+    Raises:
+        ValueError: As `deletion`.
+
+    Example:
+        >>> result = tfxai.metrics.insertion(model, images, cams, return_curves=True)
+        >>> result.auc, result.curves.shape  # (B,), (B, 51)
+
+    Reference:
+        Petsiuk et al., "RISE: Randomized Input Sampling for Explanation of Black-box
+        Models", BMVC 2018. https://arxiv.org/abs/1806.07421
+    """
+    result = causal_curves("insertion", model, inputs, maps, target, steps=steps,
+                           baseline=baseline, batch_size=batch_size, output=output,
+                           logits=logits)
+    return result if return_curves else result.auc

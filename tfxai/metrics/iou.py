@@ -1,0 +1,45 @@
+"""Intersection over union of a thresholded map with the object mask."""
+
+import numbers
+
+import numpy as np
+
+from tfxai.metrics import _checks
+
+
+def iou(maps, masks, threshold=0.5):
+    """IoU of each map's region `map >= threshold` with its ground-truth mask.
+
+    The threshold applies to the values as given (explainers return maps in [0, 1], so 0.5
+    keeps the pixels at least half as salient as the peak of a min-max normalized map).
+
+    Args:
+        maps: Maps `(B, H, W)`: numpy or `tf.Tensor`.
+        masks: Boolean object masks `(B, H, W)` (or 0/1 values; an `(H, W)` mask is shared
+            by the batch), each with at least one pixel.
+        threshold: Float, default 0.5. Pixels with `map >= threshold` form the region.
+
+    Returns:
+        float32 array `(B,)` in [0, 1]: `|region & mask| / |region | mask|`.
+
+    Raises:
+        ValueError: If the shapes do not match, `maps` hold NaN, a mask is empty, or
+            `threshold` is not a finite number.
+
+    Example:
+        >>> tfxai.metrics.iou(cams, masks, threshold=0.5).mean()
+
+    Reference:
+        Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
+        Gradient-based Localization", ICCV 2017 (weakly-supervised localization).
+        https://arxiv.org/abs/1610.02391
+    """
+    maps = _checks.as_maps(maps)
+    masks = _checks.as_masks(masks, maps.shape)
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
+            or not np.isfinite(threshold):
+        raise ValueError(f"threshold: expected a finite number, got {threshold!r}.")
+    region = maps >= threshold
+    intersection = np.sum(region & masks, axis=(1, 2))
+    union = np.sum(region | masks, axis=(1, 2))  # > 0: masks are never empty
+    return (intersection / union).astype(np.float32)

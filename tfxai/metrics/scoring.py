@@ -1,0 +1,134 @@
+"""Class probabilities of a target, in compiled batched forward passes, for the metrics.
+
+The metrics score "the probability of the target class": the softmax over the last axis
+of the logits. The logits are found by the engine (`tfxai.engine.to_logits`), so a model
+ending in a softmax and the same model ending in logits give the same probabilities.
+
+The target is fixed before any image is perturbed: `None` (and `tfxai.targets.predicted()`)
+become the class predicted on the unperturbed images, so every perturbed copy of an image
+is scored for the same class (as in RISE and Grad-CAM++'s protocol), not re-predicted.
+"""
+
+import collections
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfxai import engine as engine_lib
+from tfxai import inputs as inputs_lib
+from tfxai import targets as targets_lib
+
+_CACHE_SIZE = 8
+_cache = collections.OrderedDict()
+
+
+def _softmax(outputs):
+    return tf.nn.softmax(outputs, axis=-1)
+
+
+def _argmax_class(outputs, params):
+    if outputs.shape.rank > 2:  # dense output: the class with the largest mean logit
+        outputs = tf.reduce_mean(outputs, axis=list(range(1, outputs.shape.rank - 1)))
+    return tf.cast(tf.argmax(outputs, axis=-1), tf.float32)
+
+
+_PREDICTED_CLASS = targets_lib.Target(_argmax_class, key=("metrics", "argmax"),
+                                      name="predicted class")
+
+
+class ProbabilityScorer:
+    """Scores images with compiled, batched forward passes of a model (never changed).
+
+    Args:
+        model: A Keras model.
+        output: Integer or string, default `None`. Which output of a multi-output model.
+        logits: Boolean, default `True`. Take the softmax of the logits behind a
+            softmax/sigmoid output rather than of the output itself.
+
+    Example:
+        >>> scorer = ProbabilityScorer(model)
+        >>> target, _ = scorer.fixed_target(images, None, batch_size=32)
+        >>> probs = scorer.probabilities(images, target, target.bind(len(images)), 32)
+    """
+
+    def __init__(self, model, *, output=None, logits=True):
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
+        paths = engine_lib.layer_paths(model)
+        # No layer is captured (capture=False); any layer of the model satisfies the engine.
+        anchor = paths[-1][1] if paths else None
+        self.engine = engine_lib.Engine(model, anchor, output=output, logits=logits)
+
+    @property
+    def model(self):
+        return self.engine.model
+
+    def fixed_target(self, images, target, batch_size):
+        """The target to score every perturbed image with, and what to pass an explainer.
+
+        Args:
+            images: Checked float32 images `(B, H, W, C)`.
+            target: A target shorthand (see `tfxai.targets.to_target`).
+            batch_size: Integer, images per forward pass.
+
+        Returns:
+            `(Target, explainer_target)`: for `None` or `predicted()`, `class_score` of the
+            classes predicted on `images` and those classes as a list of ints; otherwise
+            the converted target and `target` unchanged.
+        """
+        if target is None or (isinstance(target, targets_lib.Target)
+                              and target.key == ("predicted",)):
+            classes = self.predicted_classes(images, batch_size)
+            return targets_lib.class_score(classes), [int(c) for c in classes]
+        return targets_lib.to_target(target), target
+
+    def predicted_classes(self, images, batch_size):
+        """int64 `(B,)`: the class with the largest logit for each image."""
+        scores = self.scores(images, _PREDICTED_CLASS, (), batch_size)
+        return np.rint(scores).astype(np.int64)
+
+    def probabilities(self, images, target, params, batch_size):
+        """float32 `(B,)`: `target` scored on the softmax of the logits of `images`."""
+        return self.scores(images, probability_of(target), params, batch_size)
+
+    def scores(self, images, target, params, batch_size):
+        """float32 `(B,)`: `target` scored on the logits, in passes of `batch_size` images."""
+        out = [self.score_batch(images[start:start + batch_size], target,
+                                inputs_lib.slice_params(params, start, start + batch_size))
+               for start in range(0, len(images), batch_size)]
+        return np.concatenate(out).astype(np.float32)
+
+    def score_batch(self, batch, target, params):
+        """float32 `(b,)`: one compiled forward pass (traced once per target structure)."""
+        def graph(inputs, bound):
+            _, scores, _ = self.engine.scores_and_outputs(inputs, target, bound, capture=False)
+            return scores
+
+        run = self.engine.compile(("metrics", target.key), graph, batch, params)
+        target.check(self.engine.output_shape, len(batch))
+        tensors = tf.nest.map_structure(tf.constant, params)
+        return run(tf.constant(batch), tensors).numpy()
+
+
+def probability_of(target):
+    """A target scoring `target` on the softmax over the last axis of the logits."""
+    return target.on_outputs(_softmax, "softmax")
+
+
+def scorer_for(model, *, output=None, logits=True):
+    """A cached `ProbabilityScorer` (repeated metric calls reuse its compiled graphs)."""
+    key = (id(model), output, logits)
+    scorer = _cache.get(key)
+    if scorer is None or scorer.model is not model:
+        scorer = ProbabilityScorer(model, output=output, logits=logits)
+        _cache[key] = scorer
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    _cache.move_to_end(key)
+    return scorer
+
+
+def clear_cache():
+    """Drops every cached scorer (and the models they hold)."""
+    _cache.clear()
