@@ -1,0 +1,56 @@
+"""The bundled zoo: shipped files load and reach their recorded targets on fresh data."""
+
+import numpy as np
+import pytest
+
+from tfxai import models
+from tfxai.datasets import make_shapes
+from tfxai.datasets import shapes as shapes_lib
+
+N = 300
+SEED = 4242           # neither the training seed (0) nor the recorded held-out seed (1000)
+
+
+def test_available_and_bad_name():
+    assert models.available() == ["shapes-classifier", "shapes-unet"]
+    with pytest.raises(ValueError, match="shapes-clasifier.*shapes-classifier.*shapes-unet"):
+        models.load("shapes-clasifier")
+    with pytest.raises(ValueError, match="name"):
+        models.info("resnet")
+
+
+def test_files_are_small_and_recorded():
+    records = models.info()
+    for name in models.available():
+        file = models.zoo.path(name)
+        assert file.is_file() and file.stat().st_size <= 5 * 2**20
+        record = records[name]
+        assert record["heldout"]["seed"] != record["train"]["seed"]
+        assert record["heldout"]["seed"] != SEED and record["train"]["seed"] != SEED
+
+
+def test_shapes_classifier_accuracy_on_fresh_heldout():
+    model = models.load("shapes-classifier")
+    data = make_shapes(N, seed=SEED)
+    accuracy = models.accuracy(model, data.images, data.labels)
+    assert accuracy >= 0.97
+    assert models.info("shapes-classifier")["heldout"]["accuracy"] >= 0.97
+
+
+def test_shapes_unet_mean_iou_on_fresh_heldout():
+    model = models.load("shapes-unet")
+    images, _, classmap = shapes_lib.render(N, seed=SEED, task="segmentation")
+    miou, per_class = models.mean_iou(model, images, classmap)
+    assert per_class.shape == (6,)
+    assert miou >= 0.85
+    assert models.info("shapes-unet")["heldout"]["mean_iou"] >= 0.85
+
+
+def test_mean_iou_definition():
+    truth = np.array([[0, 0, 1, 1]])
+    predicted = np.array([[0, 1, 1, 1]])
+    matrix = models.evaluate.confusion(predicted, truth, 2)
+    np.testing.assert_array_equal(matrix, [[1, 1], [0, 2]])
+    np.testing.assert_allclose(models.evaluate.iou_from_confusion(matrix), [1 / 2, 2 / 3])
+
+

@@ -1,0 +1,81 @@
+"""The bundled zoo: small models trained on `tfxai.datasets` shapes, shipped as files."""
+
+import json
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+FILES = {"shapes-classifier": "shapes-classifier.keras", "shapes-unet": "shapes-unet.keras"}
+METRICS_FILE = "zoo.json"
+
+
+def available():
+    """Names of the bundled models, e.g. `["shapes-classifier", "shapes-unet"]`."""
+    return sorted(FILES)
+
+
+def path(name):
+    """Path of the `.keras` file of a bundled model.
+
+    Raises:
+        ValueError: If `name` is not a bundled model (the message lists them).
+    """
+    if name not in FILES:
+        import difflib
+        close = difflib.get_close_matches(str(name), list(FILES), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"name: no bundled model {name!r}.{hint} Available: "
+                         f"{', '.join(available())}.")
+    return ASSETS / FILES[name]
+
+
+def load(name):
+    """Loads a bundled model, trained and shipped with the package (nothing downloads).
+
+    `"shapes-classifier"`: `shapes_classifier()` trained on 96 px `make_shapes` images,
+    logits `(B, 5)`; explain `"block4_out"`. `"shapes-unet"`: `unet()` trained for
+    segmentation, logits `(B, 96, 96, 6)` (channel 0 background). Both take RGB images in
+    [0, 1]. Their held-out scores and training settings are in `info(name)`.
+
+    Args:
+        name: String, one of `available()`.
+
+    Returns:
+        An uncompiled `keras.Model`.
+
+    Raises:
+        ValueError: If `name` is unknown (the message lists the available names).
+        FileNotFoundError: If the file is missing (train it: `python -m
+            tfxai.models.train --model NAME`).
+
+    Example:
+        >>> model = tfxai.models.load("shapes-classifier")
+        >>> cams = tfxai.grad_cam(model, tfxai.datasets.make_shapes(8).images)
+    """
+    import keras
+
+    file = path(name)
+    if not file.is_file():
+        raise FileNotFoundError(f"name: the file of bundled model {name!r} is missing: "
+                                f"{file}. Make it with `python -m tfxai.models.train "
+                                f"--model {name}`.")
+    return keras.saving.load_model(file, compile=False)
+
+
+def info(name=None):
+    """Held-out metrics and training settings recorded in `assets/zoo.json`.
+
+    Args:
+        name: String or `None` (default): one model's record, or all of them.
+
+    Returns:
+        A dict.
+
+    Raises:
+        ValueError: If `name` is unknown.
+    """
+    records = json.loads((ASSETS / METRICS_FILE).read_text()) if (
+        ASSETS / METRICS_FILE).is_file() else {}
+    if name is None:
+        return records
+    path(name)
+    return records.get(name, {})
