@@ -8,7 +8,12 @@ from tfxai.cam import (METHODS, AblationCAM, EigenCAM, GradCAM, GradCAMPlusPlus,
                        LayerCAM, ScoreCAM, XGradCAM, ablation_cam, clear_cache, eigen_cam,
                        grad_cam, grad_cam_plus_plus, hires_cam, layer_cam, score_cam,
                        xgrad_cam)
-from tfxai import metrics, viz
+from tfxai import attribution, datasets, metrics, models, viz
+from tfxai.attribution import (ATTRIBUTION_METHODS, RISE, GradientXInput, GuidedBackprop,
+                               GuidedGradCAM, IntegratedGradients, Occlusion, Saliency,
+                               SmoothGrad, SquareGrad, VarGrad, gradient_x_input,
+                               guided_backprop, guided_grad_cam, integrated_gradients,
+                               occlusion, rise, saliency, smooth_grad, square_grad, var_grad)
 from tfxai.engine import Engine, layer_paths, resolve_layer
 from tfxai.targets import Target, class_score, from_callable, mask_score, predicted, to_target
 
@@ -17,7 +22,12 @@ __version__ = "0.1.0"
 __all__ = [
     "METHODS", "AblationCAM", "EigenCAM", "GradCAM", "GradCAMPlusPlus", "HiResCAM", "LayerCAM",
     "ScoreCAM", "XGradCAM", "ablation_cam", "clear_cache", "eigen_cam", "grad_cam",
-    "grad_cam_plus_plus", "hires_cam", "layer_cam", "score_cam", "xgrad_cam", "metrics", "viz", "Engine",
+    "grad_cam_plus_plus", "hires_cam", "layer_cam", "score_cam", "xgrad_cam", "metrics", "viz", "datasets", "models",
+    "attribution", "ATTRIBUTION_METHODS", "Saliency", "saliency", "GradientXInput",
+    "gradient_x_input", "SmoothGrad", "smooth_grad", "VarGrad", "var_grad", "SquareGrad",
+    "square_grad", "IntegratedGradients", "integrated_gradients", "GuidedBackprop",
+    "guided_backprop", "GuidedGradCAM", "guided_grad_cam", "Occlusion", "occlusion", "RISE",
+    "rise", "Engine",
     "layer_paths", "resolve_layer", "Target", "class_score", "from_callable", "mask_score",
     "predicted", "to_target",
 ]

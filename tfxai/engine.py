@@ -307,18 +307,22 @@ class Engine:
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the pre-activation logits when the chosen
             output ends in a softmax or sigmoid.
+        capture: Boolean, default `True`. Resolve `layer` for capture; `False` builds an
+            engine for input gradients and scores only (`layer` is ignored and every pass
+            runs with `capture=False`), for models without any 4-D layer too.
 
     Attributes:
-        layer: The resolved layer. `layer_path`: its path in the model.
+        layer: The resolved layer (`None` without capture). `layer_path`: its path in the
+            model.
         traces: Integer, how many graphs were traced so far (for no-retrace checks).
     """
 
-    def __init__(self, model, layer=None, output=None, logits=True):
+    def __init__(self, model, layer=None, output=None, logits=True, *, capture=True):
         if not isinstance(model, keras.Model):
             raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
         self.model = model
-        self.layer = resolve_layer(model, layer)
-        self.layer_path = layer_path(model, self.layer)
+        self.layer = resolve_layer(model, layer) if capture else None
+        self.layer_path = layer_path(model, self.layer) if capture else None
         self.output = _output_index(model, output)
         self.logits = logits
         self.traces = 0
@@ -343,6 +347,9 @@ class Engine:
             `(tape, scores, activations)`: the tape, `(batch,)` float32 scores and the layer
             output (or `None`).
         """
+        if capture and self.layer is None:
+            raise ValueError("layer: this engine was built with capture=False; it has no "
+                             "layer to capture.")
         seen = {}
 
         def on_output(layer, value):
