@@ -45,16 +45,19 @@ def _build(recipe):
 def cell_labels(classmap, cell):
     """Class of each `cell x cell` block for the classifier's `"class_map"`: `(n, h, w)`.
 
-    A block takes the class of its central 2x2 pixels when they all agree, else 0
-    (background): the target is a slightly eroded segmentation, so the class map, and the
-    CAMs read from it, peak inside the objects rather than on their borders.
+    A block takes the class of its central 2x2 pixels when they agree and the class covers
+    at least 3/4 of the block, else 0 (background): the target is a slightly eroded
+    segmentation, so the class map, and the CAMs read from it, peak inside the objects
+    rather than on their borders.
     """
     n, height, width = classmap.shape
+    blocks = classmap.reshape(n, height // cell, cell, width // cell, cell)
     lo, hi = cell // 2 - 1, cell // 2 + 1
-    blocks = classmap.reshape(n, height // cell, cell, width // cell, cell)[:, :, lo:hi, :, lo:hi]
-    first = blocks[:, :, :1, :, :1]
-    agree = (blocks == first).all(axis=(2, 4))
-    return np.where(agree, first[:, :, 0, :, 0], 0).astype(np.uint8)
+    centre = blocks[:, :, lo:hi, :, lo:hi]
+    first = centre[:, :, :1, :, :1]
+    agree = (centre == first).all(axis=(2, 4))
+    covered = (blocks == first).mean(axis=(2, 4)) >= 0.75
+    return np.where(agree & covered, first[:, :, 0, :, 0], 0).astype(np.uint8)
 
 
 def ce_dice_loss(num_classes, dice_weight):
