@@ -183,3 +183,17 @@ def _xplique(method, model, *, batch, top_n, pass_batch):
         one_hot = tf.one_hot(list(classes), classes_count)
         return explainer.explain(images, one_hot).numpy()[..., 0]
     return explain
+
+
+def ratios(seconds, reference, label):
+    """`{lib}/{label}` (time over `seconds[reference]`) for every library, and
+    `{peer}/tfxai` for every peer, where timed."""
+    found = {}
+    for library in LIBRARIES:
+        if library in seconds:
+            found[f"{library}/{label}"] = seconds[library] / seconds[reference]
+    if "tfxai" in seconds:
+        for peer in PEERS:
+            if peer in seconds:
+                found[f"{peer}/tfxai"] = seconds[peer] / seconds["tfxai"]
+    return found

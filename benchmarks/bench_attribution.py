@@ -238,22 +238,9 @@ def bench_row(method, batch, model, floor_for, args):
     repeats = args.slow_repeats if (method in HEAVY and batch > 1) else args.repeats
     row["seconds"] = time_interleaved(calls, repeats)
     row["repeats"] = repeats
-    row["ratios"] = ratios(row["seconds"])
+    row["ratios"] = _peers.ratios(row["seconds"], "floor", "floor")
     row["goal"] = goal(method, batch, row["ratios"])
     return row
-
-
-def ratios(seconds):
-    """`{lib}/floor` for every library and `{peer}/tfxai` for every peer, where timed."""
-    found = {}
-    for library in _peers.LIBRARIES:
-        if library in seconds:
-            found[f"{library}/floor"] = seconds[library] / seconds["floor"]
-    if "tfxai" in seconds:
-        for peer in _peers.PEERS:
-            if peer in seconds:
-                found[f"{peer}/tfxai"] = seconds[peer] / seconds["tfxai"]
-    return found
 
 
 def goal(method, batch, found):

@@ -129,22 +129,9 @@ def bench_row(method, forward, model, images, classes, args):
     repeats = args.slow_repeats if method in _peers.TOP_N_METHODS else args.repeats
     row["seconds"] = time_interleaved(calls, repeats)
     row["repeats"] = repeats
-    row["ratios"] = ratios(row["seconds"])
+    row["ratios"] = _peers.ratios(row["seconds"], "forward", "fwd")
     row["goal"] = goal(method, len(images), row["ratios"], args.top_n)
     return row
-
-
-def ratios(seconds):
-    """`{lib}/fwd` for every library and `{peer}/tfxai` for every peer, where timed."""
-    found = {}
-    for library in _peers.LIBRARIES:
-        if library in seconds:
-            found[f"{library}/fwd"] = seconds[library] / seconds["forward"]
-    if "tfxai" in seconds:
-        for peer in _peers.PEERS:
-            if peer in seconds:
-                found[f"{peer}/tfxai"] = seconds[peer] / seconds["tfxai"]
-    return found
 
 
 def goal(method, batch, found, top_n):
