@@ -53,10 +53,11 @@ def make_shapes(n, *, size=96, seed=0, task="classification", max_shapes=3, clut
     """Generates `n` images of shapes with known labels and pixel masks.
 
     Shapes are at least ~18 px across at 96 px (sizes scale with `size`), lie wholly
-    inside the image and stand upright, tilted by up to 15 degrees. Their colour differs from the background under them and from the
-    other shapes of the image by an RGB distance of at least 0.4. In segmentation images,
-    shapes are kept apart when possible but may overlap; a later shape hides an earlier
-    one and the masks show what is visible.
+    inside the image and stand upright, tilted by up to 15 degrees. Their colour differs
+    from the background under them and from the other shapes of the image by an RGB
+    distance of at least 0.4. In segmentation images, shapes are kept apart when possible
+    but may overlap; a later shape hides an earlier one and the masks show what is
+    visible.
 
     Args:
         n: Integer >= 0, the number of images.
@@ -66,7 +67,7 @@ def make_shapes(n, *, size=96, seed=0, task="classification", max_shapes=3, clut
         task: String, default `"classification"`. `"classification"`: exactly one class
             shape per image, classes balanced (each appears `n // 5` or `n // 5 + 1`
             times). `"segmentation"`: 1 to `max_shapes` shapes of random classes per image.
-        max_shapes: Integer >= 1, default 3. Most shapes per segmentation image.
+        max_shapes: Integer in [1, 100], default 3. Most shapes per segmentation image.
         clutter: Boolean, default True. Draw distractor lines and dots (never in the
             masks). With the same seed, `clutter=False` gives the same shapes and masks.
 
@@ -161,16 +162,17 @@ def render(n, *, size=96, seed=0, task="classification", max_shapes=3, clutter=T
         index = owner[part].astype(np.int16)
         if clutter:
             palette = np.concatenate([lines["colour"][part], dots["colour"][part], palette], 1)
-            index = np.where(index >= 0, index + _LINES + _DOTS, _clutter_owner(lines, dots, part, size))
-        drawn = index >= 0
-        image = np.where(drawn[..., None], palette[np.arange(m)[:, None, None], np.maximum(index, 0)],
-                         image)
+            index = np.where(index >= 0, index + _LINES + _DOTS,
+                             _clutter_owner(lines, dots, part, size))
+        colours = palette[np.arange(m)[:, None, None], np.maximum(index, 0)]
+        image = np.where((index >= 0)[..., None], colours, image)
         image += sigma[part, None, None, None] * noise_rng.standard_normal(
             image.shape, dtype=np.float32)
         images[part] = np.clip(image, 0.0, 1.0)
 
     cls = shapes["cls"]
-    classmap = np.where(owner >= 0, cls[np.arange(n)[:, None, None], np.maximum(owner, 0)] + 1, 0)
+    owner_cls = cls[np.arange(n)[:, None, None], np.maximum(owner, 0)]
+    classmap = np.where(owner >= 0, owner_cls + 1, 0)
     visible = (owner[..., None] == np.arange(slots, dtype=np.int8)).sum(axis=(1, 2))
     labels = np.take_along_axis(cls, visible.argmax(axis=1)[:, None], axis=1)[:, 0]
     return images, labels.astype(np.int32), classmap.astype(np.uint8)
@@ -184,8 +186,8 @@ def _check(n, size, task, max_shapes):
     if task not in TASKS:
         raise ValueError(f"task: expected one of {TASKS}, got {task!r}.")
     if (not isinstance(max_shapes, (int, np.integer)) or isinstance(max_shapes, bool)
-            or max_shapes < 1):
-        raise ValueError(f"max_shapes: expected an integer >= 1, got {max_shapes!r}.")
+            or not 1 <= max_shapes <= 100):
+        raise ValueError(f"max_shapes: expected an integer in [1, 100], got {max_shapes!r}.")
     return int(n), int(size), int(max_shapes)
 
 

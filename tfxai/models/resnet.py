@@ -62,6 +62,8 @@ def resnet50(weights=None, input_shape=(224, 224, 3), classes=1000, *, preproces
         inputs = keras.Input(tuple(input_shape), name="image")
         kwargs["input_tensor"] = CaffePreprocessing(name="caffe_preprocessing")(inputs)
     model = keras.applications.ResNet50(**kwargs)
+    if preprocessing:   # the same layers, with a single-tensor input structure
+        model = keras.Model(inputs, model.output, name=model.name)
     if path:
         model.load_weights(path)
     return model

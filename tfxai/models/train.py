@@ -4,8 +4,9 @@
         --out tfxai/models/assets
 
 Each model is trained on freshly generated shapes (`n` new images every epoch or two,
-seeds `(seed, epoch // repeat)`) and evaluated on a held-out set made with another seed (`seed + 1000`). Runs are seeded (`keras.utils.set_random_seed`)
-and use deterministic TensorFlow ops (`--no-determinism` turns that off). The `.keras`
+seeds `(seed, epoch // repeat)`) and evaluated on a held-out set made with another seed
+(`seed + 1000`). Runs are seeded (`keras.utils.set_random_seed`) and use deterministic
+TensorFlow ops (`--no-determinism` turns that off). The `.keras`
 files are saved without optimizer state; `zoo.json` beside them records the scores and
 settings (other models' records in it are kept).
 """
