@@ -22,6 +22,20 @@ def expected_image_shape(model):
     return tuple(inputs[0].shape[1:])
 
 
+def as_numeric_array(value, name):
+    """A numeric numpy array (tensors converted), or a `TypeError` naming `name`."""
+    if isinstance(value, tf.Tensor):
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} "
+                        f"({err}).") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {array.dtype}.")
+    return array
+
+
 def as_image_batch(inputs, model, name="inputs"):
     """Checks a batch of images and returns it as a float32 numpy array `(B, H, W, C)`.
 
@@ -38,15 +52,7 @@ def as_image_batch(inputs, model, name="inputs"):
         ValueError: On a wrong rank, channel count or image size, an empty batch, or
             NaN/Inf values.
     """
-    if isinstance(inputs, tf.Tensor):
-        inputs = inputs.numpy()
-    try:
-        array = np.asarray(inputs)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name}: expected an array of images, got "
-                        f"{type(inputs).__name__} ({err}).") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected numeric image data, got dtype {array.dtype}.")
+    array = as_numeric_array(inputs, name)
     if array.ndim != 4:
         hint = " (a single image? pass inputs[None])" if array.ndim == 3 else ""
         raise ValueError(f"{name}: expected a batch of images of shape (batch, height, width, "

@@ -38,16 +38,7 @@ def positive_int(value, name, *, high=None, what=""):
 
 def as_float_array(value, name):
     """A numeric numpy array (tensors converted), or a `TypeError` naming `name`."""
-    if isinstance(value, tf.Tensor):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} "
-                        f"({err}).") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected a numeric array, got dtype {array.dtype}.")
-    return array
+    return inputs_lib.as_numeric_array(value, name)
 
 
 def check_finite(array, name):
