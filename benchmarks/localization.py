@@ -1,6 +1,6 @@
-"""Localization and faithfulness of every CAM method on held-out shapes images.
+"""Localization and faithfulness of CAM and attribution methods on held-out shapes images.
 
-Runs each CAM method on the bundled classifier (targets: the true labels) and on the
+Runs each method (every CAM by default; attribution methods by name) on the bundled classifier (targets: the true labels) and on the
 bundled U-Net (Seg-Grad-CAM `mask_score` targets: the labeled class over its predicted
 pixels), over freshly generated held-out images, and prints a method x metric table.
 
@@ -8,6 +8,7 @@ Usage:
 
     python benchmarks/localization.py                       # 500 images per model
     python benchmarks/localization.py --images 100 --methods grad_cam score_cam
+    python benchmarks/localization.py --images 200 --methods saliency smooth_grad occlusion
     python benchmarks/localization.py --json benchmarks/results/localization.json
 """
 
@@ -29,7 +30,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=500, help="images per model")
     parser.add_argument("--seed", type=int, default=777, help="held-out image seed")
-    parser.add_argument("--methods", nargs="+", default=list(cam.METHODS))
+    parser.add_argument("--methods", nargs="+", default=list(cam.METHODS),
+                        choices=list(demo.ALL_METHODS))
     parser.add_argument("--top-n", type=int, default=None,
                         help="channels for Score-CAM/Ablation-CAM (default: all)")
     parser.add_argument("--steps", type=int, default=24, help="deletion/insertion steps")

@@ -1,4 +1,4 @@
-"""`tfxai demo`: every CAM method on the bundled zoo and fresh shapes images, scored.
+"""`tfxai demo`: CAM (and attribution) methods on the bundled zoo and fresh images, scored.
 
 Nothing is downloaded: the models ship with the package and the images are generated.
 Writes overlay grids (PNG) and a metrics table (Markdown + JSON) to the output folder.
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tfxai import cam, datasets, engine, metrics, models, targets, viz
+from tfxai import attribution, cam, datasets, engine, metrics, models, targets, viz
 
 CLASSIFIER_LAYER = "block4_out"  # the bundled classifier's last residual block (24 x 24)
+ALL_METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
+LAYER_METHODS = (*cam.METHODS, "guided_grad_cam")  # the methods that take a `layer`
 
 METRIC_COLUMNS = {
     "pointing_game": "pointing game ↑",
@@ -34,7 +36,8 @@ def run_demo(out_dir="tfxai-demo", *, images=8, seed=2024, methods=None, top_n=N
         images: Integer >= 1, default 8. Images per model.
         seed: Integer, default 2024. Seed of the generated images (the zoo was trained on
             other seeds).
-        methods: List of names from `tfxai.METHODS`, default all.
+        methods: List of names from `tfxai.METHODS` (default: all of them) or
+            `tfxai.ATTRIBUTION_METHODS`.
         top_n: Integer or `None` (default, every channel) for Score-CAM and Ablation-CAM.
         deletion_steps: Integer, default 24. Steps of the deletion/insertion curves.
         progress: Boolean, default True. Show a progress bar.
@@ -72,17 +75,19 @@ def run_demo(out_dir="tfxai-demo", *, images=8, seed=2024, methods=None, top_n=N
 
 def _check_methods(methods):
     names = list(cam.METHODS) if methods is None else list(methods)
-    unknown = [m for m in names if m not in cam.METHODS]
+    unknown = [m for m in names if m not in ALL_METHODS]
     if unknown or not names:
         raise ValueError(f"methods: unknown {unknown or names}; expected names from "
-                         f"{', '.join(cam.METHODS)}.")
+                         f"{', '.join(ALL_METHODS)}.")
     return names
 
 
 def explainer(method, model, layer, top_n):
-    """The class twin of `method` on `model`, with `top_n` where the method takes it."""
+    """The class twin of `method` on `model`, with `layer` and `top_n` where it takes them."""
     options = {"top_n": top_n} if method in ("score_cam", "ablation_cam") else {}
-    return cam.METHODS[method](model, layer, **options)
+    if method in LAYER_METHODS:
+        return ALL_METHODS[method](model, layer, **options)
+    return ALL_METHODS[method](model, **options)
 
 
 def _classifier_section(methods, count, seed, top_n, steps, bar):
