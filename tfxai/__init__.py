@@ -2,19 +2,22 @@
 
 Every explainer is a function `fn(model, inputs, target=None, **options) -> (B, H, W)`
 with a class twin that keeps its compiled graphs, e.g. `tfxai.grad_cam` / `tfxai.GradCAM`.
+Feature visualization: `tfxai.render(model, tfxai.featurevis.channel(layer, c))` and
+`tfxai.gallery(model, layers, out_dir=...)`.
 """
 
 from tfxai.cam import (METHODS, AblationCAM, EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM,
                        LayerCAM, ScoreCAM, XGradCAM, ablation_cam, clear_cache, eigen_cam,
                        grad_cam, grad_cam_plus_plus, hires_cam, layer_cam, score_cam,
                        xgrad_cam)
-from tfxai import attribution, datasets, metrics, models, viz
+from tfxai import attribution, datasets, featurevis, metrics, models, viz
 from tfxai.attribution import (ATTRIBUTION_METHODS, RISE, GradientXInput, GuidedBackprop,
                                GuidedGradCAM, IntegratedGradients, Occlusion, Saliency,
                                SmoothGrad, SquareGrad, VarGrad, gradient_x_input,
                                guided_backprop, guided_grad_cam, integrated_gradients,
                                occlusion, rise, saliency, smooth_grad, square_grad, var_grad)
 from tfxai.engine import Engine, layer_paths, resolve_layer
+from tfxai.featurevis import Rendering, gallery, render
 from tfxai.targets import Target, class_score, from_callable, mask_score, predicted, to_target
 
 __version__ = "0.1.0"
@@ -22,8 +25,8 @@ __version__ = "0.1.0"
 __all__ = [
     "METHODS", "AblationCAM", "EigenCAM", "GradCAM", "GradCAMPlusPlus", "HiResCAM", "LayerCAM",
     "ScoreCAM", "XGradCAM", "ablation_cam", "clear_cache", "eigen_cam", "grad_cam",
-    "grad_cam_plus_plus", "hires_cam", "layer_cam", "score_cam", "xgrad_cam", "metrics", "viz", "datasets", "models",
-    "attribution", "ATTRIBUTION_METHODS", "Saliency", "saliency", "GradientXInput",
+    "grad_cam_plus_plus", "hires_cam", "layer_cam", "score_cam", "xgrad_cam", "metrics", "viz",
+    "datasets", "models", "attribution", "featurevis", "render", "Rendering", "gallery", "ATTRIBUTION_METHODS", "Saliency", "saliency", "GradientXInput",
     "gradient_x_input", "SmoothGrad", "smooth_grad", "VarGrad", "var_grad", "SquareGrad",
     "square_grad", "IntegratedGradients", "integrated_gradients", "GuidedBackprop",
     "guided_backprop", "GuidedGradCAM", "guided_grad_cam", "Occlusion", "occlusion", "RISE",

@@ -32,6 +32,11 @@ class Target:
         check_fn: Callable `(output_shape, batch) -> None` raising `ValueError` when the
             target does not fit the model output, default `None`.
         name: String, default `"target"`. Shown in `repr` and error messages.
+        layers: Tuple of layer references, default `()`. Inner layers whose activations
+            `score_fn` reads (feature-visualization objectives); empty for targets on the
+            model output.
+        batch: Integer or `None` (default). The batch size the target's parameters fix
+            (one channel per sample, say); `None` fits any batch.
 
     Example:
         >>> t = class_score(3) - 0.5 * class_score(7)
@@ -39,12 +44,15 @@ class Target:
         ((array([3, 3], dtype=int32),), (array([7, 7], dtype=int32),))
     """
 
-    def __init__(self, score_fn, bind_fn=None, key=None, check_fn=None, name="target"):
+    def __init__(self, score_fn, bind_fn=None, key=None, check_fn=None, name="target", *,
+                 layers=(), batch=None):
         self._score_fn = score_fn
         self._bind_fn = bind_fn
         self._check_fn = check_fn
         self.key = key if key is not None else ("fn", score_fn)
         self.name = name
+        self.layers = tuple(layers)
+        self.batch = batch
 
     def __repr__(self):
         return f"<Target {self.name}>"
@@ -56,7 +64,8 @@ class Target:
     def check(self, output_shape, batch):
         """Raises `ValueError` if the target does not fit an output of `output_shape`."""
         if self._check_fn is not None:
-            self._check_fn(tuple(output_shape), batch)
+            shape = output_shape if isinstance(output_shape, dict) else tuple(output_shape)
+            self._check_fn(shape, batch)
 
     def score(self, outputs, params):
         """Returns the `(batch,)` float32 scores of `outputs` (inside the graph)."""
@@ -79,22 +88,25 @@ class Target:
         """
         return Target(lambda out, p: self._score_fn(transform(out), p), self._bind_fn,
                       key=(label, self.key), check_fn=self._check_fn,
-                      name=f"{self.name} on {label}")
+                      name=f"{self.name} on {label}", layers=self.layers, batch=self.batch)
 
     def _combine(self, other, op, symbol):
         if isinstance(other, Target):
+            layers = self.layers + tuple(r for r in other.layers if r not in self.layers)
             return Target(
                 lambda out, p: op(self._score_fn(out, p[0]), other._score_fn(out, p[1])),
                 lambda b: (self.bind(b), other.bind(b)),
                 key=(symbol, self.key, other.key),
                 check_fn=lambda shape, b: (self.check(shape, b), other.check(shape, b)),
-                name=f"({self.name} {symbol} {other.name})")
+                name=f"({self.name} {symbol} {other.name})", layers=layers,
+                batch=_common_batch(self, other))
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             value = float(other)
             return Target(
                 lambda out, p: op(self._score_fn(out, p), value),
                 self.bind, key=(symbol, self.key, value), check_fn=self.check,
-                name=f"({self.name} {symbol} {value:g})")
+                name=f"({self.name} {symbol} {value:g})", layers=self.layers,
+                batch=self.batch)
         return NotImplemented
 
     def _combine_right(self, other, op, symbol):
@@ -103,7 +115,8 @@ class Target:
             return Target(
                 lambda out, p: op(value, self._score_fn(out, p)),
                 self.bind, key=("r" + symbol, self.key, value), check_fn=self.check,
-                name=f"({value:g} {symbol} {self.name})")
+                name=f"({value:g} {symbol} {self.name})", layers=self.layers,
+                batch=self.batch)
         return NotImplemented
 
     def __add__(self, other):
@@ -131,6 +144,14 @@ class Target:
 
     def __neg__(self):
         return self * -1.0
+
+
+def _common_batch(first, second):
+    """The batch two combined targets fix, or `None`; raises if they disagree."""
+    if first.batch is not None and second.batch is not None and first.batch != second.batch:
+        raise ValueError(f"target: {first.name} has parameters for {first.batch} samples "
+                         f"and {second.name} for {second.batch}; expected the same count.")
+    return first.batch if first.batch is not None else second.batch
 
 
 def _class_axis_size(output_shape):

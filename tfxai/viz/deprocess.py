@@ -5,9 +5,9 @@ import numpy as np
 from tfxai.viz import _checks
 
 # The ImageNet statistics of `keras.applications.imagenet_utils.preprocess_input`.
-_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])
-_TORCH_MEAN_RGB = np.array([0.485, 0.456, 0.406])
-_TORCH_STD_RGB = np.array([0.229, 0.224, 0.225])
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])
+TORCH_MEAN_RGB = np.array([0.485, 0.456, 0.406])
+TORCH_STD_RGB = np.array([0.229, 0.224, 0.225])
 
 MODES = ("caffe", "tf", "torch")
 
@@ -24,9 +24,9 @@ def _invert(x, mode):
     if mode == "tf":
         rgb = (x + 1.0) * 127.5
     elif mode == "torch":
-        rgb = (x * _TORCH_STD_RGB + _TORCH_MEAN_RGB) * 255.0
+        rgb = (x * TORCH_STD_RGB + TORCH_MEAN_RGB) * 255.0
     else:  # caffe: the input is BGR and mean-centred, not scaled.
-        rgb = (x + _CAFFE_MEAN_BGR)[..., ::-1]
+        rgb = (x + CAFFE_MEAN_BGR)[..., ::-1]
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 

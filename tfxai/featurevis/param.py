@@ -1,0 +1,303 @@
+"""Image parameterizations: trainable variables that map to images in [0, 1].
+
+A `Parameterization` owns `tf.Variable`s and, when called, builds a float32 image batch
+`(B, H, W, C)` from them with TF ops only, so it can sit inside a compiled render step.
+Two spaces are offered:
+
+- `Pixel`: the variables are the (pre-activation) pixels themselves.
+- `FFT`: the variables are a complex spectrum; the image is its inverse real 2-D FFT,
+  with each frequency scaled by `1 / f ** decay_power`, so that gradient steps change low
+  frequencies more than high ones and the optimized images look less noisy.
+
+Either way, the pre-activation image may live in a decorrelated color space (`to_rgb`):
+its channel vectors are multiplied by the square root of the ImageNet color correlation
+matrix before a sigmoid squashes them to valid RGB.
+"""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+PARAMS = ("fft", "pixel")
+
+# Square root of the ImageNet color correlation matrix (rows: R, G, B output channels;
+# columns: decorrelated components), as published with Lucid.
+COLOR_CORRELATION_SVD_SQRT = np.array([[0.26, 0.09, 0.02],
+                                       [0.27, 0.00, -0.05],
+                                       [0.27, -0.09, 0.03]], dtype=np.float32)
+# The same matrix divided by its largest column norm: the matrix `to_rgb` applies.
+COLOR_CORRELATION_NORMALIZED = (
+    COLOR_CORRELATION_SVD_SQRT
+    / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0))).astype(np.float32)
+# Lucid divides the inverse FFT by 4 to keep the initial sigmoid away from saturation.
+FFT_OUTPUT_SCALE = 0.25
+
+
+# --------------------------------------------------------------------------- checks
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected a positive integer, got "
+                        f"{type(value).__name__} {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _size(size):
+    pair = (size, size) if isinstance(size, numbers.Integral) else size
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                             or v < 1 for v in pair):
+        raise ValueError(f"size: expected a positive integer or a pair of positive "
+                         f"integers (height, width), got {size!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def _non_negative(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
+    return float(value)
+
+
+def _seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
+    return int(seed)
+
+
+def _decorrelate(decorrelate, channels):
+    if not isinstance(decorrelate, (bool, np.bool_)):
+        raise TypeError(f"decorrelate: expected True or False, got {decorrelate!r}.")
+    if decorrelate and channels != 3:
+        raise ValueError(f"decorrelate: color decorrelation needs channels == 3, got "
+                         f"channels={channels}; pass decorrelate=False.")
+    return bool(decorrelate)
+
+
+# --------------------------------------------------------------------------- functions
+
+def fft_scale(height, width, decay_power=1.0):
+    """The per-frequency scale of the `FFT` parameterization, numpy float32.
+
+    `sqrt(H * W) / max(f, 1 / max(H, W)) ** decay_power`, where `f = sqrt(fy**2 + fx**2)`
+    runs over the `rfft2` frequency grid in cycles per pixel (`fy` from
+    `np.fft.fftfreq(H)`, `fx` from `np.fft.rfftfreq(W)`). The clip keeps the DC term
+    finite; the `sqrt(H * W)` factor makes the inverse FFT of a white spectrum keep its
+    energy, so pixel and FFT images can share a learning rate.
+
+    Args:
+        height: Integer >= 1. Image height `H`.
+        width: Integer >= 1. Image width `W`.
+        decay_power: Float >= 0, default 1.0. Exponent of the `1 / f` decay; 0 gives a
+            flat (white) spectrum.
+
+    Returns:
+        float32 array of shape `(H, W // 2 + 1)`.
+
+    Raises:
+        ValueError: If a size is not a positive integer or `decay_power` is negative.
+
+    Example:
+        >>> float(fft_scale(4, 4)[0, 0])  # sqrt(16) / (1 / 4)
+        16.0
+    """
+    height = _positive_int(height, "height")
+    width = _positive_int(width, "width")
+    decay_power = _non_negative(decay_power, "decay_power")
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.rfftfreq(width)[None, :]
+    freqs = np.sqrt(fy ** 2 + fx ** 2)
+    scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** decay_power
+    return (scale * np.sqrt(height * width)).astype(np.float32)
+
+
+def to_rgb(x, decorrelate):
+    """Maps an unconstrained image batch to valid RGB in [0, 1] (TF ops).
+
+    With `decorrelate`, each channel vector `c` first becomes `M @ c`, with `M` the
+    ImageNet color-correlation square root normalized by its largest column norm
+    (`COLOR_CORRELATION_NORMALIZED`); then a sigmoid.
+
+    Args:
+        x: float tensor `(..., C)`; `C` must be 3 with `decorrelate`.
+        decorrelate: Boolean. Whether `x` lives in the decorrelated color space.
+
+    Returns:
+        float32 tensor of the shape of `x`, in [0, 1].
+
+    Raises:
+        ValueError: If `decorrelate` and the last axis of `x` is not 3.
+    """
+    x = tf.cast(x, tf.float32)
+    if decorrelate:
+        if x.shape[-1] != 3:
+            raise ValueError(f"x: color decorrelation needs 3 channels, got a tensor of "
+                             f"shape {tuple(x.shape)}.")
+        x = tf.tensordot(x, tf.constant(COLOR_CORRELATION_NORMALIZED.T), axes=1)
+    return tf.sigmoid(x)
+
+
+# --------------------------------------------------------------------------- classes
+
+class Parameterization:
+    """Base class: trainable variables that build an image batch in [0, 1].
+
+    Subclasses create their variables in `__init__` and implement `raw()`, the
+    unconstrained image before `to_rgb`.
+
+    Args:
+        size: Integer or pair of integers `(H, W)`. Image size.
+        batch: Integer, default 1. Number of images `B`.
+        decorrelate: Boolean, default True. Optimize in the decorrelated color space
+            (needs `channels == 3`).
+        channels: Integer, default 3. Number of channels `C`.
+        sd: Float >= 0, default 0.01. Standard deviation of the normal initialization.
+        seed: Integer >= 0, default 0. Seed of the initialization: the same seed gives
+            bit-identical variables.
+
+    Attributes:
+        shape: `(B, H, W, C)` of the images.
+        variables: List of the `tf.Variable`s to optimize.
+
+    Raises:
+        ValueError: On a bad argument (named in the message).
+        TypeError: On an argument of the wrong type.
+    """
+
+    def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
+        height, width = _size(size)
+        batch = _positive_int(batch, "batch")
+        channels = _positive_int(channels, "channels")
+        self.shape = (batch, height, width, channels)
+        self.decorrelate = _decorrelate(decorrelate, channels)
+        self.sd = _non_negative(sd, "sd")
+        self.seed = _seed(seed)
+        self.variables = []
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(shape={self.shape}, "
+                f"decorrelate={self.decorrelate})")
+
+    def _normal(self, shape):
+        """A seeded `normal(0, sd)` draw as a float32 `tf.Variable`."""
+        init = np.random.default_rng(self.seed).normal(0.0, self.sd, size=shape)
+        return tf.Variable(init.astype(np.float32), trainable=True)
+
+    def raw(self):
+        """The unconstrained image batch `(B, H, W, C)`, float32, before `to_rgb`."""
+        raise NotImplementedError
+
+    def __call__(self):
+        """The image batch: float32 tensor `(B, H, W, C)` in [0, 1]."""
+        return to_rgb(self.raw(), self.decorrelate)
+
+
+class Pixel(Parameterization):
+    """Pixel parameterization: one variable per pixel and channel, `(B, H, W, C)`.
+
+    Same arguments as `Parameterization`.
+
+    Example:
+        >>> p = Pixel(64, batch=2, seed=1)
+        >>> p().shape
+        TensorShape([2, 64, 64, 3])
+    """
+
+    def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
+        super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd,
+                         seed=seed)
+        self.pixels = self._normal(self.shape)
+        self.variables = [self.pixels]
+
+    def raw(self):
+        return tf.identity(self.pixels)
+
+
+class FFT(Parameterization):
+    """Fourier parameterization: the image is the inverse real FFT of a 1/f-scaled spectrum.
+
+    The variable `spectrum` has shape `(B, C, H, W // 2 + 1, 2)` (real and imaginary
+    parts of each `rfft2` coefficient); the image is
+    `irfft2d(fft_scale(H, W, decay_power) * spectrum) * FFT_OUTPUT_SCALE`, computed with
+    `fft_length=[H, W]` so odd sizes are exact. Takes the arguments of
+    `Parameterization`, plus:
+
+    Args:
+        decay_power: Float >= 0, default 1.0. Exponent of the `1 / f` spectrum scaling.
+
+    Example:
+        >>> p = FFT((64, 48), batch=4, seed=0)
+        >>> images = p()  # (4, 64, 48, 3) in [0, 1]
+
+    Reference:
+        Olah et al., "Feature Visualization", Distill 2017.
+        https://distill.pub/2017/feature-visualization/
+    """
+
+    def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0,
+                 decay_power=1.0):
+        super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd,
+                         seed=seed)
+        batch, height, width, channels = self.shape
+        self.decay_power = _non_negative(decay_power, "decay_power")
+        self.scale = tf.constant(fft_scale(height, width, self.decay_power))
+        self.spectrum = self._normal((batch, channels, height, width // 2 + 1, 2))
+        self.variables = [self.spectrum]
+
+    def raw(self):
+        _, height, width, _ = self.shape
+        spectrum = tf.complex(self.spectrum[..., 0] * self.scale,
+                              self.spectrum[..., 1] * self.scale)
+        images = tf.signal.irfft2d(spectrum, fft_length=[height, width])  # (B, C, H, W)
+        return tf.transpose(images, (0, 2, 3, 1)) * FFT_OUTPUT_SCALE
+
+
+def image(size, batch=1, *, param="fft", decorrelate=True, channels=3, sd=0.01, seed=0):
+    """Builds an image parameterization (Lucid's `param.image`).
+
+    Args:
+        size: Integer or pair of integers `(H, W)`. Image size.
+        batch: Integer, default 1. Number of images.
+        param: String or `Parameterization`, default "fft". `"fft"` (1/f-scaled Fourier
+            spectrum), `"pixel"`, or an existing `Parameterization`, returned as is (the
+            other arguments are then ignored).
+        decorrelate: Boolean, default True. Optimize in the decorrelated color space
+            (needs `channels == 3`).
+        channels: Integer, default 3. Number of channels.
+        sd: Float >= 0, default 0.01. Standard deviation of the normal initialization.
+        seed: Integer >= 0, default 0. Seed of the initialization.
+
+    Returns:
+        A `Parameterization`: call it for a float32 `(batch, H, W, channels)` image in
+        [0, 1]; optimize its `variables`.
+
+    Raises:
+        ValueError: On a bad argument (named in the message), e.g. an unknown `param`.
+        TypeError: If `param` is neither a string nor a `Parameterization`.
+
+    Example:
+        >>> p = image(128, batch=4)
+        >>> with tf.GradientTape() as tape:
+        ...     score = tf.reduce_mean(p())
+        >>> grads = tape.gradient(score, p.variables)
+
+    Reference:
+        Olah et al., "Feature Visualization", Distill 2017.
+        https://distill.pub/2017/feature-visualization/
+    """
+    if isinstance(param, Parameterization):
+        return param
+    if not isinstance(param, str):
+        raise TypeError(f"param: expected one of {', '.join(map(repr, PARAMS))} or a "
+                        f"Parameterization, got {type(param).__name__}.")
+    if param not in PARAMS:
+        raise ValueError(f"param: expected one of {', '.join(map(repr, PARAMS))} or a "
+                         f"Parameterization, got {param!r}.")
+    cls = FFT if param == "fft" else Pixel
+    return cls(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)

@@ -1,0 +1,280 @@
+"""`render`: activation maximization, Lucid's recipe on a Keras model.
+
+Each step: the parameterization builds images in [0, 1], the transforms jitter, scale and
+rotate them (seeded by `(seed, step)`), the result is resized to the model's input size
+and preprocessed, the model runs once with the objective's layers captured (their `call`
+shadowed only while the step is traced, as in `tfxai.engine`), and the optimizer takes
+one step up the objective. The step is one compiled graph; the next render with the
+same model, objective structure and settings reuses it (only the variables are reset).
+"""
+
+import collections
+import dataclasses
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfxai import engine as engine_lib
+from tfxai import targets
+from tfxai.featurevis import objectives as objectives_lib
+from tfxai.featurevis import param as param_lib
+from tfxai.featurevis import preprocessing
+from tfxai.featurevis import transforms as transforms_lib
+
+_CACHE_SIZE = 4
+_cache = collections.OrderedDict()
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendering:
+    """Result of `render`.
+
+    Attributes:
+        images: float32 `(B, H, W, 3)` in [0, 1], the optimized images.
+        values: float64 `(B,)`, the objective of each image after the last step, scored
+            on the images as they are (no transforms).
+        snapshots: Dict `{step: float32 (B, H, W, 3)}` at the requested `thresholds`.
+        settings: JSON-friendly dict of the settings used.
+    """
+
+    images: np.ndarray
+    values: np.ndarray
+    snapshots: dict
+    settings: dict
+
+
+def _check_int(value, name, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _check_objective(objective):
+    if not isinstance(objective, targets.Target):
+        raise TypeError(f"objective: expected an objective from tfxai.featurevis (channel, "
+                        f"class_logit, ...) or a Target, got {type(objective).__name__}.")
+    return objective
+
+
+def _check_thresholds(thresholds, steps):
+    values = sorted({_check_int(t, "thresholds", 1) for t in (thresholds or ())})
+    if values and values[-1] > steps:
+        raise ValueError(f"thresholds: step {values[-1]} is beyond steps={steps}.")
+    return tuple(values)
+
+
+def _transform(transforms):
+    if transforms == "standard":
+        return transforms_lib.STANDARD, "standard"
+    if transforms is None:
+        return None, "none"
+    if isinstance(transforms, (list, tuple)):
+        return transforms_lib.compose(*transforms), repr(transforms)
+    if callable(transforms):
+        return transforms, repr(transforms)
+    raise ValueError(f"transforms: expected 'standard', None, a transform or a list of "
+                     f"them, got {transforms!r}.")
+
+
+def _optimizer(optimizer):
+    if optimizer is None:
+        return keras.optimizers.Adam(learning_rate=0.05), "adam(0.05)"
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        config = optimizer.get_config()
+        return type(optimizer).from_config(config), f"{type(optimizer).__name__}({config})"
+    raise TypeError(f"optimizer: expected None (Adam, learning rate 0.05) or a "
+                    f"keras.optimizers.Optimizer, got {type(optimizer).__name__}.")
+
+
+def _input_size(model, size):
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
+        return int(shape[1]), int(shape[2])
+    return size
+
+
+class _Step:
+    """The compiled optimization step and its state for one model/objective structure."""
+
+    def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
+        self.model, self.image, self.optimizer = model, image, optimizer
+        self.layers = {objectives_lib.layer_key(ref): engine_lib.resolve_layer(model, ref)
+                       for ref in objective.layers}
+        self.input_size = _input_size(model, image.shape[1:3])
+        self.preprocess = preprocess
+        self.optimizer.build(self.image.variables)
+        self.initial = [v.numpy() for v in self.optimizer.variables]
+        self.shapes = None
+        params = objective.bind(image.shape[0])
+        spec = tf.nest.map_structure(lambda a: tf.TensorSpec(a.shape, a.dtype), params)
+        captured = {}
+
+        def on_output(layer, value):
+            captured[id(layer)] = value
+            return value
+
+        def context(images, seed, transform):
+            x = images if transform is None else transform(images, seed)
+            x = tf.image.resize(x, self.input_size)
+            out = model(self.preprocess(x), training=False)
+            logits = engine_lib.to_logits(engine_lib.select_output(out, output, model.name))
+            acts = {key: captured[id(layer)] for key, layer in self.layers.items()}
+            self.shapes = {"logits": tuple(logits.shape),
+                           "layers": {k: tuple(v.shape) for k, v in acts.items()}}
+            objective.check(self.shapes, image.shape[0])  # before scoring: clear errors
+            return objectives_lib.Context(acts, tf.cast(logits, tf.float32), images)
+
+        def step(seed, p):
+            with tf.GradientTape() as tape:
+                values = objective.score(context(self.image(), seed, transform), p)
+                loss = -tf.reduce_sum(values)
+            grads = tape.gradient(loss, self.image.variables)
+            self.optimizer.apply_gradients(zip(grads, self.image.variables))
+            return values
+
+        def evaluate(p):
+            images = self.image()
+            return objective.score(context(images, None, None), p), images
+
+        with engine_lib.shadow_calls(list(self.layers.values()), on_output):
+            self.step = tf.function(step, autograph=False).get_concrete_function(
+                tf.TensorSpec([2], tf.int64), spec)
+            self.evaluate = tf.function(evaluate, autograph=False).get_concrete_function(spec)
+
+    def reset(self, image):
+        """Loads the variables of a fresh parameterization and a fresh optimizer state."""
+        for variable, value in zip(self.image.variables, image.variables):
+            variable.assign(value)
+        for variable, value in zip(self.optimizer.variables, self.initial):
+            variable.assign(value)
+
+
+def _compiled(model, objective, image, transform, preprocess, optimizer, key, output):
+    """A cached `_Step` for this structure, reset to `image`'s initial values."""
+    cache_key = (id(model),) + key
+    entry = _cache.get(cache_key)
+    if entry is not None and entry[0]() is model:
+        _cache.move_to_end(cache_key)
+        entry[1].reset(image)
+        return entry[1]
+    compiled = _Step(model, objective, image, transform, preprocess, optimizer, output)
+    _cache[cache_key] = (weakref.ref(model), compiled)
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return compiled
+
+
+def clear_cache():
+    """Drops the compiled render steps kept for reuse."""
+    _cache.clear()
+
+
+def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
+           decorrelate=True, transforms="standard", preprocess=None, optimizer=None,
+           seed=0, thresholds=(), progress=True, output=None):
+    """Optimizes images to maximize `objective` (activation maximization).
+
+    Lucid's recipe by default: FFT parameterization with 1/f scaling, decorrelated color,
+    sigmoid to [0, 1], the standard transforms (pad 12, jitter 8, scale 0.9-1.1, rotate
+    -10..10 degrees, jitter 4), Adam with learning rate 0.05. The transformed images are
+    resized to the model's input size (its fixed size, else `size`) and preprocessed.
+    The model is only called: never changed, never cloned.
+
+    Args:
+        model: A Keras model (Sequential, Functional, nested, subclassed).
+        objective: An objective from `tfxai.featurevis` (`channel`, `neuron`,
+            `layer_energy`, `direction`, `class_logit`, `segmentation_class`,
+            `diversity`, composed with `+ - * /` and regularizers) or any `Target`.
+        size: Integer or `(H, W)`, default 128. Size of the optimized images.
+        steps: Integer >= 0, default 512. Optimization steps.
+        batch: Integer or `None` (default: the objective's own count, e.g. the length
+            of a channel list, else 1). Images optimized together.
+        param: String, default "fft". `"fft"` or `"pixel"`, or a
+            `tfxai.featurevis.param.Parameterization` (then `size`, `batch`,
+            `decorrelate` and `seed` come from it and nothing is cached).
+        decorrelate: Boolean, default True. Optimize in decorrelated color space.
+        transforms: Default "standard". `"standard"`, `None`, a transform from
+            `tfxai.featurevis.transforms` or a list of them (applied in order).
+        preprocess: Default `None` (the model takes images in [0, 1]). `"caffe"`
+            (ResNet50, VGG), `"tf"` ([-1, 1]), `"torch"` or a callable on `[0, 1]` RGB.
+        optimizer: `None` (Adam, learning rate 0.05) or a `keras.optimizers.Optimizer`
+            (a fresh copy of it is used; yours is not changed).
+        seed: Integer >= 0, default 0. Seeds the initial image and every transform: the
+            same seed gives the same images.
+        thresholds: Sequence of step numbers at which to keep a snapshot.
+        progress: Boolean, default True. Show a progress bar.
+        output: Integer or string, default `None`. Output of a multi-output model.
+
+    Returns:
+        A `Rendering` with `images`, `values`, `snapshots` and `settings`.
+
+    Raises:
+        TypeError: On an objective, parameterization or optimizer of the wrong type.
+        ValueError: On bad sizes, steps, batch, thresholds, unknown layers, or an
+            objective that does not fit the model (a channel out of range, say).
+
+    Example:
+        >>> model = keras.applications.ResNet50(weights=None)
+        >>> result = tfxai.render(model, channel("conv4_block6_out", [0, 1, 2, 3]),
+        ...                       preprocess="caffe", steps=256)
+        >>> tfxai.viz.image_grid(result.images[None])
+
+    Reference:
+        Olah et al., "Feature Visualization", Distill 2017.
+        https://distill.pub/2017/feature-visualization/
+    """
+    objective = _check_objective(objective)
+    steps = _check_int(steps, "steps", 0)
+    thresholds = _check_thresholds(thresholds, steps)
+    image = _image(param, size, batch, objective, decorrelate, seed)
+    transform, transform_name = _transform(transforms)
+    prep, prep_name = preprocessing.preprocessor(preprocess)
+    opt, opt_name = _optimizer(optimizer)
+    key = (objective.key, image.shape, type(image).__name__, image.decorrelate,
+           transform_name, prep_name, opt_name, output)
+    cacheable = not isinstance(param, param_lib.Parameterization) and (
+        transforms is None or transforms == "standard")
+    if not cacheable:
+        compiled = _Step(model, objective, image, transform, prep, opt, output)
+    else:
+        compiled = _compiled(model, objective, image, transform, prep, opt, key, output)
+    objective.check(compiled.shapes, image.shape[0])
+    params = tf.nest.map_structure(tf.constant, objective.bind(image.shape[0]))
+    snapshots = _optimize(compiled, params, steps, image.seed, thresholds, progress)
+    values, images = compiled.evaluate(params)
+    settings = {"size": list(image.shape[1:3]), "steps": steps, "batch": image.shape[0],
+                "param": type(image).__name__.lower(), "decorrelate": image.decorrelate,
+                "transforms": transform_name, "preprocess": prep_name,
+                "optimizer": opt_name, "seed": image.seed, "objective": objective.name,
+                "model": model.name}
+    return Rendering(images.numpy(), values.numpy().astype(np.float64), snapshots, settings)
+
+
+def _image(param, size, batch, objective, decorrelate, seed):
+    """The parameterization: built from the options, or the one given."""
+    if isinstance(param, param_lib.Parameterization):
+        if objective.batch is not None and objective.batch != param.shape[0]:
+            raise ValueError(f"param: has a batch of {param.shape[0]} images; the "
+                             f"objective has parameters for {objective.batch}.")
+        return param
+    if batch is None:
+        batch = objective.batch or 1
+    elif objective.batch is not None and batch != objective.batch:
+        raise ValueError(f"batch: got {batch!r}; the objective has parameters for "
+                         f"{objective.batch} images (leave batch=None).")
+    return param_lib.image(size, batch, param=param, decorrelate=decorrelate, seed=seed)
+
+
+def _optimize(compiled, params, steps, seed, thresholds, progress):
+    """Runs the steps; returns the snapshots at `thresholds`."""
+    bar = keras.utils.Progbar(steps, verbose=1 if progress else 0) if steps else None
+    snapshots = {}
+    for step in range(1, steps + 1):
+        values = compiled.step(tf.constant([seed, step], tf.int64), params)
+        if step in thresholds:
+            snapshots[step] = compiled.image().numpy()
+        if bar is not None and (step % 16 == 0 or step == steps):
+            bar.update(step, [("objective", float(tf.reduce_mean(values)))])
+    return snapshots
