@@ -1,6 +1,7 @@
 """The `tfxai` command line.
 
     tfxai demo [--out DIR] [--images N] [--seed S] [--methods M ...] [--top-n K]
+    tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S] [--steps K]
     tfxai --version
 """
 
@@ -29,7 +30,64 @@ def build_parser():
     demo.add_argument("--steps", type=int, default=24,
                       help="deletion/insertion steps (default: 24)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_gallery(commands)
     return parser
+
+
+def _add_gallery(commands):
+    gallery = commands.add_parser(
+        "gallery", help="feature-visualization gallery of some layers (PNG + HTML)",
+        description="Renders the channels of the given layers (Lucid's recipe) and writes "
+                    "PNGs, grids and a static HTML site. MODEL is a bundled model name "
+                    "(shapes-classifier, shapes-unet), a .keras file, or 'resnet50' "
+                    "(tfxai.models.resnet50: Keras' ResNet50 taking [0, 1] RGB, "
+                    "weights=None unless --weights is given).")
+    gallery.add_argument("model", help="bundled model name, .keras file, or resnet50")
+    gallery.add_argument("--layers", nargs="+", required=True, metavar="LAYER",
+                         help="layer names or nested paths (resnet50/conv5_block3_out)")
+    gallery.add_argument("--channels", type=int, default=None,
+                         help="the first N channels of each layer (default: all)")
+    gallery.add_argument("--out", default="tfxai-gallery", help="output folder "
+                         "(default: %(default)s)")
+    gallery.add_argument("--size", type=int, default=128, help="image size (default: 128)")
+    gallery.add_argument("--steps", type=int, default=512, help="steps (default: 512)")
+    gallery.add_argument("--batch-size", type=int, default=16,
+                         help="channels optimized together (default: 16)")
+    gallery.add_argument("--preprocess", default=None, choices=["caffe", "tf", "torch"],
+                         help="the model's input preprocessing (default: none, the model "
+                              "takes [0, 1] RGB)")
+    gallery.add_argument("--weights", default=None,
+                         help="resnet50 only: 'imagenet' (downloads) or a weights file")
+    gallery.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    gallery.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _load_model(name, weights):
+    """A bundled model, a `.keras` file, or Keras' ResNet50."""
+    from tfxai import models
+    if name == "resnet50":
+        return models.resnet50(weights=weights)
+    if weights is not None:
+        raise ValueError("--weights: only for the resnet50 model.")
+    if name in models.available():
+        return models.load(name)
+    if name.endswith(".keras"):
+        import keras
+        return keras.saving.load_model(name, compile=False)
+    raise ValueError(f"model: expected one of {', '.join(models.available())}, resnet50 "
+                     f"or a .keras file, got {name!r}.")
+
+
+def _run_gallery(args):
+    from tfxai.featurevis import gallery
+    model = _load_model(args.model, args.weights)
+    summary = gallery(model, args.layers, channels=args.channels, out_dir=args.out,
+                      size=args.size, steps=args.steps, batch_size=args.batch_size,
+                      preprocess=args.preprocess, seed=args.seed,
+                      progress=not args.no_progress)
+    print(f"rendered {summary['rendered']} channels, skipped {summary['skipped']}; "
+          f"open {summary['index']}")
+    return 0
 
 
 def main(argv=None):
@@ -40,6 +98,12 @@ def main(argv=None):
         from tfxai import __version__
         print(__version__)
         return 0
+    if args.command == "gallery":
+        try:
+            return _run_gallery(args)
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            print(f"tfxai gallery: error: {error}", file=sys.stderr)
+            return 2
     if args.command != "demo":
         parser.print_help()
         return 0
