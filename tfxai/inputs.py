@@ -4,6 +4,8 @@ Explainers accept numpy arrays, `tf.Tensor`s and `tf.data.Dataset`s of image bat
 Bad input fails here, with the argument named, before anything reaches TensorFlow.
 """
 
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
@@ -101,3 +103,17 @@ def dataset_batches(dataset, model, batch_size, name="inputs"):
 def slice_params(params, start, stop):
     """Slices every per-sample parameter array along its batch axis."""
     return tf.nest.map_structure(lambda a: a[start:stop], params)
+
+
+def int_pair(value, name):
+    """An int or a pair of ints `(h, w)`, all positive, as a tuple of two ints."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else value
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                             or v < 1 for v in pair):
+        raise ValueError(f"{name}: expected a positive integer or a pair of positive "
+                         f"integers (height, width), got {value!r}.")
+    return int(pair[0]), int(pair[1])

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
+from tfxai.inputs import int_pair  # noqa: F401  (re-exported: base.int_pair)
 from tfxai import targets as targets_lib
 from tfxai.cam import base as cam_base
 
@@ -44,20 +45,6 @@ def non_negative_float(value, name):
             or not np.isfinite(value) or value < 0:
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
     return float(value)
-
-
-def int_pair(value, name):
-    """An int or a pair of ints `(h, w)`, all positive, as a tuple of two ints."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else value
-    try:
-        pair = tuple(pair)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
-                             or v < 1 for v in pair):
-        raise ValueError(f"{name}: expected a positive integer or a pair of positive "
-                         f"integers (height, width), got {value!r}.")
-    return int(pair[0]), int(pair[1])
 
 
 def check_seed(seed):

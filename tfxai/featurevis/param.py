@@ -19,6 +19,8 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfxai import inputs
+
 PARAMS = ("fft", "pixel")
 
 # Square root of the ImageNet color correlation matrix (rows: R, G, B output channels;
@@ -43,19 +45,6 @@ def _positive_int(value, name):
     if value < 1:
         raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
     return int(value)
-
-
-def _size(size):
-    pair = (size, size) if isinstance(size, numbers.Integral) else size
-    try:
-        pair = tuple(pair)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
-                             or v < 1 for v in pair):
-        raise ValueError(f"size: expected a positive integer or a pair of positive "
-                         f"integers (height, width), got {size!r}.")
-    return int(pair[0]), int(pair[1])
 
 
 def _non_negative(value, name):
@@ -171,7 +160,7 @@ class Parameterization:
     """
 
     def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
-        height, width = _size(size)
+        height, width = inputs.int_pair(size, "size")
         batch = _positive_int(batch, "batch")
         channels = _positive_int(channels, "channels")
         self.shape = (batch, height, width, channels)

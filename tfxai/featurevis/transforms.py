@@ -19,6 +19,8 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfxai import inputs
+
 PAD_MODES = ("constant", "reflect")
 STANDARD_SCALES = tuple(1 + (i - 5) / 50 for i in range(11))  # 0.90 ... 1.10
 STANDARD_ANGLES = tuple(range(-10, 11))  # degrees
@@ -361,15 +363,7 @@ def crop_or_pad_to(images, size, value=0.5):
     Raises:
         ValueError: On a bad `images`, `size` or `value`.
     """
-    pair = (size, size) if isinstance(size, numbers.Integral) else size
-    try:
-        pair = tuple(pair)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
-                             or v < 1 for v in pair):
-        raise ValueError(f"size: expected a positive integer or a pair of positive "
-                         f"integers (height, width), got {size!r}.")
+    pair = inputs.int_pair(size, "size")
     value = _real(value, "value")
     images = _check_images(images)
     target = tf.constant(pair, tf.int32)
