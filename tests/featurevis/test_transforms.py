@@ -200,18 +200,52 @@ def test_compose_applies_in_order():
 
 
 def test_standard_is_lucids_recipe():
-    assert repr(T.standard()) == repr(T.STANDARD)
     np.testing.assert_allclose(T.STANDARD_SCALES, np.arange(0.90, 1.1001, 0.02))
     assert T.STANDARD_ANGLES == tuple(range(-10, 11))
-    text = repr(T.STANDARD)
+    assert repr(T.STANDARD) == repr(T.standard()) == repr(T.random_affine())
+    assert "pad_width=12, jitter_before=8, scales=11 values, angles=21 values, " \
+           "jitter_after=4, fill_value=0.5" in repr(T.STANDARD)
+    text = repr(T.standard(fused=False))
     assert text.startswith("compose(pad(12, value=0.5), jitter(8), random_scale([0.9,")
     assert "random_rotate([-10.0," in text and text.endswith("jitter(4))")
     x = random_images((2, 128, 128, 3))
     for step in range(3):
-        out = T.STANDARD(x, [0, step])
+        assert T.STANDARD(x, [0, step]).shape == (2, 140, 140, 3)  # 128 + 24 - 8 - 4
+        out = T.standard(fused=False)(x, [0, step])
         # 128 + 24 - 8 = 144, scaled by 0.9..1.1 (129..158), then 4 cropped.
         assert out.shape[0] == 2 and out.shape[3] == 3
         assert 125 <= out.shape[1] <= 154 and out.shape[1] == out.shape[2]
+
+
+def test_random_affine_without_draws_is_the_padding():
+    x = random_images((3, 9, 9, 2))
+    out = T.random_affine(2, 0, [1.0], [0], 0, 0.5)(x, [0, 1]).numpy()
+    np.testing.assert_array_equal(out, T.pad(2, 0.5)(x, [0, 1]).numpy())
+
+
+def test_random_affine_rotates_like_random_rotate_and_zooms_like_resize():
+    x = random_images((3, 8, 8, 2))
+    out = T.random_affine(0, 0, [1.0], [90], 0)(x, [0, 1]).numpy()
+    np.testing.assert_allclose(out, np.rot90(x, 1, axes=(1, 2)), atol=1e-5)
+    out = T.random_affine(12, 0, [1.0], [7], 0)(x, [0, 1]).numpy()
+    chain = T.compose(T.pad(12), T.random_rotate([7]))(x, [0, 1]).numpy()
+    np.testing.assert_allclose(out, chain, atol=1e-5)
+    out = T.random_affine(0, 0, [2.0], [0], 0)(x, [0, 1]).numpy()
+    zoomed = tf.image.resize(x, (16, 16)).numpy()[:, 4:12, 4:12]  # centre of a 2x resize
+    np.testing.assert_allclose(out, zoomed, atol=1e-5)
+
+
+def test_random_affine_jitter_is_an_exact_crop_per_image():
+    x = random_images((6, 9, 9, 2))
+    padded = T.pad(4, 0.5)(x, [0, 0]).numpy()
+    seen = set()
+    for step in range(6):
+        out = T.random_affine(4, 4, [1.0], [0], 0)(x, [0, step]).numpy()
+        assert out.shape == (6, 13, 13, 2)
+        found = [crop_offset(out[b], padded[b], 4) for b in range(6)]
+        assert None not in found
+        seen.update(found)
+    assert len(seen) > 6
 
 
 # --------------------------------------------------------------------------- gradients
@@ -223,6 +257,7 @@ ALL = {
     "scale": T.random_scale([0.9, 1.1]),
     "rotate": T.random_rotate([-10, 10]),
     "standard": T.STANDARD,
+    "standard_chain": T.standard(fused=False),
     "crop_or_pad_to": lambda images, seed: T.crop_or_pad_to(images, (9, 15)),
 }
 

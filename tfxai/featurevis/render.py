@@ -178,7 +178,8 @@ def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
 
     Lucid's recipe by default: FFT parameterization with 1/f scaling, decorrelated color,
     sigmoid to [0, 1], the standard transforms (pad 12, jitter 8, scale 0.9-1.1, rotate
-    -10..10 degrees, jitter 4), Adam with learning rate 0.05. The transformed images are
+    -10..10 degrees, jitter 4; fused into one resampling, `transforms.standard()`), Adam
+    with learning rate 0.05. The transformed images are
     resized to the model's input size (its fixed size, else `size`) and preprocessed.
     The model is only called: never changed, never cloned.
 

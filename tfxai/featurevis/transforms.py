@@ -324,12 +324,98 @@ def compose(*transforms):
     return Transform(fn, f"compose({', '.join(map(repr, transforms))})")
 
 
-def standard():
+def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
+                  angles=STANDARD_ANGLES, jitter_after=4, fill_value=0.5):
+    """Lucid's transform chain as one bilinear resampling per image (one op, per element).
+
+    Equivalent to `pad(pad_width, fill_value)`, `jitter(jitter_before)`, a zoom by `s`
+    about the center (from `scales`), `random_rotate(angles, fill_value)` and
+    `jitter(jitter_after)`, except that the output keeps the size of the unscaled chain,
+    `H + 2 pad_width - jitter_before - jitter_after` (a zoom in crops the border, a zoom
+    out shows more of the `fill_value` surround), and the image is resampled once instead
+    of three times. Every image of the batch draws its own offsets, scale and angle. The
+    pixels map through one affine matrix per image (`tf.raw_ops.ImageProjectiveTransformV3`,
+    whose gradient TensorFlow computes by warping the output gradient back).
+
+    Args:
+        pad_width: Integer >= 0, default 12. Constant padding before the first jitter.
+        jitter_before: Integer >= 0, default 8. First random shift in pixels.
+        scales: Non-empty sequence of positive floats, default 0.90-1.10 (step 0.02).
+        angles: Non-empty sequence of floats in degrees, default -10..10.
+        jitter_after: Integer >= 0, default 4. Last random shift in pixels.
+        fill_value: Float, default 0.5. Value outside the image.
+
+    Returns:
+        A `Transform`: `(B, H, W, C) -> (B, H + 2 pad - j1 - j2, W + ..., C)`.
+
+    Raises:
+        ValueError: On a bad argument, or images smaller than the two jitters allow.
+
+    Example:
+        >>> random_affine()(images, [0, step])  # Lucid's standard set
+    """
+    pad_width = _int(pad_width, "pad_width", 0)
+    jitter_before = _int(jitter_before, "jitter_before", 0)
+    jitter_after = _int(jitter_after, "jitter_after", 0)
+    scales = _choices(scales, "scales", positive=True)
+    angles = _choices(angles, "angles")
+    fill_value = _real(fill_value, "fill_value")
+    shrink = jitter_before + jitter_after - 2 * pad_width
+    scale_table = tf.constant(scales, tf.float32)
+    angle_table = tf.constant(np.deg2rad(angles), tf.float32)
+
+    def fn(images, seed):
+        shape = tf.shape(images)
+        batch = shape[0]
+        size = shape[1:3] - shrink
+        with tf.control_dependencies(_min_size(images, max(shrink, 0), "jitter_before",
+                                               "random_affine")):
+            seeds = tf.random.experimental.stateless_split(seed, num=4)
+        before = _centered_shift(seeds[0], batch, jitter_before)
+        after = _centered_shift(seeds[1], batch, jitter_after)
+        zoom = tf.gather(scale_table, tf.random.stateless_uniform(
+            [batch], seeds[2], minval=0, maxval=len(scales), dtype=tf.int32))
+        theta = tf.gather(angle_table, tf.random.stateless_uniform(
+            [batch], seeds[3], minval=0, maxval=len(angles), dtype=tf.int32))
+        cos, sin = tf.cos(theta) / zoom, tf.sin(theta) / zoom
+        out_center = (tf.cast(size, tf.float32) - 1.0) / 2.0
+        in_center = (tf.cast(shape[1:3], tf.float32) - 1.0) / 2.0
+        # Centered output offset (y, x) + after -> rotated back, unzoomed, + before.
+        y0 = after[:, 0] - out_center[0]
+        x0 = after[:, 1] - out_center[1]
+        matrices = tf.stack([
+            cos, -sin, cos * x0 - sin * y0 + before[:, 1] + in_center[1],
+            sin, cos, sin * x0 + cos * y0 + before[:, 0] + in_center[0],
+            tf.zeros_like(cos), tf.zeros_like(cos)], axis=1)
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=matrices, output_shape=size,
+            fill_value=tf.constant(fill_value, images.dtype), interpolation="BILINEAR",
+            fill_mode="CONSTANT")
+
+    return Transform(fn, f"random_affine(pad_width={pad_width}, jitter_before="
+                         f"{jitter_before}, scales={len(scales)} values, angles="
+                         f"{len(angles)} values, jitter_after={jitter_after}, "
+                         f"fill_value={fill_value})")
+
+
+def _centered_shift(seed, batch, jitter):
+    """Per-image integer offsets in `[0, jitter]`, minus `jitter / 2`: float32 `(B, 2)`."""
+    offsets = tf.random.stateless_uniform([batch, 2], seed, minval=0, maxval=jitter + 1,
+                                          dtype=tf.int32)
+    return tf.cast(offsets, tf.float32) - jitter / 2.0
+
+
+def standard(fused=True):
     """Lucid's standard transforms: pad 12, jitter 8, scale 0.9-1.1, rotate +-10, jitter 4.
 
-    In order: `pad(12)` (constant 0.5), `jitter(8)`, `random_scale(STANDARD_SCALES)`
-    (0.90 to 1.10 in steps of 0.02), `random_rotate(range(-10, 11))` (integer degrees),
-    `jitter(4)`.
+    In order: pad 12 (constant 0.5), jitter 8, scale from `STANDARD_SCALES` (0.90 to 1.10
+    in steps of 0.02), rotate by integer degrees in -10..10, jitter 4.
+
+    Args:
+        fused: Boolean, default True. One resampling per image (`random_affine`, every
+            draw per image, a fixed output size `H + 12`) instead of the chain
+            `compose(pad, jitter, random_scale, random_rotate, jitter)` (three
+            resamplings, one scale per batch, a size that changes with the scale).
 
     Returns:
         A `Transform`.
@@ -338,6 +424,8 @@ def standard():
         Olah et al., "Feature Visualization", Distill 2017.
         https://distill.pub/2017/feature-visualization/
     """
+    if fused:
+        return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5)
     return compose(pad(12, 0.5), jitter(8), random_scale(STANDARD_SCALES),
                    random_rotate(STANDARD_ANGLES), jitter(4))
 
