@@ -248,6 +248,20 @@ def test_random_affine_jitter_is_an_exact_crop_per_image():
     assert len(seen) > 6
 
 
+def test_random_affine_output_size_resamples_like_a_resize_of_its_output():
+    x = random_images((4, 12, 12, 3))
+    shifts = T.random_affine(3, 4, [1.0], [0], 2)
+    direct = T.random_affine(3, 4, [1.0], [0], 2, output_size=(21, 17))(x, [5, 6])
+    resized = tf.image.resize(shifts(x, [5, 6]), (21, 17))
+    assert direct.shape == (4, 21, 17, 3)
+    # inside; at the border a resize clamps to its input's edge, the affine reads on
+    np.testing.assert_allclose(direct.numpy()[:, 1:-1, 1:-1], resized.numpy()[:, 1:-1, 1:-1],
+                               atol=1e-5)
+    assert T.standard(output_size=224)(x, [0, 0]).shape == (4, 224, 224, 3)
+    with pytest.raises(ValueError, match="output_size"):
+        T.standard(fused=False, output_size=224)
+
+
 # --------------------------------------------------------------------------- gradients
 
 ALL = {

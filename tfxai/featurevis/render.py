@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import engine as engine_lib
-from tfxai import targets
+from tfxai import inputs, targets
 from tfxai.featurevis import objectives as objectives_lib
 from tfxai.featurevis import param as param_lib
 from tfxai.featurevis import preprocessing
@@ -65,9 +65,10 @@ def _check_thresholds(thresholds, steps):
     return tuple(values)
 
 
-def _transform(transforms):
-    if transforms == "standard":
-        return transforms_lib.STANDARD, "standard"
+def _transform(transforms, model, size):
+    if transforms == "standard":  # fused, resampled straight to the model's input size
+        output_size = _input_size(model, inputs.int_pair(size, "size"))
+        return transforms_lib.standard(output_size=output_size), "standard"
     if transforms is None:
         return None, "none"
     if isinstance(transforms, (list, tuple)):
@@ -117,7 +118,8 @@ class _Step:
 
         def context(images, seed, transform):
             x = images if transform is None else transform(images, seed)
-            x = tf.image.resize(x, self.input_size)
+            if tuple(x.shape[1:3]) != tuple(self.input_size):
+                x = tf.image.resize(x, self.input_size)
             out = model(self.preprocess(x), training=False)
             logits = engine_lib.to_logits(engine_lib.select_output(out, output, model.name))
             acts = {key: captured[id(layer)] for key, layer in self.layers.items()}
@@ -230,7 +232,7 @@ def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
     steps = _check_int(steps, "steps", 0)
     thresholds = _check_thresholds(thresholds, steps)
     image = _image(param, size, batch, objective, decorrelate, seed)
-    transform, transform_name = _transform(transforms)
+    transform, transform_name = _transform(transforms, model, image.shape[1:3])
     prep, prep_name = preprocessing.preprocessor(preprocess)
     opt, opt_name = _optimizer(optimizer)
     key = (objective.key, image.shape, type(image).__name__, image.decorrelate,

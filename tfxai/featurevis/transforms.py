@@ -325,7 +325,7 @@ def compose(*transforms):
 
 
 def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
-                  angles=STANDARD_ANGLES, jitter_after=4, fill_value=0.5):
+                  angles=STANDARD_ANGLES, jitter_after=4, fill_value=0.5, output_size=None):
     """Lucid's transform chain as one bilinear resampling per image (one op, per element).
 
     Equivalent to `pad(pad_width, fill_value)`, `jitter(jitter_before)`, a zoom by `s`
@@ -344,9 +344,13 @@ def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
         angles: Non-empty sequence of floats in degrees, default -10..10.
         jitter_after: Integer >= 0, default 4. Last random shift in pixels.
         fill_value: Float, default 0.5. Value outside the image.
+        output_size: Integer, `(height, width)` or `None` (default). Resample straight to
+            this size (as a bilinear `tf.image.resize` of the result would, without the
+            extra pass), e.g. the model's input size.
 
     Returns:
-        A `Transform`: `(B, H, W, C) -> (B, H + 2 pad - j1 - j2, W + ..., C)`.
+        A `Transform`: `(B, H, W, C) -> (B, H + 2 pad - j1 - j2, W + ..., C)`, or
+        `(B, *output_size, C)`.
 
     Raises:
         ValueError: On a bad argument, or images smaller than the two jitters allow.
@@ -360,6 +364,7 @@ def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
     scales = _choices(scales, "scales", positive=True)
     angles = _choices(angles, "angles")
     fill_value = _real(fill_value, "fill_value")
+    resize = None if output_size is None else inputs.int_pair(output_size, "output_size")
     shrink = jitter_before + jitter_after - 2 * pad_width
     scale_table = tf.constant(scales, tf.float32)
     angle_table = tf.constant(np.deg2rad(angles), tf.float32)
@@ -367,7 +372,9 @@ def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
     def fn(images, seed):
         shape = tf.shape(images)
         batch = shape[0]
-        size = shape[1:3] - shrink
+        natural = shape[1:3] - shrink
+        size = natural if resize is None else tf.constant(resize, tf.int32)
+        ky, kx = tf.unstack(tf.cast(natural, tf.float32) / tf.cast(size, tf.float32))
         with tf.control_dependencies(_min_size(images, max(shrink, 0), "jitter_before",
                                                "random_affine")):
             seeds = tf.random.experimental.stateless_split(seed, num=4)
@@ -380,12 +387,12 @@ def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
         cos, sin = tf.cos(theta) / zoom, tf.sin(theta) / zoom
         out_center = (tf.cast(size, tf.float32) - 1.0) / 2.0
         in_center = (tf.cast(shape[1:3], tf.float32) - 1.0) / 2.0
-        # Centered output offset (y, x) + after -> rotated back, unzoomed, + before.
-        y0 = after[:, 0] - out_center[0]
-        x0 = after[:, 1] - out_center[1]
+        # Centered output offset (y, x), resized, + after -> rotated back, unzoomed, + before.
+        y0 = after[:, 0] - ky * out_center[0]
+        x0 = after[:, 1] - kx * out_center[1]
         matrices = tf.stack([
-            cos, -sin, cos * x0 - sin * y0 + before[:, 1] + in_center[1],
-            sin, cos, sin * x0 + cos * y0 + before[:, 0] + in_center[0],
+            cos * kx, -sin * ky, cos * x0 - sin * y0 + before[:, 1] + in_center[1],
+            sin * kx, cos * ky, sin * x0 + cos * y0 + before[:, 0] + in_center[0],
             tf.zeros_like(cos), tf.zeros_like(cos)], axis=1)
         return tf.raw_ops.ImageProjectiveTransformV3(
             images=images, transforms=matrices, output_shape=size,
@@ -395,7 +402,8 @@ def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
     return Transform(fn, f"random_affine(pad_width={pad_width}, jitter_before="
                          f"{jitter_before}, scales={len(scales)} values, angles="
                          f"{len(angles)} values, jitter_after={jitter_after}, "
-                         f"fill_value={fill_value})")
+                         f"fill_value={fill_value}"
+                         + ("" if resize is None else f", output_size={resize}") + ")")
 
 
 def _centered_shift(seed, batch, jitter):
@@ -405,7 +413,7 @@ def _centered_shift(seed, batch, jitter):
     return tf.cast(offsets, tf.float32) - jitter / 2.0
 
 
-def standard(fused=True):
+def standard(fused=True, output_size=None):
     """Lucid's standard transforms: pad 12, jitter 8, scale 0.9-1.1, rotate +-10, jitter 4.
 
     In order: pad 12 (constant 0.5), jitter 8, scale from `STANDARD_SCALES` (0.90 to 1.10
@@ -416,6 +424,8 @@ def standard(fused=True):
             draw per image, a fixed output size `H + 12`) instead of the chain
             `compose(pad, jitter, random_scale, random_rotate, jitter)` (three
             resamplings, one scale per batch, a size that changes with the scale).
+        output_size: Integer, `(height, width)` or `None` (default). Fused only: resample
+            straight to this size (the renderer passes the model's input size).
 
     Returns:
         A `Transform`.
@@ -425,7 +435,9 @@ def standard(fused=True):
         https://distill.pub/2017/feature-visualization/
     """
     if fused:
-        return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5)
+        return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5, output_size)
+    if output_size is not None:
+        raise ValueError("output_size: only for the fused transforms (fused=True).")
     return compose(pad(12, 0.5), jitter(8), random_scale(STANDARD_SCALES),
                    random_rotate(STANDARD_ANGLES), jitter(4))
 
