@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tfxai import engine, viz
+from tfxai import engine, inputs, viz
 from tfxai.featurevis import _html, objectives, preprocessing
 from tfxai.featurevis import param as param_lib
 from tfxai.featurevis.render import render as _render
@@ -165,12 +165,7 @@ def _check_positive(value, name):
 
 def _check_options(size, steps, batch_size, param, decorrelate, transforms, preprocess, seed,
                    title):
-    pair = (size, size) if isinstance(size, numbers.Integral) else size
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise ValueError(f"size: expected a positive integer or a pair (height, width), "
-                         f"got {size!r}.")
-    for side in pair:
-        _check_positive(side, "size")
+    inputs.int_pair(size, "size")
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps: expected an integer >= 0, got {steps!r}.")
     _check_positive(batch_size, "batch_size")
