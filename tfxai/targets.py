@@ -37,6 +37,8 @@ class Target:
             model output.
         batch: Integer or `None` (default). The batch size the target's parameters fix
             (one channel per sample, say); `None` fits any batch.
+        reads: String, default "outputs". What `score_fn` receives: `"outputs"` (the
+            model output) or `"context"` (a `tfxai.featurevis.objectives.Context`).
 
     Example:
         >>> t = class_score(3) - 0.5 * class_score(7)
@@ -45,7 +47,7 @@ class Target:
     """
 
     def __init__(self, score_fn, bind_fn=None, key=None, check_fn=None, name="target", *,
-                 layers=(), batch=None):
+                 layers=(), batch=None, reads="outputs"):
         self._score_fn = score_fn
         self._bind_fn = bind_fn
         self._check_fn = check_fn
@@ -53,6 +55,7 @@ class Target:
         self.name = name
         self.layers = tuple(layers)
         self.batch = batch
+        self.reads = reads
 
     def __repr__(self):
         return f"<Target {self.name}>"
@@ -76,22 +79,30 @@ class Target:
                 f"got shape {tuple(scores.shape)}.")
         return tf.cast(scores, tf.float32)
 
-    def on_outputs(self, transform, label):
+    def on_outputs(self, transform, label, reads=None):
         """A new target scoring `transform(outputs)` instead of the outputs.
 
         Args:
             transform: Callable on the output tensor, inside the graph (e.g. a softmax).
             label: String naming the transform; part of the new target's `key`.
+            reads: String or `None` (default: the same as this target). What the new
+                target receives, when `transform` takes something else.
 
         Returns:
             A `Target` with the same parameters and checks.
         """
         return Target(lambda out, p: self._score_fn(transform(out), p), self._bind_fn,
                       key=(label, self.key), check_fn=self._check_fn,
-                      name=f"{self.name} on {label}", layers=self.layers, batch=self.batch)
+                      name=f"{self.name} on {label}", layers=self.layers, batch=self.batch,
+                      reads=reads or self.reads)
 
     def _combine(self, other, op, symbol):
         if isinstance(other, Target):
+            if self.reads != other.reads:
+                raise ValueError(
+                    f"target: cannot combine {self.name} (scores the {self.reads}) with "
+                    f"{other.name} (scores the {other.reads}); for feature visualization use "
+                    f"tfxai.featurevis objectives (class_logit, segmentation_class, ...).")
             layers = self.layers + tuple(r for r in other.layers if r not in self.layers)
             return Target(
                 lambda out, p: op(self._score_fn(out, p[0]), other._score_fn(out, p[1])),
@@ -99,14 +110,14 @@ class Target:
                 key=(symbol, self.key, other.key),
                 check_fn=lambda shape, b: (self.check(shape, b), other.check(shape, b)),
                 name=f"({self.name} {symbol} {other.name})", layers=layers,
-                batch=_common_batch(self, other))
+                batch=_common_batch(self, other), reads=self.reads)
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             value = float(other)
             return Target(
                 lambda out, p: op(self._score_fn(out, p), value),
                 self.bind, key=(symbol, self.key, value), check_fn=self.check,
                 name=f"({self.name} {symbol} {value:g})", layers=self.layers,
-                batch=self.batch)
+                batch=self.batch, reads=self.reads)
         return NotImplemented
 
     def _combine_right(self, other, op, symbol):
@@ -116,7 +127,7 @@ class Target:
                 lambda out, p: op(value, self._score_fn(out, p)),
                 self.bind, key=("r" + symbol, self.key, value), check_fn=self.check,
                 name=f"({value:g} {symbol} {self.name})", layers=self.layers,
-                batch=self.batch)
+                batch=self.batch, reads=self.reads)
         return NotImplemented
 
     def __add__(self, other):
@@ -217,7 +228,7 @@ def class_score(classes, *, name="target"):
         lambda b: (_class_ids(classes, b, name),),
         key=("class_score",),
         check_fn=lambda shape, b: _check_class_ids(classes, shape, name),
-        name=label)
+        name=label, batch=None if np.ndim(classes) == 0 else len(classes))
 
 
 def predicted(*, name="target"):

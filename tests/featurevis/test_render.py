@@ -85,6 +85,17 @@ def test_segmentation_class_per_class_and_region_on_the_bundled_unet():
     assert_unchanged(before, unet)
 
 
+def test_model_output_targets_render_on_the_logits(tiny):
+    import tfxai
+    by_target = render(tiny, tfxai.class_score([0, 3]), size=24, steps=6, seed=2)
+    by_objective = render(tiny, objectives.class_logit([0, 3]), size=24, steps=6, seed=2)
+    np.testing.assert_allclose(by_target.values, by_objective.values, rtol=1e-5)
+    with pytest.raises(ValueError, match="cannot combine"):
+        _ = objectives.channel("conv2", 1) + tfxai.class_score(2)
+    with pytest.raises(ValueError, match="class index 7"):
+        render(tiny, tfxai.class_score(7), size=24, steps=1)
+
+
 def test_same_seed_same_images_other_seed_other_images(tiny):
     objective = objectives.channel("conv2", [0, 1])
     first = render(tiny, objective, size=24, steps=10, seed=3)

@@ -11,6 +11,7 @@ parameters are graph inputs, so the next four channels reuse the same compiled s
 """
 
 import dataclasses
+import functools
 import numbers
 
 import numpy as np
@@ -36,6 +37,9 @@ class Context:
     def activation(self, layer):
         """The activations `(B, ..., C)` of `layer` (a reference the objective named)."""
         return self.activations[layer_key(layer)]
+
+
+_objective = functools.partial(targets.Target, reads="context")  # scores a `Context`
 
 
 def layer_key(layer):
@@ -124,7 +128,7 @@ def channel(layer, channels):
     """
     layer = _check_layer(layer)
     ids, batch = _indices(channels, "channels")
-    return targets.Target(
+    return _objective(
         lambda ctx, p: _spatial_mean(_pick_channel(ctx.activation(layer), p)),
         _bind_indices(ids, "channels"), key=("channel", layer_key(layer)),
         check_fn=_check_channels(layer, ids, "channels"),
@@ -168,7 +172,7 @@ def neuron(layer, channels, y=None, x=None):
                              f"{values.shape[1]}x{values.shape[2]} map of {_label(layer)!r}.")
         return values[:, row, col]
 
-    return targets.Target(score, _bind_indices(ids, "channels"),
+    return _objective(score, _bind_indices(ids, "channels"),
                           key=("neuron", layer_key(layer), y, x),
                           check_fn=_check_channels(layer, ids, "channels"),
                           name=f"neuron({_label(layer)!r}, {channels!r}, {y}, {x})",
@@ -192,7 +196,7 @@ def layer_energy(layer):
         https://research.google/blog/inceptionism-going-deeper-into-neural-networks/
     """
     layer = _check_layer(layer)
-    return targets.Target(
+    return _objective(
         lambda ctx, p: _spatial_mean(tf.square(tf.cast(ctx.activation(layer), tf.float32))),
         key=("layer_energy", layer_key(layer)), name=f"layer_energy({_label(layer)!r})",
         layers=(layer,))
@@ -242,7 +246,7 @@ def direction(layer, vector):
             weights = weights[:, None]
         return _spatial_mean(tf.reduce_sum(values * weights, axis=-1))
 
-    return targets.Target(score, bind, key=("direction", layer_key(layer)), check_fn=check,
+    return _objective(score, bind, key=("direction", layer_key(layer)), check_fn=check,
                           name=f"direction({_label(layer)!r})", layers=(layer,),
                           batch=None if unit.ndim == 1 else len(unit))
 
@@ -275,7 +279,7 @@ def class_logit(classes):
             raise ValueError(f"classes: class index {bad[0]} is out of range; the model "
                              f"output has {shape[-1]} classes.")
 
-    return targets.Target(lambda ctx, p: _pick_channel(ctx.logits, p),
+    return _objective(lambda ctx, p: _pick_channel(ctx.logits, p),
                           _bind_indices(ids, "classes"), key=("class_logit",),
                           check_fn=check, name=f"class_logit({classes!r})", batch=batch)
 
@@ -347,7 +351,7 @@ def segmentation_class(classes, region=None):
         return tf.reduce_sum(values * mask, axis=[1, 2]) / float(mask.sum())
 
     region_key = None if region is None else (np.shape(region), np.asarray(region).tobytes())
-    return targets.Target(score, _bind_indices(ids, "classes"),
+    return _objective(score, _bind_indices(ids, "classes"),
                           key=("segmentation_class", region_key), check_fn=check,
                           name=f"segmentation_class({classes!r})", batch=batch)
 
@@ -385,7 +389,7 @@ def diversity(layer):
         others = tf.reduce_sum(similarity, axis=-1) - tf.linalg.diag_part(similarity)
         return -others / tf.maximum(count - 1.0, 1.0)
 
-    return targets.Target(score, key=("diversity", layer_key(layer)),
+    return _objective(score, key=("diversity", layer_key(layer)),
                           name=f"diversity({_label(layer)!r})", layers=(layer,))
 
 
@@ -399,7 +403,7 @@ def l1(constant=0.5):
         A `Target` (a penalty: use `objective - weight * l1()`).
     """
     value = float(constant)
-    return targets.Target(lambda ctx, p: _spatial_mean(tf.abs(ctx.images - value)),
+    return _objective(lambda ctx, p: _spatial_mean(tf.abs(ctx.images - value)),
                           key=("l1", value), name=f"l1({value:g})")
 
 
@@ -414,7 +418,7 @@ def total_variation():
         cols = tf.abs(ctx.images[:, :, 1:] - ctx.images[:, :, :-1])
         return _spatial_mean(rows) + _spatial_mean(cols)
 
-    return targets.Target(score, key=("total_variation",), name="total_variation()")
+    return _objective(score, key=("total_variation",), name="total_variation()")
 
 
 def blur():
@@ -433,7 +437,7 @@ def blur():
         smooth = tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
         return 0.5 * _spatial_mean(tf.square(images - tf.stop_gradient(smooth)))
 
-    return targets.Target(score, key=("blur",), name="blur()")
+    return _objective(score, key=("blur",), name="blur()")
 
 
 OBJECTIVES = {

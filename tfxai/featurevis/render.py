@@ -52,10 +52,17 @@ def _check_int(value, name, low):
 
 
 def _check_objective(objective):
+    """The objective, a model-output `Target` (`class_score`, ...) adapted to the logits."""
     if not isinstance(objective, targets.Target):
         raise TypeError(f"objective: expected an objective from tfxai.featurevis (channel, "
                         f"class_logit, ...) or a Target, got {type(objective).__name__}.")
-    return objective
+    if objective.reads == "context":
+        return objective
+    return targets.Target(
+        lambda ctx, p: objective.score(ctx.logits, p), objective.bind,
+        key=("logits", objective.key), name=objective.name, batch=objective.batch,
+        check_fn=lambda shapes, batch: objective.check(shapes["logits"], batch),
+        reads="context")
 
 
 def _check_thresholds(thresholds, steps):
