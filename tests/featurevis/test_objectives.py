@@ -103,6 +103,7 @@ def test_composition_returns_a_new_objective_with_both_layers_and_the_batch():
     (lambda: objectives.channel(None, 1), "layer"),
     (lambda: objectives.neuron("conv", 1, y=-2), "y"),
     (lambda: objectives.direction("conv", np.zeros(4)), "vector"),
+    (lambda: objectives.direction("conv", ["a", "b"]), "vector"),
     (lambda: objectives.class_logit("cat"), "classes"),
     (lambda: objectives.segmentation_class(1, region="centre"), "region"),
 ])

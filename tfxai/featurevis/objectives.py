@@ -219,7 +219,10 @@ def direction(layer, vector):
         >>> tfxai.render(model, direction("conv4_block6_out", np.random.randn(1024)))
     """
     layer = _check_layer(layer)
-    array = np.asarray(vector, dtype=np.float32) if not isinstance(vector, str) else None
+    try:
+        array = None if isinstance(vector, str) else np.asarray(vector, dtype=np.float32)
+    except (TypeError, ValueError):
+        array = None
     if array is None or array.ndim not in (1, 2) or array.size == 0 \
             or not np.all(np.isfinite(array)) or np.any(np.linalg.norm(array, axis=-1) == 0):
         raise ValueError(f"vector: expected a finite non-zero array (C,) or (B, C), got "
