@@ -117,3 +117,18 @@ def int_pair(value, name):
         raise ValueError(f"{name}: expected a positive integer or a pair of positive "
                          f"integers (height, width), got {value!r}.")
     return int(pair[0]), int(pair[1])
+
+
+def non_negative_float(value, name):
+    """Returns `value` as a finite float >= 0, or raises `ValueError` naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
+    return float(value)
+
+
+def check_seed(seed):
+    """Returns `seed` as an int >= 0, or raises `ValueError`."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
+    return int(seed)

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
-from tfxai.inputs import int_pair  # noqa: F401  (re-exported: base.int_pair)
+from tfxai.inputs import check_seed, int_pair, non_negative_float  # noqa: F401 (re-exported)
 from tfxai import targets as targets_lib
 from tfxai.cam import base as cam_base
 
@@ -37,21 +37,6 @@ def positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
     return int(value)
-
-
-def non_negative_float(value, name):
-    """Returns `value` as a finite float >= 0, or raises `ValueError` naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
-    return float(value)
-
-
-def check_seed(seed):
-    """Returns `seed` as an int >= 0, or raises `ValueError`."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
-    return int(seed)
 
 
 def check_reduction(reduce, keep_sign):

@@ -179,8 +179,7 @@ def _check_options(size, steps, batch_size, param, decorrelate, transforms, prep
         raise ValueError(f"transforms: expected 'standard', None, a transform or a list of "
                          f"them, got {transforms!r}.")
     preprocessing.preprocessor(preprocess)  # raises a ValueError naming `preprocess`
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
+    inputs.check_seed(seed)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a string or None, got {type(title).__name__}.")
 

@@ -47,19 +47,6 @@ def _positive_int(value, name):
     return int(value)
 
 
-def _non_negative(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
-    return float(value)
-
-
-def _seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
-    return int(seed)
-
-
 def _decorrelate(decorrelate, channels):
     if not isinstance(decorrelate, (bool, np.bool_)):
         raise TypeError(f"decorrelate: expected True or False, got {decorrelate!r}.")
@@ -98,7 +85,7 @@ def fft_scale(height, width, decay_power=1.0):
     """
     height = _positive_int(height, "height")
     width = _positive_int(width, "width")
-    decay_power = _non_negative(decay_power, "decay_power")
+    decay_power = inputs.non_negative_float(decay_power, "decay_power")
     fy = np.fft.fftfreq(height)[:, None]
     fx = np.fft.rfftfreq(width)[None, :]
     freqs = np.sqrt(fy ** 2 + fx ** 2)
@@ -165,8 +152,8 @@ class Parameterization:
         channels = _positive_int(channels, "channels")
         self.shape = (batch, height, width, channels)
         self.decorrelate = _decorrelate(decorrelate, channels)
-        self.sd = _non_negative(sd, "sd")
-        self.seed = _seed(seed)
+        self.sd = inputs.non_negative_float(sd, "sd")
+        self.seed = inputs.check_seed(seed)
         self.variables = []
 
     def __repr__(self):
@@ -234,7 +221,7 @@ class FFT(Parameterization):
         super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd,
                          seed=seed)
         batch, height, width, channels = self.shape
-        self.decay_power = _non_negative(decay_power, "decay_power")
+        self.decay_power = inputs.non_negative_float(decay_power, "decay_power")
         self.scale = tf.constant(fft_scale(height, width, self.decay_power))
         self.spectrum = self._normal((batch, channels, height, width // 2 + 1, 2))
         self.variables = [self.spectrum]

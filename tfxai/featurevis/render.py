@@ -107,7 +107,7 @@ class _Step:
     """The compiled optimization step and its state for one model/objective structure."""
 
     def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
-        self.model, self.image, self.optimizer = model, image, optimizer
+        self.image, self.optimizer = image, optimizer
         self.layers = {objectives_lib.layer_key(ref): engine_lib.resolve_layer(model, ref)
                        for ref in objective.layers}
         self.input_size = _input_size(model, image.shape[1:3])
