@@ -3,19 +3,23 @@
 Every explainer is a function `fn(model, inputs, target=None, **options) -> (B, H, W)`
 with a class twin that keeps its compiled graphs, e.g. `tfxai.grad_cam` / `tfxai.GradCAM`.
 Feature visualization: `tfxai.render(model, tfxai.featurevis.channel(layer, c))` and
-`tfxai.gallery(model, layers, out_dir=...)`.
+`tfxai.gallery(model, layers, out_dir=...)`. Keras callbacks for `model.fit`:
+`tfxai.ExplanationCallback`, `tfxai.FeatureVisCallback`, `tfxai.ExplanationMetricsCallback`.
 """
 
 from tfxai.cam import (METHODS, AblationCAM, EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM,
                        LayerCAM, ScoreCAM, XGradCAM, ablation_cam, clear_cache, eigen_cam,
                        grad_cam, grad_cam_plus_plus, hires_cam, layer_cam, score_cam,
                        xgrad_cam)
-from tfxai import attribution, datasets, featurevis, metrics, models, viz
+from tfxai import attribution, datasets, featurevis, metrics, methods, models, viz
 from tfxai.attribution import (ATTRIBUTION_METHODS, RISE, GradientXInput, GuidedBackprop,
                                GuidedGradCAM, IntegratedGradients, Occlusion, Saliency,
                                SmoothGrad, SquareGrad, VarGrad, gradient_x_input,
                                guided_backprop, guided_grad_cam, integrated_gradients,
                                occlusion, rise, saliency, smooth_grad, square_grad, var_grad)
+from tfxai import callbacks
+from tfxai.callbacks import (ExplanationCallback, ExplanationMetricsCallback,
+                             FeatureVisCallback)
 from tfxai.engine import Engine, layer_paths, resolve_layer
 from tfxai.featurevis import Rendering, gallery, render
 from tfxai.targets import Target, class_score, from_callable, mask_score, predicted, to_target
@@ -32,5 +36,6 @@ __all__ = [
     "IntegratedGradients", "integrated_gradients", "GuidedBackprop", "guided_backprop",
     "GuidedGradCAM", "guided_grad_cam", "Occlusion", "occlusion", "RISE", "rise", "Engine",
     "layer_paths", "resolve_layer", "Target", "class_score", "from_callable", "mask_score",
-    "predicted", "to_target",
+    "predicted", "to_target", "methods", "callbacks", "ExplanationCallback",
+    "ExplanationMetricsCallback", "FeatureVisCallback",
 ]

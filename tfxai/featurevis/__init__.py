@@ -11,10 +11,11 @@ from tfxai.featurevis.gallery import gallery
 from tfxai.featurevis.objectives import (OBJECTIVES, REGULARIZERS, blur, channel, class_logit,
                                          diversity, direction, l1, layer_energy, neuron,
                                          segmentation_class, total_variation)
-from tfxai.featurevis.render import Rendering, clear_cache, render
+from tfxai.featurevis.render import Renderer, Rendering, clear_cache, render
 
 __all__ = [
-    "param", "transforms", "gallery", "render", "Rendering", "clear_cache", "OBJECTIVES",
+    "param", "transforms", "gallery", "render", "Renderer", "Rendering", "clear_cache",
+    "OBJECTIVES",
     "REGULARIZERS", "channel", "neuron", "layer_energy", "direction", "class_logit",
     "segmentation_class", "diversity", "l1", "total_variation", "blur",
 ]

@@ -251,15 +251,78 @@ def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
     else:
         compiled = _compiled(model, objective, image, transform, prep, opt, key, output)
     objective.check(compiled.shapes, image.shape[0])
+    return _run(compiled, objective, image, steps, thresholds, progress,
+                {"transforms": transform_name, "preprocess": prep_name,
+                 "optimizer": opt_name, "model": model.name})
+
+
+def _run(compiled, objective, image, steps, thresholds, progress, names):
+    """Optimizes from `image`'s initial values; the `Rendering` with its settings."""
     params = tf.nest.map_structure(tf.constant, objective.bind(image.shape[0]))
     snapshots = _optimize(compiled, params, steps, image.seed, thresholds, progress)
     values, images = compiled.evaluate(params)
     settings = {"size": list(image.shape[1:3]), "steps": steps, "batch": image.shape[0],
                 "param": type(image).__name__.lower(), "decorrelate": image.decorrelate,
-                "transforms": transform_name, "preprocess": prep_name,
-                "optimizer": opt_name, "seed": image.seed, "objective": objective.name,
-                "model": model.name}
+                "transforms": names["transforms"], "preprocess": names["preprocess"],
+                "optimizer": names["optimizer"], "seed": image.seed,
+                "objective": objective.name, "model": names["model"]}
     return Rendering(images.numpy(), values.numpy().astype(np.float64), snapshots, settings)
+
+
+class Renderer:
+    """The class twin of `render`: one compiled optimization step, reused call after call.
+
+    Builds (traces) the step once; every call starts from a fresh parameterization of the
+    given seed and a fresh optimizer state, so a call gives the same images as `render`
+    with the same settings, and the model's current weights are read at each call (the
+    feature-visualization callback renders the same objectives epoch after epoch).
+
+    Args:
+        model: A Keras model; only called, never changed.
+        objective: An objective from `tfxai.featurevis` or a `Target` on the outputs.
+        size, batch, decorrelate, transforms, preprocess, optimizer, output: As in
+            `render`.
+        param: String, default "fft". `"fft"` or `"pixel"`.
+
+    Attributes:
+        traces: Integer, how many optimization steps were compiled (1 after building).
+
+    Raises:
+        TypeError, ValueError: As `render`, when the step is built.
+
+    Example:
+        >>> renderer = Renderer(model, channel("block4_out", [0, 1]), size=64)
+        >>> first = renderer(steps=64, seed=0)
+        >>> again = renderer(steps=64, seed=0)  # no retrace, same images
+    """
+
+    def __init__(self, model, objective, *, size=128, batch=None, param="fft",
+                 decorrelate=True, transforms="standard", preprocess=None, optimizer=None,
+                 output=None):
+        if not isinstance(param, str):
+            raise TypeError(f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
+                            f"parameterization per call), got {type(param).__name__}.")
+        self.objective = _check_objective(objective)
+        self._image_options = (size, batch, param, decorrelate)
+        image = _image(param, size, batch, self.objective, decorrelate, 0)
+        transform, transform_name = _transform(transforms, model, image.shape[1:3])
+        prep, prep_name = preprocessing.preprocessor(preprocess)
+        opt, opt_name = _optimizer(optimizer)
+        self.step = _Step(model, self.objective, image, transform, prep, opt, output)
+        self.objective.check(self.step.shapes, image.shape[0])
+        self.names = {"transforms": transform_name, "preprocess": prep_name,
+                      "optimizer": opt_name, "model": model.name}
+        self.traces = 1
+
+    def __call__(self, *, steps=512, seed=0, thresholds=(), progress=False):
+        """Renders from `seed`; returns a `Rendering` (see `render` for the arguments)."""
+        steps = _check_int(steps, "steps", 0)
+        thresholds = _check_thresholds(thresholds, steps)
+        size, batch, param, decorrelate = self._image_options
+        image = _image(param, size, batch, self.objective, decorrelate, seed)
+        self.step.reset(image)
+        return _run(self.step, self.objective, image, steps, thresholds, progress,
+                    self.names)
 
 
 def _image(param, size, batch, objective, decorrelate, seed):

@@ -1,0 +1,109 @@
+"""The fixed samples a callback explains: images, and their labels and masks when given."""
+
+from typing import NamedTuple, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from tfxai import inputs as inputs_lib
+
+
+class Samples(NamedTuple):
+    """Fixed samples: float32 images `(B, H, W, C)`, labels `(B,)` and masks `(B, H, W)`."""
+
+    images: np.ndarray
+    labels: Optional[np.ndarray] = None
+    masks: Optional[np.ndarray] = None
+
+
+def fixed_samples(inputs, name="inputs"):
+    """Reads the samples once: numpy/tensor images, a tuple `(x, y[, masks])`, or the
+    first batch of a `tf.data.Dataset` (elements `x`, `(x, y)` or `(x, y, masks)`).
+
+    Labels may be class ids `(B,)` or one-hot `(B, K)` (turned into ids). Masks are
+    boolean `(B, H, W)` object masks.
+
+    Raises:
+        ValueError, TypeError: On an empty dataset or arrays of the wrong shape or type.
+    """
+    if isinstance(inputs, tf.data.Dataset):
+        element = next(iter(inputs.take(1)), None)
+        if element is None:
+            raise ValueError(f"{name}: the dataset is empty; expected at least one batch.")
+        inputs = tuple(element) if isinstance(element, (tuple, list)) else element
+    if isinstance(inputs, dict):
+        raise TypeError(f"{name}: expected images, (images, labels[, masks]) or a dataset; "
+                        f"got a dict (multi-input models are not supported by callbacks).")
+    parts = list(inputs) if isinstance(inputs, tuple) else [inputs]
+    if len(parts) > 3:
+        raise ValueError(f"{name}: expected images, (images, labels) or (images, labels, "
+                         f"masks), got a tuple of {len(parts)} items.")
+    images = inputs_lib.as_numeric_array(parts[0], name)
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"{name}: expected a non-empty batch of images (batch, height, "
+                         f"width, channels), got shape {images.shape}.")
+    labels = _labels(parts[1], len(images), name) if len(parts) > 1 else None
+    masks = _masks(parts[2], images.shape[:3], name) if len(parts) > 2 else None
+    return Samples(images, labels, masks)
+
+
+def _labels(labels, count, name):
+    labels = inputs_lib.as_numeric_array(labels, f"{name} (labels)")
+    if labels.ndim == 2 and labels.shape[0] == count and labels.shape[1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
+    if labels.shape != (count,):
+        return None  # dense labels (segmentation masks): not class ids
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+        raise ValueError(f"{name} (labels): expected integer class ids, got fractions.")
+    return labels.astype(np.int64)
+
+
+def _masks(masks, shape, name="masks"):
+    masks = inputs_lib.as_numeric_array(masks, name)
+    if masks.shape == shape[1:]:
+        masks = np.broadcast_to(masks, shape)
+    if masks.shape != tuple(shape):
+        raise ValueError(f"{name}: expected boolean object masks of shape {tuple(shape)} "
+                         f"(one per image), got {masks.shape}.")
+    return masks > 0.5
+
+
+def check_masks(masks, shape):
+    """Checked boolean `(B, H, W)` masks for images of `shape[:3]`, or `None`."""
+    return None if masks is None else _masks(masks, tuple(shape[:3]))
+
+
+def resolve_targets(target, samples):
+    """`{name: target}` for a target spec: a dict of them, or one (named "target").
+
+    `"labels"` becomes the samples' labels. Other values are left for the explainer.
+
+    Raises:
+        ValueError: For `"labels"` without labels, or an empty dict.
+    """
+    specs = dict(target) if isinstance(target, dict) else {_target_name(target): target}
+    if not specs:
+        raise ValueError("target: got an empty dict; expected {name: target, ...}.")
+    resolved = {}
+    for key, spec in specs.items():
+        if isinstance(spec, str):
+            if spec != "labels":
+                raise ValueError(f"target: expected None, an int, a list, a Target or "
+                                 f"'labels', got {spec!r}.")
+            if samples.labels is None:
+                raise ValueError("target: 'labels' needs class labels: pass inputs as "
+                                 "(images, labels) or a dataset of (images, labels).")
+            spec = [int(c) for c in samples.labels]
+        resolved[str(key)] = spec
+    return resolved
+
+
+def _target_name(target):
+    if target is None:
+        return "predicted"
+    if isinstance(target, str):
+        return target
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        return f"class {int(target)}"
+    return getattr(target, "name", None) or "target"

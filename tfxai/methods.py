@@ -1,0 +1,129 @@
+"""Every explainer by name, and one place that builds an explainer from a name or class.
+
+`build(method, model, layer=..., **options)` turns a method name (`"grad_cam"`), an
+explainer class (`tfxai.GradCAM`), a function form (`tfxai.grad_cam`) or any callable
+`fn(model, inputs, target=..., **options)` into one callable `explain(inputs, target)`
+that holds the compiled graphs of its class twin. Options are checked when the explainer
+is built, against the class's constructor and call, so a typo fails at once.
+"""
+
+import inspect
+
+from tfxai import attribution, cam
+
+METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
+_CALL_OPTIONS = ("batch_size", "normalize")
+
+
+def method_name(method):
+    """A short name for `method` (a name, class, function or callable), for labels."""
+    if isinstance(method, str):
+        return method
+    for name, cls in METHODS.items():
+        if method is cls:
+            return name
+    return getattr(method, "__name__", None) or type(method).__name__
+
+
+def explainer_class(method):
+    """The explainer class of `method`, or `None` for a callable that is not one of ours.
+
+    Args:
+        method: A name from `METHODS`, an explainer class, a function form such as
+            `tfxai.grad_cam`, or any other callable.
+
+    Raises:
+        ValueError: On an unknown name.
+        TypeError: If `method` is neither a string nor callable.
+    """
+    if isinstance(method, str):
+        if method not in METHODS:
+            raise ValueError(f"method: unknown method {method!r}; expected one of "
+                             f"{', '.join(METHODS)}, an explainer class or a callable.")
+        return METHODS[method]
+    if inspect.isclass(method) and issubclass(method, (cam.CAM, attribution.Attribution)):
+        return method
+    if not callable(method):
+        raise TypeError(f"method: expected a method name, an explainer class or a callable, "
+                        f"got {type(method).__name__}.")
+    name = getattr(method, "__name__", None)
+    if name in METHODS and getattr(method, "__module__", "").startswith("tfxai."):
+        return METHODS[name]  # a function form: use its class twin
+    return None
+
+
+def takes_layer(cls):
+    """True when the explainer class takes a `layer` (the CAMs, Guided Grad-CAM)."""
+    return "layer" in inspect.signature(cls.__init__).parameters
+
+
+def split_options(method, layer, options):
+    """Checks `options` against `method` and splits them into constructor and call options.
+
+    Returns:
+        `(init_options, call_options)` dicts (`layer` is in `init_options` when given).
+
+    Raises:
+        ValueError: On an option the method does not take, or `layer` for a method that
+            takes none.
+    """
+    cls = explainer_class(method)
+    if cls is None:  # a user's callable: every option goes to it, unchecked
+        return {}, dict(options, **({} if layer is None else {"layer": layer}))
+    init = inspect.signature(cls.__init__).parameters
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in init.values())
+    call_names = _CALL_OPTIONS + tuple(getattr(cls, "call_options", ()))
+    init_options, call_options = {}, {}
+    for key, value in options.items():
+        if key in call_names:
+            call_options[key] = value
+        elif key in init and key not in ("self", "model", "layer") or accepts_any:
+            init_options[key] = value
+        else:
+            allowed = sorted(k for k in init if k not in ("self", "model", "layer")
+                             and init[k].kind is not init[k].VAR_KEYWORD)
+            raise ValueError(f"{key}: not an option of {method_name(method)!r}; it takes "
+                             f"{', '.join(allowed + list(call_names))}.")
+    if layer is not None:
+        if not takes_layer(cls):
+            raise ValueError(f"layer: {method_name(method)!r} explains the input pixels and "
+                             f"takes no layer; got layer={layer!r}.")
+        init_options["layer"] = layer
+    return init_options, call_options
+
+
+def build(method, model, *, layer=None, **options):
+    """An explainer `explain(inputs, target) -> (B, H, W)` holding its compiled graphs.
+
+    Args:
+        method: A name from `tfxai.methods.METHODS` (`"grad_cam"`, `"smooth_grad"`, ...),
+            an explainer class, a function form (`tfxai.grad_cam`) or a callable
+            `fn(model, inputs, target=..., **options) -> (B, H, W)`.
+        model: The Keras model; never changed.
+        layer: Layer reference for the methods that take one, default `None`.
+        **options: The method's options (constructor and call options alike).
+
+    Returns:
+        A callable `explain(inputs, target)`; for tfxai's methods it has an `explainer`
+        attribute, the class twin (its `engine.traces` counts compiled graphs).
+
+    Raises:
+        ValueError: On an unknown method or option, or a bad layer (see `resolve_layer`).
+
+    Example:
+        >>> explain = tfxai.methods.build("grad_cam", model, layer="block4_out")
+        >>> maps = explain(images, labels)
+    """
+    init_options, call_options = split_options(method, layer, options)
+    cls = explainer_class(method)
+    if cls is None:
+        def explain_with_callable(inputs, target):
+            return method(model, inputs, target=target, **call_options)
+        return explain_with_callable
+    explainer = cls(model, **init_options)
+
+    def explain(inputs, target):
+        return explainer(inputs, target, **call_options)
+
+    explain.explainer = explainer
+    return explain
