@@ -64,3 +64,30 @@ def test_shapes_classifier_grad_cam_points_at_the_object():
     peak = cams.reshape(N, -1).argmax(axis=1)
     inside = (data.masks[..., 0] == 0).reshape(N, -1)[np.arange(N), peak]
     assert inside.mean() >= 0.95
+
+
+def test_every_asset_is_shipped_in_the_wheel():
+    """Each file under models/assets matches a `package_data` pattern of setup.cfg (a
+    non-editable install once lacked zoo.json)."""
+    import configparser
+    import fnmatch
+    from pathlib import Path
+
+    root = Path(models.zoo.__file__).resolve().parents[2]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    patterns = [p.strip() for p in config["options.package_data"]["tfxai"].split(",")]
+    assets = sorted(p.relative_to(root / "tfxai").as_posix()
+                    for p in (root / "tfxai" / "models" / "assets").iterdir())
+    missing = [a for a in assets if not any(fnmatch.fnmatch(a, p) for p in patterns)]
+    assert "models/assets/zoo.json" in assets and missing == []
+
+
+def test_a_missing_manifest_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(models.zoo, "ASSETS", tmp_path)
+    with pytest.raises(FileNotFoundError, match="manifest is missing"):
+        models.info()
+    (tmp_path / models.zoo.METRICS_FILE).write_text('{"shapes-unet": {"heldout": {}}}')
+    with pytest.raises(ValueError, match="'shapes-classifier' has no record"):
+        models.info("shapes-classifier")
+    assert models.info("shapes-unet") == {"heldout": {}}

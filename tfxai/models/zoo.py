@@ -71,11 +71,19 @@ def info(name=None):
         A dict.
 
     Raises:
-        ValueError: If `name` is unknown.
+        ValueError: If `name` is unknown, or has no record in the manifest.
+        FileNotFoundError: If the manifest is missing (a broken install).
     """
-    records = json.loads((ASSETS / METRICS_FILE).read_text()) if (
-        ASSETS / METRICS_FILE).is_file() else {}
+    manifest = ASSETS / METRICS_FILE
+    if not manifest.is_file():
+        raise FileNotFoundError(f"the zoo's manifest is missing: {manifest}. The install is "
+                                f"incomplete; reinstall tfxai (or make it with `python -m "
+                                f"tfxai.models.train --model all`).")
+    records = json.loads(manifest.read_text())
     if name is None:
         return records
     path(name)
-    return records.get(name, {})
+    if name not in records:
+        raise ValueError(f"name: bundled model {name!r} has no record in {manifest.name}; "
+                         f"retrain it with `python -m tfxai.models.train --model {name}`.")
+    return records[name]
