@@ -11,12 +11,17 @@ in a `finally` before tracing returns. Compiled graphs then run without any Pyth
 model. Nothing is cloned, no weight or attribute is left changed.
 """
 
+import collections
 import contextlib
 import difflib
+import threading
+import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from tfxai import heads
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
@@ -24,8 +29,11 @@ if keras.backend.backend() != "tensorflow":
         f"{keras.backend.backend()!r}. Set the environment variable KERAS_BACKEND=tensorflow "
         f"before importing keras (e.g. `export KERAS_BACKEND=tensorflow`).")
 
-_PASS_THROUGH_OPS = ("Identity", "Cast", "IdentityN")
-_PROBABILITY_OPS = ("Softmax", "Sigmoid")
+# Held while any layer's `call` is shadowed (i.e. while tfxai traces a graph): another
+# thread tracing the same model meanwhile would otherwise see this thread's hook. Tracing
+# is rare (once per shape and target structure); compiled graphs run without it.
+TRACE_LOCK = threading.RLock()
+COMPILED_PER_ENGINE = 32  # concrete functions kept per engine (least recently used go)
 _NOTHING = object()
 
 
@@ -129,38 +137,50 @@ def layer_path(model, layer):
     return layer.name
 
 
-def _static_rank(layer):
+def _static_shape(layer):
+    """The layer's output shape, `()` for a non-tensor output, `None` when not declared."""
     try:
         output = layer.output
     except (AttributeError, ValueError, RuntimeError):
         return None
     if isinstance(output, (list, tuple, dict)):
-        return -1
-    return len(output.shape)
+        return ()
+    return tuple(output.shape)
 
 
 def last_spatial_layer(model):
-    """The last layer (deepest first, in call order) whose output is 4-D.
+    """The last layer (deepest first, in call order) with a 4-D output larger than 1x1.
+
+    Layers whose map is 1x1 (the convolutions after a global pool, as in MobileNet's top,
+    or any layer of a small input) give constant maps, so they are passed over; when every
+    4-D layer is 1x1, the last is returned with a warning.
 
     Raises:
         ValueError: If the model has no layer with a 4-D output.
     """
     paths = layer_paths(model)
-    ranks = {id(layer): _static_rank(layer) for _, layer in paths}
-    unknown = [layer for _, layer in paths if ranks[id(layer)] is None]
+    shapes = {id(layer): _static_shape(layer) for _, layer in paths}
+    unknown = [layer for _, layer in paths if shapes[id(layer)] is None]
     if unknown:
-        ranks.update(_probe_ranks(model, unknown))
+        shapes.update(_probe_shapes(model, unknown))
     spatial = [(path, layer) for path, layer in paths
-               if ranks[id(layer)] == 4 and not _children(layer)]
+               if len(shapes[id(layer)] or ()) == 4 and not _children(layer)]
     if not spatial:
         raise ValueError(f"layer: model {model.name!r} has no layer with a 4-D "
                          f"(batch, height, width, channels) output; pass `layer=` explicitly.")
+    extended = [(path, layer) for path, layer in spatial
+                if tuple(shapes[id(layer)][1:3]) != (1, 1)]
+    if extended:
+        return extended[-1][1]
+    warnings.warn(f"layer: every 4-D layer of model {model.name!r} is 1x1 at this input size, "
+                  f"so the maps are constant; using {spatial[-1][0]!r}. Use larger inputs or "
+                  f"pass `layer=` explicitly.", UserWarning, stacklevel=3)
     return spatial[-1][1]
 
 
-def _probe_ranks(model, layers):
-    """Output ranks of `layers` found by tracing (not running) the model once."""
-    ranks = {}
+def _probe_shapes(model, layers):
+    """Output shapes of `layers` found by tracing (not running) the model once."""
+    shapes = {}
     shape = _model_input_shape(model)
     if shape is None:
         raise ValueError(
@@ -168,7 +188,7 @@ def _probe_ranks(model, layers):
             f"input shape; call the model once, or pass `layer=` explicitly.")
 
     def record(layer, output):
-        ranks[id(layer)] = output.shape.rank if hasattr(output, "shape") else -1
+        shapes[id(layer)] = tuple(output.shape) if hasattr(output, "shape") else ()
         return output
 
     def trace(x):
@@ -177,7 +197,7 @@ def _probe_ranks(model, layers):
         return tf.constant(0.0)
 
     tf.function(trace).get_concrete_function(tf.TensorSpec((1,) + shape[1:], tf.float32))
-    return ranks
+    return shapes
 
 
 def _model_input_shape(model):
@@ -197,6 +217,8 @@ def _model_input_shape(model):
 def shadow_calls(layers, on_output):
     """Shadows each layer's `call` while the block runs, then removes every shadow.
 
+    Holds `TRACE_LOCK` meanwhile, so no other thread traces through a shadowed layer.
+
     Args:
         layers: Layers whose outputs to see.
         on_output: Callable `(layer, output) -> output`; its return value replaces the
@@ -206,27 +228,33 @@ def shadow_calls(layers, on_output):
         None.
     """
     shadowed = []
-    try:
-        for layer in layers:
-            previous = vars(layer).get("call", _NOTHING)
-            if getattr(previous, "_tfxai_shadow", False):
-                raise RuntimeError(f"layer {layer.name!r} already has its call shadowed by "
-                                   f"tfxai; explainers are not re-entrant on one layer.")
-            original = layer.call
+    with TRACE_LOCK:
+        try:
+            for layer in layers:
+                shadowed.append((layer, _shadow(layer, on_output)))
+            yield
+        finally:
+            for layer, previous in reversed(shadowed):
+                if previous is _NOTHING:
+                    object.__delattr__(layer, "call")
+                else:  # another tool left its own instance `call`: hand it back untouched
+                    object.__setattr__(layer, "call", previous)
 
-            def call(*args, _layer=layer, _original=original, **kwargs):
-                return on_output(_layer, _original(*args, **kwargs))
 
-            call._tfxai_shadow = True
-            object.__setattr__(layer, "call", call)
-            shadowed.append((layer, previous))
-        yield
-    finally:
-        for layer, previous in reversed(shadowed):
-            if previous is _NOTHING:
-                object.__delattr__(layer, "call")
-            else:  # another tool left its own instance `call`: hand it back untouched
-                object.__setattr__(layer, "call", previous)
+def _shadow(layer, on_output):
+    """Sets the shadowing `call` on `layer`; returns what its instance `call` was."""
+    previous = vars(layer).get("call", _NOTHING)
+    if getattr(previous, "_tfxai_shadow", False):
+        raise RuntimeError(f"layer {layer.name!r} already has its call shadowed by "
+                           f"tfxai; explainers are not re-entrant on one layer.")
+    original = layer.call
+
+    def call(*args, **kwargs):
+        return on_output(layer, original(*args, **kwargs))
+
+    call._tfxai_shadow = True
+    object.__setattr__(layer, "call", call)
+    return previous
 
 
 def select_output(outputs, output, model_name="model"):
@@ -286,17 +314,28 @@ def to_logits(tensor):
     logits = getattr(tensor, "_keras_logits", None)
     if logits is not None:
         return logits
-    node = tensor
-    while hasattr(node, "op") and not tf.executing_eagerly():
-        if node.op.type in _PROBABILITY_OPS:
-            return node.op.inputs[0]
-        if node.op.type not in _PASS_THROUGH_OPS or not node.op.inputs:
-            break
-        node = node.op.inputs[0]
-    return tensor
+    op = heads.probability_op(tensor)
+    return tensor if op is None else op.inputs[0]
 
 
 # --------------------------------------------------------------------------- engine
+
+def user_error(err):
+    """The error raised while tracing, without autograph's "in user code:" frame dump.
+
+    Autograph re-raises an error from a traced function with a dozen lines of converted
+    frames before the message; the message (its last `Type: ...` part) is what a user
+    needs, so it comes back alone, as the same exception type.
+    """
+    text = str(err)
+    if "in user code:" not in text:
+        return err
+    message = text.rsplit(f"{type(err).__name__}: ", 1)[-1].strip()
+    try:
+        return type(err)(message)
+    except TypeError:  # an exception type with another constructor: keep it as it was
+        return err
+
 
 class Engine:
     """One compiled `tf.GradientTape` pass through a model, capturing one layer.
@@ -327,8 +366,10 @@ class Engine:
         self.logits = logits
         self.traces = 0
         self.output_shape = None
+        self.head = None
+        self.binary = False
         self.layer_shape = None
-        self._compiled = {}
+        self._compiled = collections.OrderedDict()
 
     def scores_and_outputs(self, inputs, target, params, *, capture=True, watch=(),
                            replace=None):
@@ -353,6 +394,7 @@ class Engine:
         seen = {}
 
         def on_output(layer, value):
+            seen["calls"] = seen.get("calls", 0) + 1
             if not isinstance(value, tf.Tensor):
                 raise ValueError(f"layer: {self.layer_path!r} returns "
                                  f"{type(value).__name__}, expected a single tensor.")
@@ -368,18 +410,52 @@ class Engine:
                 tape.watch(tensor)
             with shadow_calls([self.layer] if capture else [], on_output):
                 outputs = self.model(inputs, training=False)
-            selected = select_output(outputs, self.output, self.model.name)
-            self.output_shape = tuple(selected.shape)
-            if self.logits:
-                selected = to_logits(selected)
-            scores = target.score(tf.cast(selected, tf.float32), params)
+            scores = target.score(self.scored(outputs), params)
         activations = seen.get("activations")
+        if seen.get("calls", 0) > 1:
+            raise ValueError(
+                f"layer: {self.layer_path!r} is called {seen['calls']} times in one forward "
+                f"pass (a shared layer, e.g. a siamese branch), so its activations are "
+                f"ambiguous; choose a layer that is called once (one that is not shared, or "
+                f"the output of each branch).")
         if capture and activations is None:
             raise ValueError(f"layer: {self.layer_path!r} was not called when the model ran; "
                              f"choose a layer on the path from the inputs to the outputs.")
         if activations is not None:
             self.layer_shape = tuple(activations.shape)
         return tape, scores, activations
+
+    def scored(self, outputs):
+        """What targets score, from the model's outputs (inside a trace): the chosen output,
+        as logits unless `logits=False`, float32, a single binary logit `z` as the two
+        class scores `[-z, z]` (see `tfxai.heads`). Records `head`, `binary` and
+        `output_shape` for the checks and the probabilities."""
+        selected = select_output(outputs, self.output, self.model.name)
+        self.head = heads.head_of(selected)
+        if self.logits:
+            selected = to_logits(selected)
+        selected = tf.cast(selected, tf.float32)
+        self.binary = heads.is_binary(tuple(selected.shape))
+        if self.binary:
+            probability = not self.logits and self.head == "sigmoid"
+            selected = heads.two_classes(selected, probability)
+        self.output_shape = tuple(selected.shape)
+        return selected
+
+    def check_target(self, target, batch):
+        """Checks `target` against the output shape before any tracing, when it is known
+        (seen by an earlier trace, or declared by a Functional model), so a target that
+        does not fit fails with its own message rather than inside a trace."""
+        shape = self.output_shape
+        if shape is None:
+            try:
+                shape = tuple(select_output(list(self.model.outputs), self.output,
+                                            self.model.name).shape)
+            except (AttributeError, ValueError, TypeError, KeyError):
+                return  # not declared (subclassed): checked after the first trace
+            if heads.is_binary(shape):
+                shape = shape[:-1] + (2,)  # scored as two classes
+        target.check(shape, batch)
 
     def compile(self, name, fn, inputs, params):
         """Returns the concrete function `fn(inputs, params)` for these shapes, tracing once.
@@ -389,7 +465,13 @@ class Engine:
         """
         key = (name, tuple(inputs.shape[1:]),
                tuple((tuple(p.shape[1:]), p.dtype) for p in tf.nest.flatten(params)))
-        if key not in self._compiled:
+        with TRACE_LOCK:
+            return self._compile(key, fn, inputs, params)
+
+    def _compile(self, key, fn, inputs, params):
+        if key in self._compiled:
+            self._compiled.move_to_end(key)
+        else:
             def traced(x, p):
                 self.traces += 1
                 return fn(x, p)
@@ -397,5 +479,10 @@ class Engine:
             specs = tf.nest.map_structure(
                 lambda a: tf.TensorSpec((None,) + tuple(a.shape[1:]), tf.as_dtype(a.dtype)),
                 (inputs, params))
-            self._compiled[key] = tf.function(traced).get_concrete_function(*specs)
+            try:
+                self._compiled[key] = tf.function(traced).get_concrete_function(*specs)
+            except (ValueError, TypeError) as err:
+                raise user_error(err) from None
+            while len(self._compiled) > COMPILED_PER_ENGINE:
+                self._compiled.popitem(last=False)
         return self._compiled[key]

@@ -90,14 +90,43 @@ def split_batches(images, batch_size):
         yield images[start:start + batch_size]
 
 
+def check_dataset(dataset, name="inputs"):
+    """Refuses a dataset that would never end, and one whose elements are not batches.
+
+    Raises:
+        ValueError: If `dataset` is infinite (`repeat()` without a count), or its
+            elements are dicts or unbatched images.
+    """
+    if int(dataset.cardinality()) == tf.data.INFINITE_CARDINALITY:
+        raise ValueError(f"{name}: the dataset is infinite (e.g. .repeat() without a count) "
+                         f"and would never end; pass a finite one, e.g. dataset.take(n).")
+    spec = dataset.element_spec
+    images = spec[0] if isinstance(spec, (tuple, list)) else spec
+    if isinstance(images, dict) or not isinstance(images, tf.TensorSpec):
+        raise ValueError(f"{name}: expected dataset elements `x` or `(x, y, ...)` with `x` a "
+                         f"batch of images, got elements of type {type(images).__name__}.")
+    if images.shape.rank == 3:
+        raise ValueError(f"{name}: the dataset yields single images of shape "
+                         f"{tuple(images.shape)}; batch it first, e.g. dataset.batch(32).")
+    return dataset
+
+
 def dataset_batches(dataset, model, batch_size, name="inputs"):
     """Yields checked float32 batches of at most `batch_size` images from a dataset.
 
     Elements are `x` or `(x, y, ...)` batches; each is checked like `as_image_batch`.
+
+    Raises:
+        ValueError: On an infinite or empty dataset, dict or unbatched elements.
     """
-    for element in dataset:
+    empty = True
+    for element in check_dataset(dataset, name):
         images = element[0] if isinstance(element, (tuple, list)) else element
+        empty = False
         yield from split_batches(as_image_batch(images, model, name), batch_size)
+    if empty:
+        raise ValueError(f"{name}: the dataset is empty; expected at least one batch of "
+                         f"images.")
 
 
 def slice_params(params, start, stop):

@@ -96,6 +96,20 @@ class Target:
                       name=f"{self.name} on {label}", layers=self.layers, batch=self.batch,
                       reads=reads or self.reads)
 
+    def mean_over_pixels(self):
+        """A new target: on dense outputs `(B, H, W, K)` this target's score divided by its
+        score on an all-ones output (the pixel weight it sums: a mask's weight, or every
+        pixel), i.e. a mean over its pixels; on `(B, K)` outputs the same score."""
+        def score(outputs, params):
+            value = self._score_fn(outputs, params)
+            if outputs.shape.rank <= 2:
+                return value
+            return tf.math.divide_no_nan(value, self._score_fn(tf.ones_like(outputs), params))
+
+        return Target(score, self._bind_fn, key=("mean over pixels", self.key),
+                      check_fn=self._check_fn, name=f"mean of {self.name} over its pixels",
+                      layers=self.layers, batch=self.batch, reads=self.reads)
+
     def _combine(self, other, op, symbol):
         if isinstance(other, Target):
             if self.reads != other.reads:
@@ -294,6 +308,11 @@ def mask_score(classes, mask, *, name="target"):
             f"mask: expected shape (H, W) or (batch, H, W), got {weights.shape}.")
     if not np.all(np.isfinite(weights)):
         raise ValueError("mask: contains NaN or Inf values; expected finite weights.")
+    empty = ~np.any(weights.reshape((-1,) + weights.shape[-2:]) != 0, axis=(1, 2))
+    if np.any(empty):
+        which = "the mask" if weights.ndim == 2 else f"mask {int(np.argmax(empty))}"
+        raise ValueError(f"mask: {which} has no pixel (all zero), so its score and every map "
+                         f"would be zero; expected at least one pixel per mask.")
     label = f"mask_score({classes!r}, mask{weights.shape})"
 
     def bind(batch):

@@ -27,6 +27,7 @@ from tfxai.cam import base as cam_base
 
 REDUCTIONS = ("max", "mean", "sum", "norm")
 normalize_maps = cam_base.normalize_maps
+finite_maps = cam_base.finite_maps
 as_tensors = cam_base.as_tensors
 
 
@@ -126,6 +127,7 @@ class Attribution:
             float32 numpy array `(B, H, W)`.
         """
         (maps,) = self.collect(inputs, target, batch_size, self.explain_batch)
+        maps = finite_maps(maps, self.model)
         return normalize_maps(maps) if normalize else maps
 
     def explain_batch(self, batch, target, params, batch_size, offset):
@@ -181,12 +183,7 @@ class Attribution:
 
         def forward(x, params):
             del params
-            outputs = engine_lib.select_output(engine.model(x, training=False),
-                                               engine.output, engine.model.name)
-            engine.output_shape = tuple(outputs.shape)
-            if engine.logits:
-                outputs = engine_lib.to_logits(outputs)
-            return tf.cast(outputs, tf.float32)
+            return engine.scored(engine.model(x, training=False))
 
         params = {"none": np.zeros((len(batch), 0), np.float32)}
         run = engine.compile(("attribution", "outputs"), forward, batch, params)
@@ -196,6 +193,7 @@ class Attribution:
 
     def compiled(self, name, fn, batch, params, target):
         """The engine's concrete function, with the target checked against the output."""
+        self.engine.check_target(target, len(batch))
         run = self.engine.compile((type(self).__name__, name, target.key), fn, batch, params)
         target.check(self.engine.output_shape, len(batch))
         return run

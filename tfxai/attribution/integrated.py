@@ -126,6 +126,7 @@ class IntegratedGradients(gradients.GradientAttribution):
             float64 `(B,)` is `sum(attributions) - (f(x) - f(x0))` per image.
         """
         maps, delta = self.collect(inputs, target, batch_size, self._maps_and_delta)
+        maps = base.finite_maps(maps, self.model)
         maps = base.normalize_maps(maps) if normalize else maps
         return (maps, delta) if return_delta else maps
 

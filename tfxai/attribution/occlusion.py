@@ -86,6 +86,10 @@ class Occlusion(base.Attribution):
         self.stride = (tuple(max(1, p // 2) for p in self.patch) if stride is None
                        else base.int_pair(stride, "stride"))
         self.fill = check_fill(fill)
+        if any(s > p for s, p in zip(self.stride, self.patch)):
+            raise ValueError(f"stride: {self.stride} is larger than the patch {self.patch}, "
+                             f"which would leave pixels never occluded (no attribution); "
+                             f"expected a stride at most the patch size.")
 
     def __repr__(self):
         return (f"Occlusion(model={self.model.name!r}, patch={self.patch}, "

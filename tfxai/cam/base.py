@@ -28,6 +28,21 @@ def normalize_maps(maps):
     return np.where(span > 0, (maps - low) / safe, 0.0).astype(np.float32)
 
 
+def finite_maps(maps, model):
+    """Returns `maps`, or raises when the model's scores or gradients were not finite.
+
+    Raises:
+        ValueError: If `maps` hold NaN or Inf (a NaN/Inf model output or gradient), which
+            normalization would otherwise turn into silent all-zero maps.
+    """
+    if not np.all(np.isfinite(maps)):
+        bad = int(np.sum(~np.all(np.isfinite(maps), axis=tuple(range(1, maps.ndim)))))
+        raise ValueError(f"model: the scores or gradients of model {model.name!r} are not "
+                         f"finite (NaN or Inf) for {bad} of {len(maps)} images; check the "
+                         f"model's outputs on these inputs (model(inputs)).")
+    return maps
+
+
 def weighted_map(weights, activations, size):
     """`relu(sum_k weights * activations)` resized to `size`, shape `(B, H, W)`."""
     cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
@@ -113,7 +128,7 @@ class CAM:
                 batch_params = inputs_lib.slice_params(params, offset, offset + len(batch))
                 maps.append(self.explain_batch(batch, target, batch_params, batch_size))
                 offset += len(batch)
-        cams = np.concatenate(maps, axis=0).astype(np.float32)
+        cams = finite_maps(np.concatenate(maps, axis=0).astype(np.float32), self.model)
         return normalize_maps(cams) if normalize else cams
 
     def explain_batch(self, batch, target, params, batch_size):
@@ -123,6 +138,7 @@ class CAM:
 
     def compiled(self, name, fn, batch, params, target):
         """The engine's concrete function, with the target checked against the output."""
+        self.engine.check_target(target, len(batch))
         run = self.engine.compile((type(self).__name__, name, target.key), fn, batch, params)
         target.check(self.engine.output_shape, len(batch))
         return run

@@ -3,21 +3,18 @@
 import numpy as np
 import tensorflow as tf
 
+from tfxai import heads
 from tfxai.cam import base
 from tfxai.cam import channel_scoring
-
-
-def _softmax(outputs):
-    return tf.nn.softmax(outputs, axis=-1)
 
 
 class ScoreCAM(channel_scoring.ChannelScoringCAM):
     """Score-CAM: `w_k = softmax(f(x * norm(up(A_k))))[c]`, map `relu(sum_k w_k A_k)`.
 
     Each channel map is upsampled to the input size, min-max normalized to [0, 1] and
-    multiplies the input; the target is scored on the class probabilities (softmax over
-    the last axis of the logits) of that masked input, as in the paper and its reference
-    code. Masked inputs run in batches of `batch_size`; `top_n` keeps the channels whose
+    multiplies the input; the target is scored on the class probabilities of that masked
+    input (the softmax of the logits, as in the paper and its reference code; a single
+    binary logit's sigmoid, per-label sigmoids of a multi-label head: `tfxai.heads`). Masked inputs run in batches of `batch_size`; `top_n` keeps the channels whose
     maps vary most (largest standard deviation), per image.
 
     Args:
@@ -43,7 +40,7 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
         return np.ascontiguousarray(activations[images, :, :, channels])
 
     def pair_graph(self, target):
-        probability = target.on_outputs(_softmax, "softmax")
+        probability = heads.probability_target(target, self.engine)
 
         def masked_scores(images, args):
             maps, params = args

@@ -122,7 +122,7 @@ def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, ba
     scorer = scoring.scorer_for(model, output=output, logits=logits)
     target, explainer_target = scorer.fixed_target(images, target, batch_size)
     saliency = _checks.resolve_maps(maps, model, images, explainer_target)
-    probability = scoring.probability_of(target)
+    probability = scorer.probability_target(target)
     params = target.bind(count)
 
     ranks = pixel_ranks(saliency)

@@ -1,8 +1,11 @@
 """Class probabilities of a target, in compiled batched forward passes, for the metrics.
 
-The metrics score "the probability of the target class": the softmax over the last axis
-of the logits. The logits are found by the engine (`tfxai.engine.to_logits`), so a model
-ending in a softmax and the same model ending in logits give the same probabilities.
+The metrics score "the probability of the target class", as `tfxai.heads` defines it per
+head: the softmax of the logits for classes, each label's sigmoid for a multi-label sigmoid
+head, the sigmoid of a single binary logit (class 1 positive, class 0 negative), and for
+dense outputs the mean of those over the target's pixels. The logits are found by the
+engine (`tfxai.engine.to_logits`), so a model ending in a softmax and the same model ending
+in logits give the same probabilities.
 
 The target is fixed before any image is perturbed: `None` (and `tfxai.targets.predicted()`)
 become the class predicted on the unperturbed images, so every perturbed copy of an image
@@ -16,15 +19,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import engine as engine_lib
+from tfxai import heads
 from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
 
 _CACHE_SIZE = 8
 _cache = collections.OrderedDict()
-
-
-def _softmax(outputs):
-    return tf.nn.softmax(outputs, axis=-1)
 
 
 def _argmax_class(outputs, params):
@@ -90,7 +90,11 @@ class ProbabilityScorer:
 
     def probabilities(self, images, target, params, batch_size):
         """float32 `(B,)`: `target` scored on the softmax of the logits of `images`."""
-        return self.scores(images, probability_of(target), params, batch_size)
+        return self.scores(images, self.probability_target(target), params, batch_size)
+
+    def probability_target(self, target):
+        """`target` scored on the probabilities of this model's head (`tfxai.heads`)."""
+        return heads.probability_target(target, self.engine)
 
     def scores(self, images, target, params, batch_size):
         """float32 `(B,)`: `target` scored on the logits, in passes of `batch_size` images."""
@@ -105,15 +109,11 @@ class ProbabilityScorer:
             _, scores, _ = self.engine.scores_and_outputs(inputs, target, bound, capture=False)
             return scores
 
+        self.engine.check_target(target, len(batch))
         run = self.engine.compile(("metrics", target.key), graph, batch, params)
         target.check(self.engine.output_shape, len(batch))
         tensors = tf.nest.map_structure(tf.constant, params)
         return run(tf.constant(batch), tensors).numpy()
-
-
-def probability_of(target):
-    """A target scoring `target` on the softmax over the last axis of the logits."""
-    return target.on_outputs(_softmax, "softmax")
 
 
 def scorer_for(model, *, output=None, logits=True):
