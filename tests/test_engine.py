@@ -19,7 +19,8 @@ def test_resolve_layer_by_name_path_index_object_and_none():
     assert engine.resolve_layer(model, conv) is conv
     assert engine.resolve_layer(model, 0) is backbone
     assert engine.resolve_layer(model, -1) is model.layers[-1]
-    assert engine.resolve_layer(model, None) is backbone.get_layer("conv5_block3_out")
+    # conv5_block3_out is 1x1 at 32 px: the default is the last layer larger than that.
+    assert engine.resolve_layer(model, None) is backbone.get_layer("conv4_block6_out")
     assert engine.layer_path(model, conv) == "resnet50/conv4_block6_out"
 
 
