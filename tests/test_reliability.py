@@ -165,3 +165,25 @@ def test_the_default_layer_is_never_a_1x1_map():
                              keras.layers.Flatten()])
     with pytest.warns(UserWarning, match="every 4-D layer of model .* is 1x1"):
         assert tfxai.resolve_layer(tiny).name == "c"
+
+
+def test_clear_cache_lets_a_deleted_model_go():
+    import gc
+    import weakref
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((SIZE, SIZE, 3)),
+                              keras.layers.Conv2D(4, 3, padding="same", name="conv"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+    images = _images()
+    maps = tfxai.grad_cam(model, images, layer="conv")
+    tfxai.metrics.deletion(model, images, maps, steps=2)
+    tfxai.render(model, tfxai.featurevis.channel("conv", 0), size=SIZE, steps=1,
+                 progress=False)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is not None  # the three caches hold it
+    tfxai.clear_cache()
+    gc.collect()
+    assert ref() is None

@@ -8,10 +8,10 @@ Feature visualization: `tfxai.render(model, tfxai.featurevis.channel(layer, c))`
 """
 
 from tfxai.cam import (METHODS, AblationCAM, EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM,
-                       LayerCAM, ScoreCAM, XGradCAM, ablation_cam, clear_cache, eigen_cam,
+                       LayerCAM, ScoreCAM, XGradCAM, ablation_cam, eigen_cam,
                        grad_cam, grad_cam_plus_plus, hires_cam, layer_cam, score_cam,
                        xgrad_cam)
-from tfxai import attribution, datasets, featurevis, metrics, methods, models, viz
+from tfxai import attribution, cam, datasets, featurevis, metrics, methods, models, viz
 from tfxai.attribution import (ATTRIBUTION_METHODS, RISE, GradientXInput, GuidedBackprop,
                                GuidedGradCAM, IntegratedGradients, Occlusion, Saliency,
                                SmoothGrad, SquareGrad, VarGrad, gradient_x_input,
@@ -25,6 +25,15 @@ from tfxai.featurevis import Rendering, gallery, render
 from tfxai.targets import Target, class_score, from_callable, mask_score, predicted, to_target
 
 __version__ = "0.1.0"
+
+
+def clear_cache():
+    """Drops every cache of the package: the explainers of the function forms, the metrics'
+    scorers and the compiled render steps, with the models they hold."""
+    cam.clear_cache()
+    metrics.clear_cache()
+    featurevis.clear_cache()
+
 
 __all__ = [
     "METHODS", "AblationCAM", "EigenCAM", "GradCAM", "GradCAMPlusPlus", "HiResCAM", "LayerCAM",

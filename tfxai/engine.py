@@ -9,6 +9,15 @@ models alike: while the graph is traced, the chosen layer's `call` is shadowed b
 instance attribute that records its output and hands it on unchanged; the shadow is removed
 in a `finally` before tracing returns. Compiled graphs then run without any Python on the
 model. Nothing is cloned, no weight or attribute is left changed.
+
+Keras internals relied on, each behind one function here and each held by a test in
+tests/test_private_apis.py that fails loudly if Keras changes it:
+
+- `Layer.__call__` looks `call` up on the instance (so an instance attribute shadows it):
+  `shadow_calls`.
+- softmax/sigmoid results carry `_keras_logits`, their input: `to_logits` (the traced
+  Softmax/Sigmoid op is the fallback).
+- a subclassed model built by a call records `_build_shapes_dict`: `_model_input_shape`.
 """
 
 import collections
