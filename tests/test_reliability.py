@@ -187,3 +187,20 @@ def test_clear_cache_lets_a_deleted_model_go():
     tfxai.clear_cache()
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("method", ["saliency", "gradient_x_input", "smooth_grad",
+                                    "integrated_gradients", "guided_backprop"])
+def test_a_uint8_input_model_raises_instead_of_blank_maps(method):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((SIZE, SIZE, 3), dtype="uint8")
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3)(x))
+    images = np.random.default_rng(0).integers(0, 255, (2, SIZE, SIZE, 3)).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"^inputs: no gradient reaches the input pixels "
+                                         r"\(model '.*' takes uint8 inputs"):
+        getattr(tfxai, method)(model, images, **FAST.get(method, {}))
+    cams = tfxai.grad_cam(model, images, layer="conv")  # a CAM still works on such a model
+    assert np.ptp(cams, axis=(1, 2)).min() > 0

@@ -19,6 +19,17 @@ import tensorflow as tf
 from tfxai.attribution import base
 
 
+def no_input_gradient(model):
+    """The message for a target with no gradient with respect to the input pixels."""
+    dtype = getattr(model.inputs[0], "dtype", None) if getattr(model, "inputs", None) else None
+    cause = (f"model {model.name!r} takes {dtype} inputs, and the cast of the pixels to "
+             f"{dtype} has no gradient" if dtype is not None and "int" in str(dtype)
+             else f"the target does not depend on the input pixels of model {model.name!r}")
+    return (f"inputs: no gradient reaches the input pixels ({cause}); gradient attributions "
+            f"need a float input (build the model with a float32 Input and cast inside), "
+            f"or use a CAM method, which differentiates an inner layer.")
+
+
 class GradientAttribution(base.Attribution):
     """Base class of the gradient attributions (saliency, gradient x input, IG, guided).
 
@@ -55,8 +66,9 @@ class GradientAttribution(base.Attribution):
         """`(gradients, scores)`: d(target score)/d(model input) float32, and the scores."""
         tape, scores, _ = self.engine.scores_and_outputs(
             model_inputs, target, params, capture=False, watch=(model_inputs,))
-        gradients = tape.gradient(scores, model_inputs,
-                                  unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        gradients = tape.gradient(scores, model_inputs)
+        if gradients is None:  # never a silent all-zero map
+            raise ValueError(no_input_gradient(self.model))
         return tf.cast(gradients, tf.float32), scores
 
     def contributions(self, gradients, inputs, rows, images):
