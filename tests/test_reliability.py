@@ -76,10 +76,8 @@ def test_occlusion_refuses_a_stride_that_leaves_gaps():
 
 
 def test_a_layer_called_twice_is_named():
-    inputs_a = keras.Input((SIZE, SIZE, 3))
     inputs = keras.Input((SIZE, SIZE, 3))
     shared = keras.layers.Conv2D(4, 3, padding="same", name="shared")
-    del inputs_a
     both = keras.layers.Concatenate()([shared(inputs), shared(1.0 - inputs)])
     pooled = keras.layers.GlobalAveragePooling2D()(both)
     model = keras.Model(inputs, keras.layers.Dense(2)(pooled))

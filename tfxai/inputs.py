@@ -134,6 +134,13 @@ def slice_params(params, start, stop):
     return tf.nest.map_structure(lambda a: a[start:stop], params)
 
 
+def positive_int(value, name):
+    """Returns `value` as an int, or raises `ValueError` naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
+    return int(value)
+
+
 def int_pair(value, name):
     """An int or a pair of ints `(h, w)`, all positive, as a tuple of two ints."""
     pair = (value, value) if isinstance(value, numbers.Integral) else value

@@ -90,7 +90,7 @@ def test_default_metrics_and_mask_errors(data, tmp_path):
     assert without.metrics == ("deletion", "insertion")
     with pytest.raises(ValueError, match="masks: pointing_game need object masks"):
         tfxai.ExplanationMetricsCallback("grad_cam", images, metrics=["pointing_game"])
-    with pytest.raises(ValueError, match=r"masks: expected boolean object masks of shape"):
+    with pytest.raises(ValueError, match=r"masks: expected boolean masks of shape"):
         tfxai.ExplanationMetricsCallback("grad_cam", images, masks=masks[:3])
     with pytest.raises(ValueError, match="metrics: unknown \\['pointing'\\]"):
         tfxai.ExplanationMetricsCallback("grad_cam", (images, labels, masks),

@@ -14,14 +14,14 @@ the graph. The model is never cloned and never changed.
 """
 
 import hashlib
-import numbers
 
 import numpy as np
 import tensorflow as tf
 
 from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
-from tfxai.inputs import check_seed, int_pair, non_negative_float  # noqa: F401 (re-exported)
+from tfxai.inputs import (check_seed, int_pair, non_negative_float,  # noqa: F401 (re-exported)
+                          positive_int)
 from tfxai import targets as targets_lib
 from tfxai.cam import base as cam_base
 
@@ -32,13 +32,6 @@ as_tensors = cam_base.as_tensors
 
 
 # --------------------------------------------------------------------------- checks
-
-def positive_int(value, name):
-    """Returns `value` as an int, or raises `ValueError` naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
-    return int(value)
-
 
 def check_reduction(reduce, keep_sign):
     """Checks the channel reduction options."""

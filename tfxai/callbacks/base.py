@@ -9,24 +9,14 @@ the callback, the epoch and the cause, and training goes on. The explainer is bu
 per `fit`: later epochs reuse its compiled graphs (the weights change, the graph does not).
 """
 
-import numbers
 import warnings
 
 import keras
 import numpy as np
 
 from tfxai import viz
+from tfxai.inputs import positive_int
 from tfxai.callbacks import writer as writer_lib
-
-
-def positive_int(value, name, allow_none=False):
-    """`value` as an int >= 1 (or `None` when allowed), else a `ValueError` naming `name`."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        expected = "a positive integer or None" if allow_none else "a positive integer"
-        raise ValueError(f"{name}: expected {expected}, got {value!r}.")
-    return int(value)
 
 
 def evenly_spaced(count, most):
@@ -56,7 +46,8 @@ class LoggingCallback(keras.callbacks.Callback):
                  timeline_columns=12):
         super().__init__()
         self.freq = positive_int(freq, "freq")
-        self.batch_freq = positive_int(batch_freq, "batch_freq", allow_none=True)
+        self.batch_freq = None if batch_freq is None else positive_int(batch_freq,
+                                                                       "batch_freq")
         self.timeline_columns = positive_int(timeline_columns, "timeline_columns")
         if log_dir is not None and not isinstance(log_dir, (str, bytes)) \
                 and not hasattr(log_dir, "__fspath__"):

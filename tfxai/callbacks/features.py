@@ -53,7 +53,7 @@ class FeatureVisCallback(base.LoggingCallback):
         if unknown:
             raise ValueError(f"{unknown[0]}: not an option of FeatureVisCallback; render "
                              f"options are {', '.join(self._RENDER_OPTIONS)}.")
-        self.steps = base.positive_int(steps, "steps")
+        self.steps = inputs.positive_int(steps, "steps")
         self.size, self.render_options = size, render_options
         self.seed = inputs.check_seed(seed)
         self.renderers = {}

@@ -103,9 +103,9 @@ class ExplanationMetricsCallback(base.LoggingCallback):
         if not isinstance(prefix, str):
             raise TypeError(f"prefix: expected a string, got {type(prefix).__name__}.")
         self.prefix = prefix
-        self.batch_size = base.positive_int(batch_size, "batch_size")
+        self.batch_size = inputs_lib.positive_int(batch_size, "batch_size")
         self.output = method_options.get("output")
-        self.explain, self.images, self.last = None, None, {}
+        self.explain, self.images = None, None
         super().__init__(freq=freq, log_dir=log_dir, run=run)
 
     def prepare(self):
@@ -131,7 +131,6 @@ class ExplanationMetricsCallback(base.LoggingCallback):
         return values
 
     def write(self, column, name, label, step, logs=None):
-        self.last = dict(column)
         if logs is not None:
             logs.update(column)
         if self.writer is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import inputs as inputs_lib
+from tfxai.metrics import _checks as metric_checks
 
 
 class Samples(NamedTuple):
@@ -43,7 +44,7 @@ def fixed_samples(inputs, name="inputs"):
         raise ValueError(f"{name}: expected a non-empty batch of images (batch, height, "
                          f"width, channels), got shape {images.shape}.")
     labels = _labels(parts[1], len(images), name) if len(parts) > 1 else None
-    masks = _masks(parts[2], images.shape[:3], name) if len(parts) > 2 else None
+    masks = check_masks(parts[2], images.shape, f"{name} (masks)") if len(parts) > 2 else None
     return Samples(images, labels, masks)
 
 
@@ -59,19 +60,10 @@ def _labels(labels, count, name):
     return labels.astype(np.int64)
 
 
-def _masks(masks, shape, name="masks"):
-    masks = inputs_lib.as_numeric_array(masks, name)
-    if masks.shape == shape[1:]:
-        masks = np.broadcast_to(masks, shape)
-    if masks.shape != tuple(shape):
-        raise ValueError(f"{name}: expected boolean object masks of shape {tuple(shape)} "
-                         f"(one per image), got {masks.shape}.")
-    return masks > 0.5
-
-
-def check_masks(masks, shape):
-    """Checked boolean `(B, H, W)` masks for images of `shape[:3]`, or `None`."""
-    return None if masks is None else _masks(masks, tuple(shape[:3]))
+def check_masks(masks, shape, name="masks"):
+    """Checked boolean `(B, H, W)` masks for images of `shape[:3]` (`tfxai.metrics`' own
+    check: 0/1 values, one non-empty mask per image or one shared), or `None`."""
+    return None if masks is None else metric_checks.as_masks(masks, tuple(shape[:3]), name)
 
 
 def resolve_targets(target, samples):
