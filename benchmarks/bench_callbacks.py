@@ -33,7 +33,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -49,6 +48,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfxai  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import write_json  # noqa: E402
 
 TARGETS = {"cam": 0.05, "metrics": 0.10}
 EXPLAINED = 8
@@ -201,10 +203,7 @@ def main(argv=None):
                   f"RSS epoch 5 = {s['rss_epoch_5_mib']:.0f} MiB, epoch {s['epochs']} = "
                   f"{s['rss_last_mib']:.0f} MiB, growth {s['rss_growth']:+.1%} (goal < 10 %).")
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as out:
-            json.dump(result, out, indent=1)
-            out.write("\n")
+        write_json(args.json, result)
 
 
 if __name__ == "__main__":

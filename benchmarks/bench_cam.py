@@ -29,7 +29,6 @@ CAM-family method, which tfxai does not have (peer-only row).
 
 import argparse
 import gc
-import json
 import os
 import platform
 import statistics
@@ -40,6 +39,7 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 import _peers  # noqa: E402
+from _record import write_json  # noqa: E402,F401  (re-exported for the other scripts)
 
 _peers.quiet_tensorflow()
 
@@ -256,14 +256,6 @@ def print_report(env, rows, notes, libraries):
     print(markdown_table(rows, libraries))
     for note in notes:
         print(f"\n{note}")
-
-
-def write_json(path, payload):
-    """Writes `payload` as JSON, creating the folder."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as handle:
-        json.dump(payload, handle, indent=2, default=str)
-    print(f"\nwrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 import _peers  # noqa: E402
+from _record import write_json  # noqa: E402
 
 MARKER = "BENCH_MEMORY_RESULT "
 KIB_PER_GIB = 2 ** 20
@@ -232,9 +233,7 @@ def parent_main(args):
           f"(1 GiB = 2^30 bytes); call s = the explanation call alone.\n")
     print(markdown_table(results))
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as handle:
-            json.dump({"batch": args.batch, "results": results}, handle, indent=2)
+        write_json(args.json, {"batch": args.batch, "results": results})
 
 
 def main(argv=None):

@@ -13,7 +13,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -21,6 +20,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import write_json  # noqa: E402
 
 from tfxai import cam, datasets, demo, metrics, models  # noqa: E402
 
@@ -103,8 +105,7 @@ def main(argv=None):
           f"{demo.decoder_layer(models.load('shapes-unet'))}:\n")
     print(markdown(results["unet"]))
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump(results, file, indent=2)
+        write_json(args.json, results)
     return 0
 
 
