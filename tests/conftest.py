@@ -8,8 +8,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 SIZE = 32
+NESTED_SIZE = 128  # conv5_block3_out of ResNet50 is 4x4 here (1x1 at SIZE)
 CLASSES = 5
 
 
@@ -40,12 +42,15 @@ def functional_model():
     return keras.Model(inputs, outputs, name="functional")
 
 
-def nested_model():
-    """A transfer-learning model: the real Keras ResNet50 used as a layer."""
+def nested_model(size=SIZE):
+    """A transfer-learning model: the real Keras ResNet50 used as a layer.
+
+    At `SIZE` (32 px) its last block, conv5_block3_out, is 1x1; the CAM contract uses
+    `NESTED_SIZE`, where it is 4x4, so the maps can be checked."""
     keras.utils.set_random_seed(3)
     backbone = keras.applications.ResNet50(include_top=False, weights=None,
-                                           input_shape=(SIZE, SIZE, 3))
-    return keras.Sequential([keras.Input((SIZE, SIZE, 3)), backbone,
+                                           input_shape=(size, size, 3))
+    return keras.Sequential([keras.Input((size, size, 3)), backbone,
                              keras.layers.GlobalAveragePooling2D(),
                              keras.layers.Dense(CLASSES)], name="nested")
 
@@ -108,10 +113,24 @@ _built = {}
 
 
 def get_model(kind):
-    """Builds each kind once per session (ResNet50 is slow to build)."""
+    """Builds each kind once per session (ResNet50 is slow to build); "nested_large" is
+    the nested kind at `NESTED_SIZE`."""
     if kind not in _built:
-        _built[kind] = MODEL_KINDS[kind][0]()
+        _built[kind] = (nested_model(NESTED_SIZE) if kind == "nested_large"
+                        else MODEL_KINDS[kind][0]())
     return _built[kind]
+
+
+def images_for(model, images):
+    """`images` resized to the model's declared input size (float32 numpy); unchanged for
+    a model that declares none (subclassed)."""
+    try:
+        size = tuple(model.inputs[0].shape[1:3])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return images
+    if tuple(images.shape[1:3]) == size:
+        return images
+    return tf.image.resize(images, size).numpy().astype(np.float32)
 
 
 @pytest.fixture(params=list(MODEL_KINDS))

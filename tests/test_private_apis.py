@@ -48,3 +48,26 @@ def test_a_subclassed_model_records_its_build_shapes():
     shapes = getattr(model, "_build_shapes_dict", None)
     assert shapes, "Keras no longer records _build_shapes_dict (_model_input_shape)"
     assert engine._model_input_shape(model)[1:] == (9, 7, 3)
+
+
+def test_a_layer_gets_an_integer_model_input_cast_to_float():
+    """`float_pixels` swaps the float pixels in for the Cast that Keras' autocast puts
+    between an integer input and the first layer's `call`."""
+    inputs = keras.Input((4, 4, 1), dtype="uint8")
+    layer = keras.layers.Rescaling(0.5)
+    model = keras.Model(inputs, layer(inputs))
+    seen = []
+
+    def observe(args, kwargs):
+        seen.append((args[0].dtype, args[0].op.type))
+        return args, kwargs
+
+    @tf.function
+    def traced(x):
+        with engine.shadow_calls([layer], on_inputs=observe):
+            return model(tf.cast(x, tf.uint8))
+
+    traced(tf.zeros((1, 4, 4, 1)))
+    assert seen == [(tf.float32, "Cast")], (
+        f"Keras no longer autocasts an integer model input to float before the layer's "
+        f"call (float_pixels); the layer got {seen}")

@@ -187,18 +187,49 @@ def test_clear_cache_lets_a_deleted_model_go():
     assert ref() is None
 
 
-@pytest.mark.parametrize("method", ["saliency", "gradient_x_input", "smooth_grad",
-                                    "integrated_gradients", "guided_backprop"])
-def test_a_uint8_input_model_raises_instead_of_blank_maps(method):
+def _rescaling_model(dtype):
+    """Rescaling (uint8 -> [0, 1] inside) then a small CNN; the same weights for every dtype."""
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((SIZE, SIZE, 3), dtype="uint8")
+    inputs = keras.Input((SIZE, SIZE, 3), dtype=dtype)
     x = keras.layers.Rescaling(1 / 255.0)(inputs)
     x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(x)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv2")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inputs, keras.layers.Dense(3)(x))
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+GRADIENT_METHODS = ["saliency", "gradient_x_input", "smooth_grad", "var_grad",
+                    "integrated_gradients", "guided_backprop", "guided_grad_cam"]
+
+
+@pytest.mark.parametrize("method", GRADIENT_METHODS + ["grad_cam", "score_cam", "occlusion"])
+def test_a_uint8_input_model_is_explained_through_its_cast(method):
+    """The float pixels are fed past the model's cast to uint8: the maps of a uint8-input
+    model equal those of the same network on a float32 input (they were all zeros)."""
+    as_uint8, as_float = _rescaling_model("uint8"), _rescaling_model("float32")
     images = np.random.default_rng(0).integers(0, 255, (2, SIZE, SIZE, 3)).astype(np.uint8)
-    with pytest.raises(ValueError, match=r"^inputs: no gradient reaches the input pixels "
-                                         r"\(model '.*' takes uint8 inputs"):
-        getattr(tfxai, method)(model, images, **FAST.get(method, {}))
-    cams = tfxai.grad_cam(model, images, layer="conv")  # a CAM still works on such a model
-    assert np.ptp(cams, axis=(1, 2)).min() > 0
+    options = dict(FAST.get(method, {}), target=[0, 2])
+    options.update(seed=0) if method in ("smooth_grad", "var_grad") else None
+    maps = getattr(tfxai, method)(as_uint8, images, **options)
+    expected = getattr(tfxai, method)(as_float, images.astype(np.float32), **options)
+    np.testing.assert_allclose(maps, expected, atol=1e-4)
+    assert np.ptp(maps, axis=(1, 2)).max() > 0.5  # not blank (guided maps may be per image)
+
+
+def test_a_model_that_casts_its_own_input_still_raises_instead_of_blank_maps():
+    """A subclassed model casting to uint8 in `call` has no layer receiving the pixels."""
+    class Quantized(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu")
+            self.pool = keras.layers.GlobalAveragePooling2D()
+            self.dense = keras.layers.Dense(3)
+
+        def call(self, x):
+            x = tf.cast(tf.cast(x * 255.0, tf.uint8), tf.float32) / 255.0
+            return self.dense(self.pool(self.conv(x)))
+
+    model = Quantized()
+    model(np.zeros((1, SIZE, SIZE, 3), np.float32))
+    with pytest.raises(ValueError, match=r"^inputs: no gradient reaches the input pixels"):
+        tfxai.saliency(model, _images())

@@ -18,6 +18,8 @@ tests/test_private_apis.py that fails loudly if Keras changes it:
 - softmax/sigmoid results carry `_keras_logits`, their input: `to_logits` (the traced
   Softmax/Sigmoid op is the fallback).
 - a subclassed model built by a call records `_build_shapes_dict`: `_model_input_shape`.
+- `Layer.__call__` autocasts an integer model input to float (a Cast op) before `call`:
+  `float_pixels` swaps the float pixels in there.
 """
 
 import collections
@@ -223,24 +225,28 @@ def _model_input_shape(model):
 # --------------------------------------------------------------------------- capture
 
 @contextlib.contextmanager
-def shadow_calls(layers, on_output):
+def shadow_calls(layers, on_output=None, *, on_inputs=None):
     """Shadows each layer's `call` while the block runs, then removes every shadow.
 
     Holds `TRACE_LOCK` meanwhile, so no other thread traces through a shadowed layer.
 
     Args:
-        layers: Layers whose outputs to see.
-        on_output: Callable `(layer, output) -> output`; its return value replaces the
-            layer's output (return it unchanged to only observe).
+        layers: Layers whose calls to see.
+        on_output: Callable `(layer, output) -> output`, default `None` (keep the output);
+            its return value replaces the layer's output (return it unchanged to only
+            observe).
+        on_inputs: Callable `(args, kwargs) -> (args, kwargs)`, default `None`: what the
+            layer's `call` receives instead of its arguments.
 
     Yields:
         None.
     """
+    on_output = on_output or (lambda layer, output: output)
     shadowed = []
     with TRACE_LOCK:
         try:
             for layer in layers:
-                shadowed.append((layer, _shadow(layer, on_output)))
+                shadowed.append((layer, _shadow(layer, on_output, on_inputs)))
             yield
         finally:
             for layer, previous in reversed(shadowed):
@@ -250,20 +256,80 @@ def shadow_calls(layers, on_output):
                     object.__setattr__(layer, "call", previous)
 
 
-def _shadow(layer, on_output):
-    """Sets the shadowing `call` on `layer`; returns what its instance `call` was."""
+def _shadow(layer, on_output, on_inputs=None):
+    """Sets the shadowing `call` on `layer`; returns what its instance `call` was.
+
+    Shadows stack: a layer already shadowed (by an enclosing `shadow_calls`) gets the new
+    shadow around the old one, and each block hands back what it found.
+    """
     previous = vars(layer).get("call", _NOTHING)
-    if getattr(previous, "_tfxai_shadow", False):
-        raise RuntimeError(f"layer {layer.name!r} already has its call shadowed by "
-                           f"tfxai; explainers are not re-entrant on one layer.")
     original = layer.call
 
     def call(*args, **kwargs):
+        if on_inputs is not None:
+            args, kwargs = on_inputs(args, kwargs)
         return on_output(layer, original(*args, **kwargs))
 
     call._tfxai_shadow = True
     object.__setattr__(layer, "call", call)
     return previous
+
+
+def integer_input(model):
+    """The integer dtype of the model's input (`tf.uint8`, ...), or `None` for a float one."""
+    try:
+        dtype = tf.as_dtype(model.inputs[0].dtype)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    return dtype if dtype.is_integer else None
+
+
+def _comes_from(tensor, source):
+    """Whether `tensor` is `source` behind only Cast/Identity ops (inside one trace)."""
+    while isinstance(tensor, tf.Tensor) and hasattr(tensor, "op"):
+        if tensor.name == source.name:
+            return True
+        if tensor.op.type not in ("Cast", "Identity") or not tensor.op.inputs:
+            return False
+        tensor = tensor.op.inputs[0]
+    return False
+
+
+@contextlib.contextmanager
+def float_pixels(model, pixels):
+    """Feeds float `pixels` past the cast of a model whose input is an integer tensor.
+
+    A model built on `keras.Input(dtype="uint8")` (rescaling inside) turns the pixels into
+    integers, which carry no gradient, so every gradient with respect to the pixels would
+    be zero. Inside this block the model is called on that integer tensor, and every layer
+    receiving it (Keras casts it back to float for the layer) gets the float `pixels`
+    instead: the same values for integer-valued images, with their gradient. For float
+    input models the block does nothing. Call it inside a trace.
+
+    Args:
+        model: The Keras model.
+        pixels: Float tensor `(B, H, W, C)`, the images.
+
+    Yields:
+        The tensor to call the model with.
+    """
+    dtype = integer_input(model)
+    if dtype is None:
+        yield pixels
+        return
+    fed = tf.cast(pixels, dtype)
+
+    def swap(value):
+        if isinstance(value, tf.Tensor) and value.dtype.is_floating and _comes_from(value, fed):
+            return tf.cast(pixels, value.dtype)
+        return value
+
+    def on_inputs(args, kwargs):
+        return tuple(swap(a) for a in args), {k: swap(v) for k, v in kwargs.items()}
+
+    leaves = [layer for _, layer in layer_paths(model) if not _children(layer)]
+    with shadow_calls(leaves, on_inputs=on_inputs):
+        yield fed
 
 
 def select_output(outputs, output, model_name="model"):
@@ -417,8 +483,9 @@ class Engine:
         with tf.GradientTape(watch_accessed_variables=False, persistent=False) as tape:
             for tensor in watch:
                 tape.watch(tensor)
-            with shadow_calls([self.layer] if capture else [], on_output):
-                outputs = self.model(inputs, training=False)
+            with float_pixels(self.model, inputs) as fed, \
+                    shadow_calls([self.layer] if capture else [], on_output):
+                outputs = self.model(fed, training=False)
             scores = target.score(self.scored(outputs), params)
         activations = seen.get("activations")
         if seen.get("calls", 0) > 1:

@@ -334,13 +334,66 @@ def mask_score(classes, mask, *, name="target"):
                 f"{tuple(weights.shape[-2:])}.")
         _check_class_ids(classes, shape, name)
 
-    return Target(_mask_score, bind, key=("mask_score",), check_fn=check, name=label)
+    sizes = [len(classes)] if np.ndim(classes) == 1 else []
+    sizes += [weights.shape[0]] if weights.ndim == 3 else []
+    return Target(_mask_score, bind, key=("mask_score",), check_fn=check, name=label,
+                  batch=sizes[0] if sizes else None)
 
 
 def _mask_score(outputs, params):
     ids, masks = params
     logit = tf.gather(outputs, ids, axis=-1, batch_dims=1)
     return tf.reduce_sum(logit * tf.cast(masks, logit.dtype), axis=[1, 2])
+
+
+LABELS = ("labels",)
+
+
+def labels(*, name="target"):
+    """Target: the class in each `(x, y)` element's labels `y` of a `tf.data.Dataset`.
+
+    `y` holds class ids `(B,)` or one-hot / probability rows `(B, K)`; it is read batch by
+    batch with the images, so a shuffled dataset stays aligned. Only datasets carry
+    labels: with arrays, pass the classes themselves (`target=labels_array`).
+
+    Args:
+        name: String, default "target". The argument name used in error messages.
+
+    Returns:
+        A `Target` that the explainers replace by `class_score` of each batch's labels.
+
+    Example:
+        >>> cams = tfxai.grad_cam(model, dataset.take(10), target="labels")
+    """
+    def score(outputs, params):
+        raise ValueError(f"{name}: 'labels' takes each image's class from the (x, y) "
+                         f"elements of a tf.data.Dataset; with arrays pass the classes.")
+
+    return Target(score, key=LABELS, name="labels")
+
+
+def label_classes(values, count, name="target"):
+    """Class ids int32 `(count,)` from labels: ids `(count,)` or `(count, 1)`, or one-hot /
+    probability rows `(count, K)` (their argmax).
+
+    Raises:
+        ValueError: For labels of another shape (e.g. segmentation masks) or fractional ids.
+        TypeError: For non-numeric labels.
+    """
+    array = np.asarray(values.numpy() if isinstance(values, tf.Tensor) else values)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric labels, got dtype {array.dtype}.")
+    if array.ndim == 2 and array.shape == (count, 1):
+        array = array[:, 0]
+    elif array.ndim == 2 and array.shape[0] == count:
+        array = array.argmax(axis=-1)
+    if array.shape != (count,):
+        raise ValueError(f"{name}: 'labels' needs class ids (batch,) or one-hot rows "
+                         f"(batch, classes) for {count} images, got labels of shape "
+                         f"{array.shape}.")
+    if array.dtype.kind == "f" and not np.all(array == np.round(array)):
+        raise ValueError(f"{name}: 'labels' needs integer class ids, got fractions.")
+    return array.astype(np.int32)
 
 
 def from_callable(fn, *, name="target"):
@@ -365,7 +418,8 @@ def to_target(target, *, name="target"):
 
     Args:
         target: `None` (the predicted class), an int, a sequence of ints (one per sample),
-            a callable on the model output, or a `Target`.
+            `"labels"` (the `y` of a dataset's `(x, y)` elements), a callable on the model
+            output, or a `Target`.
         name: String, default "target". The argument name used in error messages.
 
     Returns:
@@ -378,6 +432,8 @@ def to_target(target, *, name="target"):
         return target
     if target is None:
         return predicted(name=name)
+    if isinstance(target, str) and target == "labels":
+        return labels(name=name)
     if isinstance(target, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a class index, got the boolean {target!r}.")
     if isinstance(target, (numbers.Integral, list, tuple, np.ndarray)):
@@ -385,5 +441,5 @@ def to_target(target, *, name="target"):
     if callable(target):
         return from_callable(target, name=name)
     raise TypeError(
-        f"{name}: expected None, an int, a sequence of ints, a callable on the model output "
-        f"or a tfxai Target, got {type(target).__name__}.")
+        f"{name}: expected None, an int, a sequence of ints, 'labels', a callable on the "
+        f"model output or a tfxai Target, got {target!r}.")

@@ -18,8 +18,8 @@ import hashlib
 import numpy as np
 import tensorflow as tf
 
+from tfxai import batches as batches_lib
 from tfxai import engine as engine_lib
-from tfxai import inputs as inputs_lib
 from tfxai.inputs import (check_seed, int_pair, non_negative_float,  # noqa: F401 (re-exported)
                           positive_int)
 from tfxai import targets as targets_lib
@@ -110,8 +110,9 @@ class Attribution:
         Args:
             inputs: Images `(B, H, W, C)` as numpy, `tf.Tensor`, or a `tf.data.Dataset` of
                 such batches (elements `x` or `(x, y)`).
-            target: `None` (predicted class), int, list of ints (one per sample), callable
-                on the output logits, or a `tfxai.targets.Target`.
+            target: `None` (predicted class), int, list of ints (one per sample; with a
+                dataset, one per image of the whole dataset), `"labels"` (each dataset
+                element's `y`), callable on the output logits, or a `tfxai.targets.Target`.
             batch_size: Integer, default 32. Model evaluations (images, noisy copies, path
                 points, occluded or masked copies) per compiled pass.
             normalize: Boolean, default True. Scale each map to [0, 1].
@@ -135,24 +136,13 @@ class Attribution:
         target = targets_lib.to_target(target)
         batch_size = positive_int(batch_size, "batch_size")
         results, offset = [], 0
-        for batch, params in self._batches(inputs, target, batch_size):
-            batch_target, batch_params = target, params
+        for batch, batch_target, params in batches_lib.target_batches(
+                inputs, self.model, target, batch_size):
             if self.perturbs:
-                batch_target, batch_params = self.fixed_target(batch, target, params)
-            results.append(fn(batch, batch_target, batch_params, batch_size, offset))
+                batch_target, params = self.fixed_target(batch, batch_target, params)
+            results.append(fn(batch, batch_target, params, batch_size, offset))
             offset += len(batch)
         return tuple(np.concatenate(parts, axis=0) for parts in zip(*results))
-
-    def _batches(self, inputs, target, batch_size):
-        if isinstance(inputs, tf.data.Dataset):  # no known length: bind batch by batch
-            for batch in inputs_lib.dataset_batches(inputs, self.model, batch_size):
-                yield batch, target.bind(len(batch))
-            return
-        images = inputs_lib.as_image_batch(inputs, self.model)
-        params = target.bind(len(images))
-        for start in range(0, len(images), batch_size):
-            batch = images[start:start + batch_size]
-            yield batch, inputs_lib.slice_params(params, start, start + len(batch))
 
     def fixed_target(self, batch, target, params):
         """`predicted()` becomes the class predicted on `batch` (for dense outputs: that
@@ -176,7 +166,8 @@ class Attribution:
 
         def forward(x, params):
             del params
-            return engine.scored(engine.model(x, training=False))
+            with engine_lib.float_pixels(engine.model, x) as fed:
+                return engine.scored(engine.model(fed, training=False))
 
         params = {"none": np.zeros((len(batch), 0), np.float32)}
         run = engine.compile(("attribution", "outputs"), forward, batch, params)

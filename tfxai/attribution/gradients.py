@@ -16,18 +16,21 @@ compiled graph in chunks of `batch_size`.
 import numpy as np
 import tensorflow as tf
 
+from tfxai import engine as engine_lib
 from tfxai.attribution import base
 
 
 def no_input_gradient(model):
     """The message for a target with no gradient with respect to the input pixels."""
-    dtype = getattr(model.inputs[0], "dtype", None) if getattr(model, "inputs", None) else None
-    cause = (f"model {model.name!r} takes {dtype} inputs, and the cast of the pixels to "
-             f"{dtype} has no gradient" if dtype is not None and "int" in str(dtype)
-             else f"the target does not depend on the input pixels of model {model.name!r}")
+    dtype = engine_lib.integer_input(model)
+    cause = (f"model {model.name!r} takes {dtype.name} inputs and no layer receives them "
+             f"as float values" if dtype is not None
+             else f"the target does not depend on the input pixels of model "
+                  f"{model.name!r}, e.g. the model rounds them to integers itself")
     return (f"inputs: no gradient reaches the input pixels ({cause}); gradient attributions "
-            f"need a float input (build the model with a float32 Input and cast inside), "
-            f"or use a CAM method, which differentiates an inner layer.")
+            f"need pixels that reach a layer as floats (a uint8 Input followed by a layer "
+            f"such as Rescaling works), or use a CAM method, which differentiates an inner "
+            f"layer.")
 
 
 class GradientAttribution(base.Attribution):

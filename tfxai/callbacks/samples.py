@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import inputs as inputs_lib
+from tfxai import targets as targets_lib
 from tfxai.metrics import _checks as metric_checks
 
 
@@ -49,15 +50,11 @@ def fixed_samples(inputs, name="inputs"):
 
 
 def _labels(labels, count, name):
+    """Class ids `(count,)` int64, or `None` for dense labels (segmentation masks)."""
     labels = inputs_lib.as_numeric_array(labels, f"{name} (labels)")
-    if labels.ndim == 2 and labels.shape[0] == count and labels.shape[1] > 1:
-        labels = labels.argmax(axis=-1)
-    labels = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
-    if labels.shape != (count,):
-        return None  # dense labels (segmentation masks): not class ids
-    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise ValueError(f"{name} (labels): expected integer class ids, got fractions.")
-    return labels.astype(np.int64)
+    if labels.ndim > 2 or labels.ndim == 2 and labels.shape[0] != count:
+        return None
+    return targets_lib.label_classes(labels, count, f"{name} (labels)").astype(np.int64)
 
 
 def check_masks(masks, shape, name="masks"):

@@ -11,8 +11,8 @@ import collections
 import numpy as np
 import tensorflow as tf
 
+from tfxai import batches as batches_lib
 from tfxai import engine as engine_lib
-from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
 
 _CACHE_SIZE = 8
@@ -105,9 +105,9 @@ class CAM:
         Args:
             inputs: Images `(B, H, W, C)` as numpy, `tf.Tensor`, or a `tf.data.Dataset` of
                 such batches (elements `x` or `(x, y)`).
-            target: `None` (predicted class), int, list of ints (one per sample), callable
-                on the output logits, or a `tfxai.targets.Target`. With a dataset the
-                target is bound batch by batch (a per-sample list must match each batch).
+            target: `None` (predicted class), int, list of ints (one per sample; with a
+                dataset, one per image of the whole dataset), `"labels"` (each dataset
+                element's `y`), callable on the output logits, or a `tfxai.targets.Target`.
             batch_size: Integer, default 32. Images per compiled pass.
             normalize: Boolean, default True. Scale each map to [0, 1].
 
@@ -115,19 +115,9 @@ class CAM:
             float32 numpy array `(B, H, W)`.
         """
         target = targets_lib.to_target(target)
-        maps = []
-        if isinstance(inputs, tf.data.Dataset):  # no known length: bind batch by batch
-            for batch in inputs_lib.dataset_batches(inputs, self.model, batch_size):
-                maps.append(self.explain_batch(batch, target, target.bind(len(batch)),
-                                               batch_size))
-        else:
-            images = inputs_lib.as_image_batch(inputs, self.model)
-            params = target.bind(len(images))
-            offset = 0
-            for batch in inputs_lib.split_batches(images, batch_size):
-                batch_params = inputs_lib.slice_params(params, offset, offset + len(batch))
-                maps.append(self.explain_batch(batch, target, batch_params, batch_size))
-                offset += len(batch)
+        maps = [self.explain_batch(batch, batch_target, params, batch_size)
+                for batch, batch_target, params in batches_lib.target_batches(
+                    inputs, self.model, target, batch_size)]
         cams = finite_maps(np.concatenate(maps, axis=0).astype(np.float32), self.model)
         return normalize_maps(cams) if normalize else cams
 

@@ -10,21 +10,31 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfxai import batches as batches_lib
 from tfxai import inputs as inputs_lib
+from tfxai import targets as targets_lib
 
 
-def image_batch(inputs, model, name="inputs"):
-    """Checked float32 images `(B, H, W, C)` from an array, a tensor or a dataset.
+def image_batch(inputs, model, target=None, name="inputs"):
+    """Checked float32 images `(B, H, W, C)` from an array, a tensor or a dataset, and the
+    target, with `"labels"` turned into the dataset's class ids (a list of ints).
 
     A `tf.data.Dataset` is read to the end and its batches concatenated: metrics align
-    each image with its map, so they need the whole set at once.
+    each image with its map, so they need the whole set at once. Its labels are read in
+    the same pass, so a shuffled dataset stays aligned.
+
+    Returns:
+        `(images, target)`.
     """
-    if isinstance(inputs, tf.data.Dataset):
-        batches = list(inputs_lib.dataset_batches(inputs, model, 1 << 30, name))
-        if not batches:
-            raise ValueError(f"{name}: the dataset is empty; expected at least one image.")
-        return np.concatenate(batches, axis=0)
-    return inputs_lib.as_image_batch(inputs, model, name)
+    converted = targets_lib.to_target(target)
+    wants_labels = converted.key == targets_lib.LABELS
+    if not wants_labels and not isinstance(inputs, tf.data.Dataset):
+        return inputs_lib.as_image_batch(inputs, model, name), target
+    parts = list(batches_lib.target_batches(inputs, model, converted, 1 << 30, name))
+    images = np.concatenate([batch for batch, _, _ in parts], axis=0)
+    if wants_labels:
+        target = [int(c) for _, _, params in parts for c in params[0]]
+    return images, target
 
 
 def positive_int(value, name, *, high=None, what=""):

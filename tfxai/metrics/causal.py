@@ -110,7 +110,7 @@ def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, ba
     Returns:
         A `CausalCurves`.
     """
-    images = _checks.image_batch(inputs, model)
+    images, target = _checks.image_batch(inputs, model, target)
     count, height, width = images.shape[:3]
     num_pixels = height * width
     steps = _checks.positive_int(steps, "steps", high=num_pixels,

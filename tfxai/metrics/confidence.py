@@ -38,7 +38,7 @@ def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, outpu
     Example:
         >>> full, explained = explanation_scores(model, images, cams)
     """
-    images = _checks.image_batch(inputs, model)
+    images, target = _checks.image_batch(inputs, model, target)
     batch_size = _checks.positive_int(batch_size, "batch_size")
     if not _checks.is_explainer(maps):  # fail on bad maps before any forward pass
         _checks.check_unit_range(_checks.as_maps(maps, images.shape[:3]))

@@ -241,7 +241,7 @@ def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}.")
     batch_size = _checks.positive_int(batch_size, "batch_size")
-    images = _checks.image_batch(inputs, model)
+    images, target = _checks.image_batch(inputs, model, target)
     copy = copy_model(model, images)
     scorer = scoring.ProbabilityScorer(copy, output=output)
     fixed, explainer_target = scorer.fixed_target(images, target, batch_size)
