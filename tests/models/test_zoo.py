@@ -54,18 +54,6 @@ def test_mean_iou_definition():
     np.testing.assert_allclose(models.evaluate.iou_from_confusion(matrix), [1 / 2, 2 / 3])
 
 
-
-
-def test_shapes_classifier_grad_cam_points_at_the_object():
-    from tfxai.cam import grad_cam
-    model = models.load("shapes-classifier")
-    data = make_shapes(N, seed=SEED)
-    cams = grad_cam(model, data.images, layer="block4_out")   # the predicted class
-    peak = cams.reshape(N, -1).argmax(axis=1)
-    inside = (data.masks[..., 0] == 0).reshape(N, -1)[np.arange(N), peak]
-    assert inside.mean() >= 0.95
-
-
 def test_every_asset_is_shipped_in_the_wheel():
     """Each file under models/assets matches a `package_data` pattern of setup.cfg (a
     non-editable install once lacked zoo.json)."""
