@@ -40,8 +40,9 @@ def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, outpu
     """
     images = _checks.image_batch(inputs, model)
     batch_size = _checks.positive_int(batch_size, "batch_size")
-    if not _checks.is_explainer(maps):  # fail on bad maps before any forward pass
-        _checks.check_unit_range(_checks.as_maps(maps, images.shape[:3]))
+    maps = _checks.maps_or_explainer(maps, model, images)  # before any forward pass
+    if not _checks.is_explainer(maps):
+        _checks.check_unit_range(maps)
     scorer = scoring.scorer_for(model, output=output, logits=logits)
     target, explainer_target = scorer.fixed_target(images, target, batch_size)
     saliency = _checks.resolve_maps(maps, model, images, explainer_target)
