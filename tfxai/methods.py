@@ -159,7 +159,8 @@ def build(method, model, *, layer=None, **options):
         attribute, the class twin (its `engine.traces` counts compiled graphs).
 
     Raises:
-        ValueError: On an unknown method or option, or a bad layer (see `resolve_layer`).
+        ValueError: On an unknown method or option, a bad layer (see `resolve_layer`), or
+            an explainer instance built on another model or given options it holds.
 
     Example:
         >>> explain = tfxai.methods.build("grad_cam", model, layer="block4_out")

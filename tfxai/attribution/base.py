@@ -13,7 +13,6 @@ arrays (which image, which path point, which mask...), and the copies are built 
 the graph. The model is never cloned and never changed.
 """
 
-
 import numpy as np
 import tensorflow as tf
 

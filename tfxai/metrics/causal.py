@@ -171,7 +171,8 @@ def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_
         inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
         maps: Saliency maps `(B, H, W)`, or an explainer callable
             `explainer(model, inputs, target=target) -> (B, H, W)` (e.g. `tfxai.grad_cam`)
-            called with the fixed target (class ids when `target` is `None`).
+            called with the fixed target (class ids when `target` is `None`), or an
+            explainer instance built on `model` (`tfxai.GradCAM(model)`), not a class.
         target: `None` (predicted class), int, list of ints, callable or `Target`; scored on
             the softmax of the logits (whether the model ends in a softmax or not).
         steps: Integer, default 50. Number of equal chunks of pixels, in [1, H * W]; the
@@ -191,6 +192,8 @@ def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_
     Raises:
         ValueError: If `maps` do not match the inputs or hold NaN, `steps` is not in
             [1, H * W], `baseline` does not broadcast, or `batch_size` < 1.
+        TypeError: If `maps` is an explainer class or a string, or a flag is not a
+            boolean.
 
     Example:
         >>> auc = tfxai.metrics.deletion(model, images, tfxai.grad_cam, steps=32)

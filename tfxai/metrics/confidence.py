@@ -20,8 +20,9 @@ def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, outpu
     Args:
         model: A Keras model; never changed.
         inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        maps: Maps `(B, H, W)` in [0, 1], or an explainer callable
-            `explainer(model, inputs, target=target) -> (B, H, W)`.
+        maps: Maps `(B, H, W)` in [0, 1], an explainer callable
+            `explainer(model, inputs, target=target) -> (B, H, W)`, or an explainer
+            instance built on `model` (`tfxai.GradCAM(model)`), not a class.
         target: `None` (the class predicted on each image), int, list of ints, callable or
             `Target`; scored on the softmax of the logits.
         batch_size: Integer, default 32. Images per compiled forward pass.
