@@ -62,20 +62,48 @@ def _add_gallery(commands):
     gallery.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
+# The API argument each flag becomes, so an error names what the user typed.
+_FLAGS = {
+    "gallery": {"layers": "--layers", "channels": "--channels",
+                "out_dir": "--out", "size": "--size", "steps": "--steps",
+                "batch_size": "--batch-size", "preprocess": "--preprocess",
+                "weights": "--weights", "seed": "--seed"},
+    "demo": {"out_dir": "--out", "images": "--images", "seed": "--seed",
+             "methods": "--methods", "top_n": "--top-n", "deletion_steps": "--steps",
+             "steps": "--steps"},
+}
+
+
 def _load_model(name, weights):
     """A bundled model, a `.keras` file, or Keras' ResNet50."""
     from tfxai import models
     if name == "resnet50":
         return models.resnet50(weights=weights)
     if weights is not None:
-        raise ValueError("--weights: only for the resnet50 model.")
+        raise ValueError(f"--weights: only for the resnet50 model, got model {name!r}.")
     if name in models.available():
         return models.load(name)
     if name.endswith(".keras"):
-        import keras
-        return keras.saving.load_model(name, compile=False)
+        return _load_keras_file(name)
     raise ValueError(f"model: expected one of {', '.join(models.available())}, resnet50 "
                      f"or a .keras file, got {name!r}.")
+
+
+def _load_keras_file(path):
+    """The model saved in a `.keras` file; every failure is one `ValueError` naming MODEL."""
+    import os
+    if not os.path.exists(path):
+        raise ValueError(f"model: no such file {path!r}; expected a .keras file.")
+    if not os.path.isfile(path):
+        raise ValueError(f"model: {path!r} is a folder; expected a .keras file.")
+    import keras
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as err:  # Keras raises many kinds for a file it cannot read
+        text = str(err).strip()
+        cause = f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
+        raise ValueError(f"model: cannot load {path!r} as a Keras model ({cause}); expected "
+                         f"a file saved with model.save('name.keras').") from None
 
 
 def _run_gallery(args):
@@ -90,34 +118,59 @@ def _run_gallery(args):
     return 0
 
 
+def _run_demo(args):
+    from tfxai import demo
+    results = demo.run_demo(args.out, images=args.images, seed=args.seed,
+                            methods=args.methods, top_n=args.top_n,
+                            deletion_steps=args.steps, progress=not args.no_progress)
+    print(demo.to_markdown(results))
+    print("wrote " + ", ".join(results["files"]))
+    return 0
+
+
+def error_message(error, flags):
+    """One line for a failed command: the API argument at the start becomes its flag.
+
+    Args:
+        error: The exception (a `ValueError`, `TypeError` or `OSError`).
+        flags: Dict `{argument: flag}` of the command.
+
+    Returns:
+        String, e.g. `"--channels: got 999, more channels than any layer has ..."`.
+    """
+    if isinstance(error, OSError) and error.strerror:
+        where = f" {error.filename!r}" if error.filename else ""
+        return f"{error.strerror}:{where}"
+    text = " ".join(str(error).split()) or type(error).__name__
+    name, colon, rest = text.partition(": ")
+    if colon and name in flags:
+        return f"{flags[name]}: {rest}"
+    return text
+
+
 def main(argv=None):
-    """Entry point of the `tfxai` console script; returns the exit status."""
+    """Entry point of the `tfxai` console script; returns the exit status.
+
+    Bad arguments (argparse's and tfxai's own) exit with status 2 and one line on stderr,
+    `tfxai <command>: error: <flag>: <what was given and what is expected>`, never a
+    traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
         from tfxai import __version__
         print(__version__)
         return 0
-    if args.command == "gallery":
-        try:
-            return _run_gallery(args)
-        except (ValueError, TypeError, FileNotFoundError) as error:
-            print(f"tfxai gallery: error: {error}", file=sys.stderr)
-            return 2
-    if args.command != "demo":
+    runs = {"gallery": _run_gallery, "demo": _run_demo}
+    if args.command not in runs:
         parser.print_help()
         return 0
-    from tfxai import demo
     try:
-        results = demo.run_demo(args.out, images=args.images, seed=args.seed,
-                                methods=args.methods, top_n=args.top_n,
-                                deletion_steps=args.steps, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"tfxai demo: error: {error}", file=sys.stderr)
+        return runs[args.command](args)
+    except (ValueError, TypeError, OSError) as error:
+        message = error_message(error, _FLAGS[args.command])
+        print(f"tfxai {args.command}: error: {message}", file=sys.stderr)
         return 2
-    print(demo.to_markdown(results))
-    print("wrote " + ", ".join(results["files"]))
-    return 0
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ Writes overlay grids (PNG) and a metrics table (Markdown + JSON) to the output f
 
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 
-from tfxai import attribution, cam, datasets, engine, metrics, models, targets, viz
+from tfxai import (attribution, cam, datasets, engine, inputs, metrics, models, targets,
+                   viz)
 
 CLASSIFIER_LAYER = "block4_out"  # the bundled classifier's last residual block (24 x 24)
 ALL_METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
@@ -34,7 +34,7 @@ def run_demo(out_dir="tfxai-demo", *, images=8, seed=2024, methods=None, top_n=N
     Args:
         out_dir: String or path, default "tfxai-demo". Created if missing.
         images: Integer >= 1, default 8. Images per model.
-        seed: Integer, default 2024. Seed of the generated images (the zoo was trained on
+        seed: Integer >= 0, default 2024. Seed of the generated images (the zoo was trained on
             other seeds).
         methods: List of names from `tfxai.METHODS` (default: all of them) or
             `tfxai.ATTRIBUTION_METHODS`.
@@ -46,16 +46,17 @@ def run_demo(out_dir="tfxai-demo", *, images=8, seed=2024, methods=None, top_n=N
         Dict `{"classifier": {method: {metric: value}}, "unet": {...}, "files": [...]}`.
 
     Raises:
-        ValueError: On an unknown method or a bad `images` count.
+        ValueError: On an unknown method, a bad `images`, `seed`, `top_n` or
+            `deletion_steps`, or an `out_dir` that cannot be created or written (all
+            checked before anything runs).
+        TypeError: If `progress` is not a boolean.
 
     Example:
         >>> results = run_demo("out", images=4, methods=["grad_cam"])
     """
     methods = _check_methods(methods)
-    if isinstance(images, bool) or not isinstance(images, int) or images < 1:
-        raise ValueError(f"images: expected a positive integer, got {images!r}.")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_options(images, seed, top_n, deletion_steps, progress)
+    out = inputs.writable_folder(out_dir, "out_dir")  # before anything is computed
     bar = _progress(2 * len(methods), progress)
     classifier = _classifier_section(methods, images, seed, top_n, deletion_steps, bar)
     unet = _unet_section(methods, images, seed + 1, top_n, bar)
@@ -80,6 +81,16 @@ def _check_methods(methods):
         raise ValueError(f"methods: unknown {unknown or names}; expected names from "
                          f"{', '.join(ALL_METHODS)}.")
     return names
+
+
+def _check_options(images, seed, top_n, deletion_steps, progress):
+    """Checks the numbers and flags of `run_demo` before anything runs."""
+    inputs.positive_int(images, "images")
+    inputs.check_seed(seed)
+    if top_n is not None:
+        inputs.positive_int(top_n, "top_n")
+    inputs.positive_int(deletion_steps, "deletion_steps")
+    inputs.check_bool(progress, "progress")
 
 
 def explainer(method, model, layer, top_n):

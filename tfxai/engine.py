@@ -375,6 +375,9 @@ def _output_index(model, output):
         names = list(getattr(model, "output_names", None) or [])
         if output in names:
             return names.index(output)
+        if not names:
+            raise ValueError(f"output: model {model.name!r} has no named outputs; got "
+                             f"{output!r} (pass None for a single output, or an index).")
         raise ValueError(f"output: model {model.name!r} has outputs {names}; got "
                          f"{output!r}.")
     return output

@@ -5,7 +5,10 @@ Bad input fails here, with the argument named, before anything reaches TensorFlo
 """
 
 import numbers
+import uuid
+from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -54,7 +57,7 @@ def as_image_batch(inputs, model, name="inputs"):
         ValueError: On a wrong rank, channel count or image size, an empty batch, or
             NaN/Inf values.
     """
-    array = as_numeric_array(inputs, name)
+    array = refuse_booleans(as_numeric_array(inputs, name), name)
     if array.ndim != 4:
         hint = " (a single image? pass inputs[None])" if array.ndim == 3 else ""
         raise ValueError(f"{name}: expected a batch of images of shape (batch, height, width, "
@@ -168,3 +171,140 @@ def check_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
     return int(seed)
+
+
+def check_bool(value, name):
+    """Returns a flag as a bool, or raises a `TypeError` naming `name`.
+
+    Only `True` and `False` (numpy booleans too) are flags: `"no"`, `1` or `None` are
+    refused rather than read by their truth value (`"no"` is true).
+
+    Args:
+        value: The flag to check.
+        name: String, the argument name used in error messages.
+
+    Returns:
+        A Python bool.
+
+    Raises:
+        TypeError: If `value` is not a boolean.
+
+    Example:
+        >>> check_bool("no", "normalize")
+        TypeError: normalize: expected True or False, got 'no'.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}.")
+    return bool(value)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def unit_interval(value, name):
+    """Returns a number in [0, 1] (a threshold, a fraction) as a float.
+
+    Raises:
+        ValueError: If `value` is not a real number in [0, 1] (NaN, a string or a bool
+            included), naming `name`.
+    """
+    if not _is_real(value) or not 0 <= value <= 1:  # False for NaN too
+        raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}.")
+    return float(value)
+
+
+def positive_float(value, name):
+    """Returns a finite number > 0 as a float, or raises `ValueError` naming `name`."""
+    if not _is_real(value) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}.")
+    return float(value)
+
+
+def non_negative_int(value, name):
+    """Returns an integer >= 0 as an int, or raises `ValueError` naming `name`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or value < 0:
+        raise ValueError(f"{name}: expected an integer >= 0, got {value!r}.")
+    return int(value)
+
+
+def refuse_booleans(array, name):
+    """Returns `array` unless it is boolean: a mask is not an image.
+
+    Raises:
+        TypeError: If `array` has dtype bool, naming `name`.
+    """
+    if array.dtype == np.bool_:
+        got = f"a boolean array of shape {array.shape}" if array.ndim else repr(array.item())
+        raise TypeError(f"{name}: expected numeric values, got {got}; convert it first if "
+                        f"it really holds pixel values, e.g. {name}.astype('float32').")
+    return array
+
+
+def check_model(model, name="model"):
+    """Checks that `model` is a built Keras 3 model; returns it.
+
+    An unbuilt model (a Sequential without an `Input`, never called) has no weights yet:
+    explaining it would create them, changing the model, and explain random weights.
+
+    Raises:
+        TypeError: If `model` is not a `keras.Model` (a tf.keras / Keras 2 model is named
+            as such).
+        ValueError: If the model is not built.
+    """
+    if not isinstance(model, keras.Model):
+        got = type(model).__name__
+        module = type(model).__module__ or ""
+        hint = (f" from {module.split('.')[0]} (Keras 2 / tf.keras); tfxai needs a Keras 3 "
+                f"model (import keras)" if module.startswith(("tf_keras", "tensorflow"))
+                else "")
+        raise TypeError(f"{name}: expected a keras.Model, got {got}{hint}.")
+    if not model.built:
+        raise ValueError(f"{name}: {model.name!r} is not built (it has no weights "
+                         f"yet); give it an input shape (keras.Input) or call it once on a "
+                         f"batch, e.g. model(images[:1]).")
+    return model
+
+
+def check_not_model(inputs, name="inputs"):
+    """Refuses a model passed where the images go (`GradCAM(model)(model, images)`).
+
+    Raises:
+        TypeError: If `inputs` is a Keras model, naming `name`.
+    """
+    if isinstance(inputs, keras.Model):
+        raise TypeError(f"{name}: got the model {inputs.name!r}; an explainer instance "
+                        f"already holds its model: call it on the images, e.g. "
+                        f"GradCAM(model)(images, target).")
+    return inputs
+
+
+def writable_folder(folder, name):
+    """Creates `folder` (with its parents) and checks that a file can be written in it.
+
+    Args:
+        folder: String or path-like.
+        name: String, the argument name used in error messages.
+
+    Returns:
+        The folder as a `pathlib.Path`.
+
+    Raises:
+        TypeError: If `folder` is not a path.
+        ValueError: If the folder cannot be created or written: an existing file, a path
+            under a file, no permission (the cause is named).
+    """
+    if not isinstance(folder, (str, Path)) and not hasattr(folder, "__fspath__"):
+        raise TypeError(f"{name}: expected a folder path (str or os.PathLike), got "
+                        f"{type(folder).__name__}.")
+    folder = Path(folder)
+    probe = folder / f".tfxai-probe-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"{name}: cannot write to {str(folder)!r} ({err.strerror or err}); "
+                         f"expected a folder that can be created and written.") from None
+    return folder

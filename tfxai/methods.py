@@ -52,6 +52,54 @@ def explainer_class(method):
     return None
 
 
+def is_instance(method):
+    """True when `method` is an explainer instance (`tfxai.GradCAM(model)`, ...)."""
+    return isinstance(method, (cam.CAM, attribution.Attribution))
+
+
+def check_instance(instance, model, name="method"):
+    """Returns an explainer instance if it explains `model`.
+
+    Raises:
+        ValueError: If the instance was built on another model, naming `name`.
+    """
+    if instance.model is not model:
+        raise ValueError(f"{name}: the {type(instance).__name__} instance explains model "
+                         f"{instance.model.name!r}, not {model.name!r}; build it on this "
+                         f"model, e.g. {type(instance).__name__}(model).")
+    return instance
+
+
+def refuse_class(method, name):
+    """Refuses an explainer class where a callable `fn(model, inputs, target=...)` goes.
+
+    `tfxai.GradCAM` is callable, but calling it builds an explainer: `GradCAM(model,
+    images, target=...)` would take the images for the layer.
+
+    Raises:
+        TypeError: If `method` is a tfxai explainer class, naming `name` and the two
+            forms that work.
+    """
+    if inspect.isclass(method) and issubclass(method, (cam.CAM, attribution.Attribution)):
+        raise TypeError(f"{name}: got the class {method.__name__}, which is built on a "
+                        f"model rather than called on images; pass the function "
+                        f"tfxai.{method_name(method)} or an instance "
+                        f"{method.__name__}(model, ...).")
+    return method
+
+
+def _instance_options(instance, layer, options):
+    """`({}, call_options)` for an explainer instance, which holds its other options."""
+    call_names = _CALL_OPTIONS + tuple(getattr(instance, "call_options", ()))
+    held = sorted(k for k in options if k not in call_names)
+    held += ["layer"] if layer is not None else []
+    if held:
+        raise ValueError(f"{held[0]}: a {type(instance).__name__} instance already holds its "
+                         f"options; build it with {', '.join(held)}, or pass the method's "
+                         f"name.")
+    return {}, dict(options)
+
+
 def takes_layer(cls):
     """True when the explainer class takes a `layer` (the CAMs, Guided Grad-CAM)."""
     return "layer" in inspect.signature(cls.__init__).parameters
@@ -67,6 +115,8 @@ def split_options(method, layer, options):
         ValueError: On an option the method does not take, or `layer` for a method that
             takes none.
     """
+    if is_instance(method):
+        return _instance_options(method, layer, options)
     cls = explainer_class(method)
     if cls is None:  # a user's callable: every option goes to it, unchecked
         return {}, dict(options, **({} if layer is None else {"layer": layer}))
@@ -97,8 +147,9 @@ def build(method, model, *, layer=None, **options):
 
     Args:
         method: A name from `tfxai.methods.METHODS` (`"grad_cam"`, `"smooth_grad"`, ...),
-            an explainer class, a function form (`tfxai.grad_cam`) or a callable
-            `fn(model, inputs, target=..., **options) -> (B, H, W)`.
+            an explainer class, an explainer instance built on `model`
+            (`tfxai.GradCAM(model, top_n=8)`: used as it is), a function form
+            (`tfxai.grad_cam`) or a callable `fn(model, inputs, target=..., **options)`.
         model: The Keras model; never changed.
         layer: Layer reference for the methods that take one, default `None`.
         **options: The method's options (constructor and call options alike).
@@ -108,13 +159,16 @@ def build(method, model, *, layer=None, **options):
         attribute, the class twin (its `engine.traces` counts compiled graphs).
 
     Raises:
-        ValueError: On an unknown method or option, or a bad layer (see `resolve_layer`).
+        ValueError: On an unknown method or option, a bad layer (see `resolve_layer`), or
+            an explainer instance built on another model or given options it holds.
 
     Example:
         >>> explain = tfxai.methods.build("grad_cam", model, layer="block4_out")
         >>> maps = explain(images, labels)
     """
     init_options, call_options = split_options(method, layer, options)
+    if is_instance(method):
+        return _bound(check_instance(method, model), call_options)
     cls = explainer_class(method)
     if cls is None:
         def explain_with_callable(inputs, target):
@@ -122,6 +176,15 @@ def build(method, model, *, layer=None, **options):
         return explain_with_callable
     explainer = cls(model, **init_options)
 
+    def explain(inputs, target):
+        return explainer(inputs, target, **call_options)
+
+    explain.explainer = explainer
+    return explain
+
+
+def _bound(explainer, call_options):
+    """`explain(inputs, target)` calling an explainer instance."""
     def explain(inputs, target):
         return explainer(inputs, target, **call_options)
 

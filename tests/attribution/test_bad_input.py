@@ -34,7 +34,6 @@ CASES = {
     "method_options": (A.smooth_grad, dict(method=None), r"method: expected one of"),
     "reduce": (A.saliency, dict(reduce="median"),
         r"reduce: expected one of 'max', 'mean', 'sum', 'norm', got 'median'"),
-    "keep_sign": (A.saliency, dict(keep_sign="yes"), r"keep_sign: expected True or False"),
     "patch_large": (A.occlusion, dict(patch=33),
         r"patch: \(33, 33\) is larger than the images \(32, 32\)"),
     "patch_zero": (A.occlusion, dict(patch=0), r"patch: expected a positive integer"),

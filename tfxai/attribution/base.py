@@ -13,13 +13,12 @@ arrays (which image, which path point, which mask...), and the copies are built 
 the graph. The model is never cloned and never changed.
 """
 
-import hashlib
-
 import numpy as np
 import tensorflow as tf
 
 from tfxai import batches as batches_lib
 from tfxai import engine as engine_lib
+from tfxai import inputs as inputs_lib
 from tfxai.inputs import (check_seed, int_pair, non_negative_float,  # noqa: F401 (re-exported)
                           positive_int)
 from tfxai import targets as targets_lib
@@ -38,9 +37,7 @@ def check_reduction(reduce, keep_sign):
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce: expected one of {', '.join(map(repr, REDUCTIONS))}, "
                          f"got {reduce!r}.")
-    if not isinstance(keep_sign, (bool, np.bool_)):
-        raise ValueError(f"keep_sign: expected True or False, got {keep_sign!r}.")
-    return reduce, bool(keep_sign)
+    return reduce, inputs_lib.check_bool(keep_sign, "keep_sign")
 
 
 # --------------------------------------------------------------------------- maps
@@ -95,7 +92,9 @@ class Attribution:
     call_options = ()
 
     def __init__(self, model, *, output=None, logits=True):
-        self.engine = engine_lib.Engine(model, output=output, logits=logits, capture=False)
+        inputs_lib.check_model(model)
+        self.engine = engine_lib.Engine(model, output=output, capture=False,
+                                        logits=inputs_lib.check_bool(logits, "logits"))
 
     @property
     def model(self):
@@ -120,6 +119,7 @@ class Attribution:
         Returns:
             float32 numpy array `(B, H, W)`.
         """
+        normalize = inputs_lib.check_bool(normalize, "normalize")
         (maps,) = self.collect(inputs, target, batch_size, self.explain_batch)
         maps = finite_maps(maps, self.model)
         return normalize_maps(maps) if normalize else maps
@@ -133,6 +133,7 @@ class Attribution:
     def collect(self, inputs, target, batch_size, fn):
         """Runs `fn(batch, target, params, batch_size, offset) -> tuple of arrays` over
         the checked batches of `inputs` and concatenates each result along axis 0."""
+        inputs_lib.check_not_model(inputs)
         target = targets_lib.to_target(target)
         batch_size = positive_int(batch_size, "batch_size")
         results, offset = [], 0
@@ -238,21 +239,7 @@ def unit_sums(values, rows):
 
 # --------------------------------------------------------------------------- function forms
 
-def _hashable(value):
-    """A hashable stand-in for an option value (arrays by content)."""
-    if isinstance(value, (np.ndarray, tf.Tensor)):
-        array = np.ascontiguousarray(value)
-        return ("array", array.shape, str(array.dtype),
-                hashlib.sha1(array.tobytes()).hexdigest())
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__,) + tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return ("dict",) + tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    try:
-        hash(value)
-    except TypeError:
-        return ("id", id(value))
-    return value
+_hashable = cam_base.hashable
 
 
 def explain(cls, model, inputs, target=None, *, output=None, logits=True, batch_size=32,
@@ -264,11 +251,13 @@ def explain(cls, model, inputs, target=None, *, output=None, logits=True, batch_
     `cls.call_options` go to the call, the others to the constructor.
     """
     call = {name: options.pop(name) for name in cls.call_options if name in options}
-    key = (cls, id(model), output, logits,
+    key = (cls, id(model), _hashable(output), _hashable(logits),
            tuple(sorted((k, _hashable(v)) for k, v in options.items())))
     cache = cam_base._cache  # pylint: disable=protected-access
     explainer = cache.get(key)
     if explainer is None or explainer.model is not model:
+        cam_base.check_options(cls, cls.__name__, dict(options, **call),
+                               ("batch_size", "normalize") + tuple(cls.call_options))
         explainer = cls(model, output=output, logits=logits, **options)
         cache[key] = explainer
         while len(cache) > cam_base._CACHE_SIZE:  # pylint: disable=protected-access

@@ -40,6 +40,10 @@ def gaussian_blur(images, sigma):
 
 def check_baseline(baseline):
     """Checks a baseline option; returns it (arrays as float32 numpy)."""
+    if isinstance(baseline, (bool, np.bool_)) or getattr(baseline, "dtype", None) == np.bool_:
+        got = "a boolean array" if np.ndim(baseline) else repr(baseline)
+        raise ValueError(f"baseline: expected one of {', '.join(map(repr, BASELINES))}, a "
+                         f"number or an array, got {got}.")
     if isinstance(baseline, str):
         if baseline not in BASELINES:
             raise ValueError(f"baseline: expected one of {', '.join(map(repr, BASELINES))} "
@@ -125,6 +129,8 @@ class IntegratedGradients(gradients.GradientAttribution):
             float32 `(B, H, W)` maps; with `return_delta`, `(maps, delta)` where `delta`
             float64 `(B,)` is `sum(attributions) - (f(x) - f(x0))` per image.
         """
+        normalize = base.inputs_lib.check_bool(normalize, "normalize")
+        return_delta = base.inputs_lib.check_bool(return_delta, "return_delta")
         maps, delta = self.collect(inputs, target, batch_size, self._maps_and_delta)
         maps = base.finite_maps(maps, self.model)
         maps = base.normalize_maps(maps) if normalize else maps

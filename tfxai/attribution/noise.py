@@ -19,6 +19,7 @@ from tfxai.attribution import base
 from tfxai.attribution import gradients as gradients_lib
 from tfxai.attribution import guided as guided_lib
 from tfxai.attribution import integrated as integrated_lib
+from tfxai.cam import base as cam_base
 
 GRADIENT_METHODS = {
     "saliency": gradients_lib.Saliency,
@@ -46,6 +47,8 @@ def gradient_method(model, method, output, logits, options):
     if not (isinstance(method, type) and issubclass(method, gradients_lib.GradientAttribution)):
         raise ValueError(f"method: expected one of {', '.join(GRADIENT_METHODS)}, a "
                          f"GradientAttribution class or instance, got {method!r}.")
+    cam_base.check_options(method, f"{method.__name__} (the noise wrapper's method)",
+                           options)
     return method(model, output=output, logits=logits, **options)
 
 

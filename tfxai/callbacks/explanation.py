@@ -18,8 +18,10 @@ class ExplanationCallback(base.LoggingCallback):
 
     Args:
         method: A method name (`"grad_cam"`, `"smooth_grad"`, ... see
-            `tfxai.methods.METHODS`), an explainer class (`tfxai.GradCAM`), a function
-            form (`tfxai.grad_cam`) or a callable `fn(model, inputs, target=...)`.
+            `tfxai.methods.METHODS`), an explainer class (`tfxai.GradCAM`), an instance
+            built on the model being trained (`tfxai.GradCAM(model, top_n=...)`, with its
+            own options), a function form (`tfxai.grad_cam`) or a callable
+            `fn(model, inputs, target=...)`.
         inputs: The fixed samples: images `(B, H, W, C)` (numpy or tensor), a tuple
             `(images, labels)`, or a `tf.data.Dataset` (its first batch is taken).
         target: Default `None` (the class predicted at each epoch). An int, a list of ints

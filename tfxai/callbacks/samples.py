@@ -40,7 +40,7 @@ def fixed_samples(inputs, name="inputs"):
     if len(parts) > 3:
         raise ValueError(f"{name}: expected images, (images, labels) or (images, labels, "
                          f"masks), got a tuple of {len(parts)} items.")
-    images = inputs_lib.as_numeric_array(parts[0], name)
+    images = inputs_lib.refuse_booleans(inputs_lib.as_numeric_array(parts[0], name), name)
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(f"{name}: expected a non-empty batch of images (batch, height, "
                          f"width, channels), got shape {images.shape}.")

@@ -7,17 +7,17 @@ explanations side by side, as runs of one experiment. Every PNG is written atomi
 """
 
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from tfxai import viz
+from tfxai import inputs, viz
 
 
 def check_writable(folder, name="log_dir"):
-    """Creates `folder` and checks that a file can be written in it.
+    """Creates `folder` and checks that a file can be written in it
+    (`tfxai.inputs.writable_folder`).
 
     Returns:
         The folder as a `Path`.
@@ -25,16 +25,7 @@ def check_writable(folder, name="log_dir"):
     Raises:
         ValueError: If the folder cannot be created or written (the cause is named).
     """
-    folder = Path(folder)
-    probe = folder / f".tfxai-probe-{uuid.uuid4().hex}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise ValueError(f"{name}: cannot write to {str(folder)!r} ({err.strerror or err}); "
-                         f"expected a folder that can be created and written.") from None
-    return folder
+    return inputs.writable_folder(folder, name)
 
 
 class RunWriter:

@@ -7,12 +7,15 @@ resize to the input size and the per-image normalization to [0, 1].
 """
 
 import collections
+import hashlib
+import inspect
 
 import numpy as np
 import tensorflow as tf
 
 from tfxai import batches as batches_lib
 from tfxai import engine as engine_lib
+from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
 
 _CACHE_SIZE = 8
@@ -82,7 +85,9 @@ class CAM:
     uses_gradients = True
 
     def __init__(self, model, layer=None, *, output=None, logits=True):
-        self.engine = engine_lib.Engine(model, layer, output=output, logits=logits)
+        inputs_lib.check_model(model)
+        self.engine = engine_lib.Engine(model, layer, output=output,
+                                        logits=inputs_lib.check_bool(logits, "logits"))
 
     @property
     def model(self):
@@ -114,6 +119,8 @@ class CAM:
         Returns:
             float32 numpy array `(B, H, W)`.
         """
+        inputs_lib.check_not_model(inputs)
+        normalize = inputs_lib.check_bool(normalize, "normalize")
         target = targets_lib.to_target(target)
         maps = [self.explain_batch(batch, batch_target, params, batch_size)
                 for batch, batch_target, params in batches_lib.target_batches(
@@ -164,6 +171,44 @@ def spatial_sum(tensor):
     return tf.reduce_sum(tensor, axis=[1, 2], keepdims=True)
 
 
+def hashable(value):
+    """A hashable stand-in for an option value (arrays by content, lists by items), for
+    the explainer caches: an unhashable option is then checked by the explainer itself."""
+    if isinstance(value, (np.ndarray, tf.Tensor)):
+        array = np.ascontiguousarray(value)
+        return ("array", array.shape, str(array.dtype),
+                hashlib.sha1(array.tobytes()).hexdigest())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__,) + tuple(hashable(v) for v in value)
+    if isinstance(value, dict):
+        return ("dict",) + tuple(sorted((k, hashable(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+def check_options(cls, name, options, taken=()):
+    """Raises a `TypeError` naming the first of `options` that `cls` does not take.
+
+    Args:
+        cls: The explainer class (its constructor's keyword arguments are the options).
+        name: String, the function form's name, for the message.
+        options: Dict of the options given.
+        taken: Names the function form takes itself (`batch_size`, `normalize`, ...).
+    """
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    known = [k for k, p in params.items() if k not in ("self", "model")
+             and p.kind is not p.VAR_KEYWORD] + list(taken)
+    for key in options:
+        if key not in known:
+            raise TypeError(f"{key}: not an option of {name}; it takes "
+                            f"{', '.join(sorted(set(known)))}.")
+
+
 def explain(cls, model, inputs, target=None, *, layer=None, output=None, logits=True,
             batch_size=32, normalize=True, **options):
     """Runs a cached `cls(model, layer, ...)` explainer (the function forms use this).
@@ -172,9 +217,10 @@ def explain(cls, model, inputs, target=None, *, layer=None, output=None, logits=
     calls reuse the compiled graphs. The cache holds the last few models.
     """
     key = (cls, id(model), layer if isinstance(layer, (str, int, type(None))) else id(layer),
-           output, logits, tuple(sorted(options.items())))
+           hashable(output), hashable(logits), hashable(options))
     explainer = _cache.get(key)
     if explainer is None or explainer.model is not model:
+        check_options(cls, cls.__name__, options, ("batch_size", "normalize"))
         explainer = cls(model, layer, output=output, logits=logits, **options)
         _cache[key] = explainer
         while len(_cache) > _CACHE_SIZE:

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tfxai.inputs import check_bool
+
 CLASSES = ("circle", "square", "triangle", "star", "cross")
 TASKS = ("classification", "segmentation")
 
@@ -140,6 +142,7 @@ def render(n, *, size=96, seed=0, task="classification", max_shapes=3, clutter=T
     `make_shapes` one-hot encodes (6x less memory, handy for training sets).
     """
     n, size, max_shapes = _check(n, size, task, max_shapes)
+    clutter = check_bool(clutter, "clutter")
     scale = size / _BASE
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     bg_rng, shape_rng, clutter_rng, noise_rng = streams

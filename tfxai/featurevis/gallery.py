@@ -85,10 +85,12 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
             (`"resnet50/conv5_block3_out"`), index or layer object.
         channels: Which channels, default `None` (every channel: the last axis of the
             layer's output, read from `layer.output` or found by tracing the model once).
-            An integer `N` (the first `N` channels, fewer if the layer has fewer), a list
+            An integer `N` (the first `N` channels, fewer if the layer has fewer; more
+            than every layer has is an error), a list
             of channel indices, or a dict `{layer_ref: None | N | list}` with one entry
             per layer.
-        out_dir: String or path, default "tfxai-gallery". Created if missing.
+        out_dir: String or path, default "tfxai-gallery". Created if missing; checked
+            to be writable before anything is rendered.
         size: Integer or `(height, width)`, default 128. Image size.
         steps: Integer >= 0, default 512. Optimization steps per chunk.
         batch_size: Integer, default 16. Channels rendered together in one optimization.
@@ -109,7 +111,8 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
 
     Raises:
         ValueError: On a bad argument (named in the message): an unknown layer, a channel
-            out of range, a non-positive `size`, `steps` or `batch_size`, ...
+            out of range, a non-positive `size`, `steps` or `batch_size`, an `out_dir`
+            that cannot be created or written (checked before rendering), ...
         TypeError: If `model` is not a Keras model or an argument has the wrong type.
 
     Example:
@@ -120,15 +123,14 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
     """
     _check_model(model)
     _check_options(size, steps, batch_size, param, decorrelate, transforms, preprocess, seed,
-                   title)
+                   title, progress)
     plan = _plan(model, layers, channels)
+    out = inputs.writable_folder(out_dir, "out_dir")  # before anything is rendered
     options = {"size": size, "steps": steps, "param": param, "decorrelate": decorrelate,
                "transforms": transforms, "preprocess": preprocess, "seed": seed}
     shared = {"model": model.name, "weights": _fingerprint(model), **_jsonable(options)}
     for item in plan:
         item.key = settings_key({**shared, "layer": item.path})
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(out / MANIFEST)
     summary = {"out_dir": str(out), "index": str(out / "index.html"),
                "manifest": str(out / MANIFEST), "rendered": 0, "skipped": 0, "files": [],
@@ -154,8 +156,7 @@ def settings_key(settings):
 # --------------------------------------------------------------------------- checks
 
 def _check_model(model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
+    inputs.check_model(model)
 
 
 def _check_positive(value, name):
@@ -164,7 +165,7 @@ def _check_positive(value, name):
 
 
 def _check_options(size, steps, batch_size, param, decorrelate, transforms, preprocess, seed,
-                   title):
+                   title, progress):
     inputs.int_pair(size, "size")
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps: expected an integer >= 0, got {steps!r}.")
@@ -172,8 +173,8 @@ def _check_options(size, steps, batch_size, param, decorrelate, transforms, prep
     if param not in param_lib.PARAMS:
         raise ValueError(f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, "
                          f"got {param!r}.")
-    if not isinstance(decorrelate, (bool, np.bool_)):
-        raise TypeError(f"decorrelate: expected True or False, got {decorrelate!r}.")
+    inputs.check_bool(decorrelate, "decorrelate")
+    inputs.check_bool(progress, "progress")
     if not (transforms in ("standard", None) or callable(transforms)
             or isinstance(transforms, (list, tuple))):
         raise ValueError(f"transforms: expected 'standard', None, a transform or a list of "
@@ -201,7 +202,22 @@ def _plan(model, layers, channels):
         plan.append(_Layer(path, layer, slug, _channel_count(model, layer, path)))
     for item, wanted in zip(plan, _per_layer(model, plan, channels), strict=True):
         item.channels = _channel_list(wanted, item)
+    _check_first_n(channels, plan)
     return plan
+
+
+def _check_first_n(channels, plan):
+    """Refuses `channels=N` larger than every layer's channel count (a typo, not a limit).
+
+    N is clamped to the count of a smaller layer when another layer has N channels or more.
+    """
+    if isinstance(channels, bool) or not isinstance(channels, numbers.Integral):
+        return
+    most = max(item.count for item in plan)
+    if channels > most:
+        counts = ", ".join(f"{item.path!r} has {item.count}" for item in plan)
+        raise ValueError(f"channels: got {channels}, more channels than any layer has "
+                         f"({counts}); expected at most {most}, or None for every channel.")
 
 
 def _resolve(model, ref, name):

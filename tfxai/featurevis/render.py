@@ -235,6 +235,8 @@ def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
         Olah et al., "Feature Visualization", Distill 2017.
         https://distill.pub/2017/feature-visualization/
     """
+    inputs.check_model(model)
+    progress = inputs.check_bool(progress, "progress")
     objective = _check_objective(objective)
     steps = _check_int(steps, "steps", 0)
     thresholds = _check_thresholds(thresholds, steps)

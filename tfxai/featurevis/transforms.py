@@ -434,7 +434,7 @@ def standard(fused=True, output_size=None):
         Olah et al., "Feature Visualization", Distill 2017.
         https://distill.pub/2017/feature-visualization/
     """
-    if fused:
+    if inputs.check_bool(fused, "fused"):
         return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5, output_size)
     if output_size is not None:
         raise ValueError("output_size: only for the fused transforms (fused=True).")

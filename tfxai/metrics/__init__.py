@@ -1,7 +1,8 @@
 """Metrics of explanations: faithfulness, localization and sanity.
 
 Each metric takes saliency maps `(B, H, W)` either precomputed or as an explainer callable
-`explainer(model, inputs, target=target) -> (B, H, W)` (e.g. `tfxai.grad_cam`). Model
+`explainer(model, inputs, target=target) -> (B, H, W)` (e.g. `tfxai.grad_cam`), or an
+explainer instance built on the same model (`tfxai.GradCAM(model)`). Model
 scores are class probabilities (softmax of the logits, found behind a softmax head), for a
 target fixed on the unperturbed images; perturbed images run in compiled batched passes.
 

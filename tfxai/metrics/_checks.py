@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tfxai import batches as batches_lib
 from tfxai import inputs as inputs_lib
+from tfxai import methods
 from tfxai import targets as targets_lib
 
 
@@ -41,8 +42,8 @@ def positive_int(value, name, *, high=None, what=""):
     """Checks an integer >= 1 (and <= `high` when given) and returns it as an int."""
     ok = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
     if not ok or value < 1 or (high is not None and value > high):
-        bound = f"[1, {high}]" if high is not None else ">= 1"
-        raise ValueError(f"{name}: expected an integer in {bound}{what}, got {value!r}.")
+        bound = f"in [1, {high}]" if high is not None else ">= 1"
+        raise ValueError(f"{name}: expected an integer {bound}{what}, got {value!r}.")
     return int(value)
 
 
@@ -98,6 +99,45 @@ def explain(explainer, model, images, target, name="explainer"):
     label = getattr(explainer, "__name__", None) or type(explainer).__name__
     produced = explainer(model, images, target=target)
     return as_maps(produced, images.shape[:3], f"{name} (returned by {label})")
+
+
+def maps_or_explainer(maps, model, images, name="maps"):
+    """Checks `maps` before any forward pass: checked maps, or an explainer callable.
+
+    Args:
+        maps: Array `(B, H, W)`, an explainer callable
+            `explainer(model, inputs, target=target)`, or an explainer instance built on
+            `model` (`tfxai.GradCAM(model)`, called as `instance(inputs, target)`).
+        model: The Keras model.
+        images: Checked float32 images `(B, H, W, C)`.
+        name: String, the argument name used in error messages.
+
+    Returns:
+        float32 maps `(B, H, W)`, or a callable `explainer(model, inputs, target=...)`.
+
+    Raises:
+        TypeError: For an explainer class (`tfxai.GradCAM`), a method name or another
+            non-numeric value.
+        ValueError: For maps of the wrong shape or with NaN, or an instance built on
+            another model.
+    """
+    if isinstance(maps, str):
+        hint = f"; pass the function tfxai.{maps}" if maps in methods.METHODS else ""
+        raise TypeError(f"{name}: expected maps (B, H, W) or an explainer callable such as "
+                        f"tfxai.grad_cam, got the string {maps!r}{hint}.")
+    methods.refuse_class(maps, name)
+    if methods.is_instance(maps):
+        instance = methods.check_instance(maps, model, name)
+
+        def explainer(model, inputs, target=None):
+            del model  # the instance holds it (checked above)
+            return instance(inputs, target)
+
+        explainer.__name__ = type(instance).__name__
+        return explainer
+    if is_explainer(maps):
+        return maps
+    return as_maps(maps, images.shape[:3], name)
 
 
 def resolve_maps(maps, model, images, target, name="maps"):

@@ -16,6 +16,7 @@ import collections
 import numpy as np
 import tensorflow as tf
 
+from tfxai import inputs as inputs_lib
 from tfxai.metrics import _checks, _filters, scoring
 
 CausalCurves = collections.namedtuple("CausalCurves", ["auc", "curves", "fractions"])
@@ -45,10 +46,20 @@ def blur(images, sigma=BLUR_SIGMA, radius=BLUR_RADIUS):
     Returns:
         float32 array `(B, H, W, C)`.
 
+    Raises:
+        ValueError: If `images` is not 4-D, `sigma` is not a finite number > 0 or `radius`
+            is not an integer >= 0.
+
     Example:
         >>> start = blur(images)  # what insertion starts from by default
     """
-    images = np.asarray(images, dtype=np.float32)
+    images = _checks.as_float_array(images, "images")
+    if images.ndim != 4:
+        raise ValueError(f"images: expected a batch of images of shape (batch, height, "
+                         f"width, channels), got shape {images.shape}.")
+    sigma = inputs_lib.positive_float(sigma, "sigma")
+    radius = inputs_lib.non_negative_int(radius, "radius")
+    images = images.astype(np.float32)
     return _filters.gaussian_filter(images, sigma, radius, mode="nearest").astype(np.float32)
 
 
@@ -68,7 +79,7 @@ def baseline_images(baseline, images, name="baseline"):
         if baseline == "blur":
             return blur(images)
         raise ValueError(f"{name}: expected a number, 'blur' or an array, got {baseline!r}.")
-    array = _checks.as_float_array(baseline, name)
+    array = inputs_lib.refuse_booleans(_checks.as_float_array(baseline, name), name)
     _checks.check_finite(array, name)
     try:
         return np.broadcast_to(array.astype(np.float32), images.shape)
@@ -116,8 +127,7 @@ def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, ba
     steps = _checks.positive_int(steps, "steps", high=num_pixels,
                                  what=" (at most the number of pixels per image)")
     batch_size = _checks.positive_int(batch_size, "batch_size")
-    if not _checks.is_explainer(maps):  # fail on bad maps before any forward pass
-        maps = _checks.as_maps(maps, images.shape[:3])
+    maps = _checks.maps_or_explainer(maps, model, images)  # before any forward pass
     start = baseline_images(baseline, images)
     scorer = scoring.scorer_for(model, output=output, logits=logits)
     target, explainer_target = scorer.fixed_target(images, target, batch_size)
@@ -161,7 +171,8 @@ def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_
         inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
         maps: Saliency maps `(B, H, W)`, or an explainer callable
             `explainer(model, inputs, target=target) -> (B, H, W)` (e.g. `tfxai.grad_cam`)
-            called with the fixed target (class ids when `target` is `None`).
+            called with the fixed target (class ids when `target` is `None`), or an
+            explainer instance built on `model` (`tfxai.GradCAM(model)`), not a class.
         target: `None` (predicted class), int, list of ints, callable or `Target`; scored on
             the softmax of the logits (whether the model ends in a softmax or not).
         steps: Integer, default 50. Number of equal chunks of pixels, in [1, H * W]; the
@@ -181,6 +192,8 @@ def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_
     Raises:
         ValueError: If `maps` do not match the inputs or hold NaN, `steps` is not in
             [1, H * W], `baseline` does not broadcast, or `batch_size` < 1.
+        TypeError: If `maps` is an explainer class or a string, or a flag is not a
+            boolean.
 
     Example:
         >>> auc = tfxai.metrics.deletion(model, images, tfxai.grad_cam, steps=32)
@@ -190,6 +203,7 @@ def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_
         Petsiuk et al., "RISE: Randomized Input Sampling for Explanation of Black-box
         Models", BMVC 2018. https://arxiv.org/abs/1806.07421
     """
+    return_curves = inputs_lib.check_bool(return_curves, "return_curves")
     result = causal_curves("deletion", model, inputs, maps, target, steps=steps,
                            baseline=baseline, batch_size=batch_size, output=output,
                            logits=logits)
@@ -234,6 +248,7 @@ def insertion(model, inputs, maps, target=None, *, steps=50, baseline="blur", ba
         Petsiuk et al., "RISE: Randomized Input Sampling for Explanation of Black-box
         Models", BMVC 2018. https://arxiv.org/abs/1806.07421
     """
+    return_curves = inputs_lib.check_bool(return_curves, "return_curves")
     result = causal_curves("insertion", model, inputs, maps, target, steps=steps,
                            baseline=baseline, batch_size=batch_size, output=output,
                            logits=logits)

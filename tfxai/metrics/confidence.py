@@ -20,8 +20,9 @@ def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, outpu
     Args:
         model: A Keras model; never changed.
         inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
-        maps: Maps `(B, H, W)` in [0, 1], or an explainer callable
-            `explainer(model, inputs, target=target) -> (B, H, W)`.
+        maps: Maps `(B, H, W)` in [0, 1], an explainer callable
+            `explainer(model, inputs, target=target) -> (B, H, W)`, or an explainer
+            instance built on `model` (`tfxai.GradCAM(model)`), not a class.
         target: `None` (the class predicted on each image), int, list of ints, callable or
             `Target`; scored on the softmax of the logits.
         batch_size: Integer, default 32. Images per compiled forward pass.
@@ -40,8 +41,9 @@ def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, outpu
     """
     images, target = _checks.image_batch(inputs, model, target)
     batch_size = _checks.positive_int(batch_size, "batch_size")
-    if not _checks.is_explainer(maps):  # fail on bad maps before any forward pass
-        _checks.check_unit_range(_checks.as_maps(maps, images.shape[:3]))
+    maps = _checks.maps_or_explainer(maps, model, images)  # before any forward pass
+    if not _checks.is_explainer(maps):
+        _checks.check_unit_range(maps)
     scorer = scoring.scorer_for(model, output=output, logits=logits)
     target, explainer_target = scorer.fixed_target(images, target, batch_size)
     saliency = _checks.resolve_maps(maps, model, images, explainer_target)

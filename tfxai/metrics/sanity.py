@@ -28,6 +28,8 @@ import keras
 import numpy as np
 
 from tfxai import engine as engine_lib
+from tfxai import inputs as inputs_lib
+from tfxai import methods
 from tfxai.metrics import _checks, scoring
 from tfxai.metrics import similarity as similarity_lib
 
@@ -133,7 +135,12 @@ def randomization_order(model, layers=None):
         if not weighted:
             raise ValueError(f"model: {model.name!r} has no layer with weights to randomize.")
         return weighted[::-1]
-    refs = [layers] if isinstance(layers, (str, keras.layers.Layer)) else list(layers)
+    single = isinstance(layers, (str, int, np.integer, keras.layers.Layer))
+    try:
+        refs = [layers] if single else list(layers)
+    except TypeError:
+        raise TypeError(f"layers: expected None, a layer reference or a list of them, got "
+                        f"{type(layers).__name__}.") from None
     if not refs:
         raise ValueError("layers: expected None or at least one layer name, got an empty "
                          "list.")
@@ -203,11 +210,12 @@ def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
             `get_config`/`from_config`); never changed.
         inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
         explainer: Callable `explainer(model, inputs, target=target) -> (B, H, W)`, such as
-            `tfxai.grad_cam`; use `functools.partial` for options (`layer=` ...).
+            `tfxai.grad_cam`; use `functools.partial` for options (`layer=` ...). Not an
+            explainer class or instance (`tfxai.GradCAM(model)` is bound to `model`).
         target: `None` (the class predicted by the intact model), int, list of ints,
             callable or `Target`; passed to the explainer at every step.
-        layers: `None` (default: every layer with weights) or a list of layer names/paths
-            to randomize; either way they are randomized from the top down.
+        layers: `None` (default: every layer with weights), a layer name/path/index or a
+            list of them to randomize; either way they are randomized from the top down.
         seed: Integer, default 0. Seeds the re-initialization (same seed, same weights).
         similarity: `"spearman"` (default, rank correlation of the flattened maps),
             `"pearson"`, `"ssim"`, or a callable `(first, second) -> (B,)`.
@@ -221,7 +229,8 @@ def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
         `(steps, B)`, `.mean` `(steps,)`, `.to_markdown()`, `.to_dict()`.
 
     Raises:
-        TypeError: If `explainer` is not callable or the model cannot be cloned.
+        TypeError: If `explainer` is not callable, is an explainer class or instance, or
+            the model cannot be cloned; if `keep_maps` is not a boolean.
         ValueError: On unknown `layers`, a bad `similarity`, or maps of the wrong shape
             (the message names the step).
 
@@ -234,9 +243,8 @@ def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
         Adebayo et al., "Sanity Checks for Saliency Maps", NeurIPS 2018.
         https://arxiv.org/abs/1810.03292
     """
-    if not callable(explainer):
-        raise TypeError(f"explainer: expected a callable explainer(model, inputs, "
-                        f"target=target) -> (B, H, W), got {type(explainer).__name__}.")
+    check_explainer(explainer)
+    keep_maps = inputs_lib.check_bool(keep_maps, "keep_maps")
     similarity_name, similarity_fn = similarity_lib.get(similarity)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}.")
@@ -260,6 +268,28 @@ def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
             kept.append(maps)
     return SanityCheckResult(tuple(path for path, _ in order), scores, similarity_name,
                              np.stack(kept) if keep_maps else None)
+
+
+def check_explainer(explainer):
+    """Checks the `explainer` of `sanity_check`: a callable `fn(model, inputs, target=...)`.
+
+    Raises:
+        TypeError: If `explainer` is not callable, is an explainer class (`tfxai.GradCAM`)
+            or an explainer instance: an instance is bound to the user's model, while
+            the check explains randomized copies of it.
+    """
+    if not callable(explainer):
+        raise TypeError(f"explainer: expected a callable explainer(model, inputs, "
+                        f"target=target) -> (B, H, W), got {type(explainer).__name__}.")
+    methods.refuse_class(explainer, "explainer")
+    if methods.is_instance(explainer):
+        name = type(explainer).__name__
+        raise TypeError(f"explainer: got a {name} instance, which is bound to model "
+                        f"{explainer.model.name!r}, but sanity_check explains randomized "
+                        f"copies of the model; pass the function "
+                        f"tfxai.{methods.method_name(type(explainer))} (with "
+                        f"functools.partial for options).")
+    return explainer
 
 
 def _warn_if_copy_differs(model, copy_scorer, images, target, output, batch_size):

@@ -14,7 +14,6 @@ is scored for the same class (as in RISE and Grad-CAM++'s protocol), not re-pred
 
 import collections
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -53,8 +52,8 @@ class ProbabilityScorer:
     """
 
     def __init__(self, model, *, output=None, logits=True):
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
+        inputs_lib.check_model(model)
+        logits = inputs_lib.check_bool(logits, "logits")
         paths = engine_lib.layer_paths(model)
         # No layer is captured (capture=False); any layer of the model satisfies the engine.
         anchor = paths[-1][1] if paths else None

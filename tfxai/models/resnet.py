@@ -4,6 +4,8 @@ import os
 
 import keras
 
+from tfxai.inputs import check_bool
+
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
 
@@ -40,7 +42,9 @@ def resnet50(weights=None, input_shape=(224, 224, 3), classes=1000, *, preproces
         A Functional `keras.Model` named `"resnet50"`, output `(B, classes)` probabilities.
 
     Raises:
-        ValueError: If `weights` is neither `None`, `"imagenet"` nor an existing file.
+        ValueError: If `weights` is neither `None`, `"imagenet"` nor an existing file, or
+            the file cannot be loaded into the model.
+        TypeError: If `preprocessing` is not a boolean.
 
     Example:
         >>> model = tfxai.models.resnet50(input_shape=(64, 64, 3), classes=10)
@@ -50,6 +54,7 @@ def resnet50(weights=None, input_shape=(224, 224, 3), classes=1000, *, preproces
         He et al., "Deep Residual Learning for Image Recognition", CVPR 2016.
         https://arxiv.org/abs/1512.03385
     """
+    preprocessing = check_bool(preprocessing, "preprocessing")
     path = None
     if weights is not None and weights != "imagenet":
         path = os.fspath(weights) if isinstance(weights, (str, os.PathLike)) else None
@@ -65,5 +70,11 @@ def resnet50(weights=None, input_shape=(224, 224, 3), classes=1000, *, preproces
     if preprocessing:   # the same layers, with a single-tensor input structure
         model = keras.Model(inputs, model.output, name=model.name)
     if path:
-        model.load_weights(path)
+        try:
+            model.load_weights(path)
+        except Exception as err:  # Keras raises many kinds for a file it cannot read
+            message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            raise ValueError(f"weights: cannot load {path!r} into ResNet50 "
+                             f"({type(err).__name__}: {message}); expected a .weights.h5 "
+                             f"or Keras 2 .h5 file of the same architecture.") from None
     return model

@@ -27,7 +27,8 @@ def save_png(path, array):
 
     Raises:
         ValueError: If `array` has the wrong shape or dtype, contains NaN or
-            infinite values, or is out of range.
+            infinite values, or is out of range; if `path` is in a folder that
+            cannot be created or written (the cause is named).
 
     Example:
 
@@ -48,13 +49,11 @@ def save_png(path, array):
 
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(
         directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp"
     )
+    fd = _create(directory, tmp, path)
     try:
-        # os.open with 0o666 honours the umask, unlike tempfile's 0o600.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as f:
             image.save(f, format="PNG")
             f.flush()
@@ -65,3 +64,21 @@ def save_png(path, array):
             os.remove(tmp)
         raise
     return path
+
+
+def _create(directory, tmp, path):
+    """Creates `directory` and the new file `tmp`; returns its descriptor.
+
+    Raises:
+        ValueError: Naming `path`, when the folder cannot be created (a file is in the
+            way) or the file cannot be written there (no permission, ...).
+    """
+    try:
+        os.makedirs(directory, exist_ok=True)
+        # os.open with 0o666 honours the umask, unlike tempfile's 0o600.
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as err:
+        raise ValueError(
+            f"path: cannot write {path!r} ({err.strerror or err}); expected a path "
+            f"in a folder that can be created and written."
+        ) from None
