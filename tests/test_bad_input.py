@@ -54,8 +54,13 @@ ELSEWHERE = {
         "tests/test_reliability.py::test_occlusion_refuses_a_stride_that_leaves_gaps",
     "layer_called_twice": "tests/test_reliability.py::test_a_layer_called_twice_is_named",
     "mask_with_an_empty_mask": "tests/test_reliability.py::test_mask_score_checks_come_before_the_trace",
-    "model_with_uint8_inputs":
-        "tests/test_reliability.py::test_a_uint8_input_model_raises_instead_of_blank_maps",
+    "model_rounding_its_own_pixels":
+        "tests/test_reliability.py::"
+        "test_a_model_that_casts_its_own_input_still_raises_instead_of_blank_maps",
+    "dataset_target_list_of_one_batch":
+        "tests/test_batches.py::test_a_list_that_does_not_cover_the_dataset_is_refused",
+    "target_labels_without_labels":
+        "tests/test_batches.py::test_labels_without_class_labels_is_refused",
     "ig_steps_zero": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "ig_baseline_unknown_name":
         "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
@@ -132,7 +137,7 @@ CASES = {
                           r"^output: model 'sequential' has a single output; got output=\[0\]"),
     "option_unknown": (dict(foo=1), TypeError,
                        r"^foo: not an option of GradCAM; it takes batch_size, layer, logits"),
-    "target_string": (dict(target="cat"), TypeError, r"^target: expected None, an int.* got str"),
+    "target_string": (dict(target="cat"), TypeError, r"^target: expected None, an int.* got 'cat'"),
     "target_fractions": (dict(target=np.array([0.5, 1.0])), TypeError,
                          r"^target: expected an int or a sequence of ints"),
 }
