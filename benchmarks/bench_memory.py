@@ -19,8 +19,8 @@ Usage:
 Scenarios (batch 8, layer conv5_block3_out, seeded random images and classes):
     baseline        build ResNet50 + one compiled forward pass
     tfxai           + one tfxai Grad-CAM             (goal: <= 1.0 GiB)
-    tf-keras-vis    + one tf-keras-vis Gradcam       (the issue measured 2.2 GiB)
-    xplique         + one xplique GradCAM            (the issue measured 0.97 GiB)
+    tf-keras-vis    + one tf-keras-vis Gradcam       (measured in an earlier session: 2.2 GiB)
+    xplique         + one xplique GradCAM            (measured in an earlier session: 0.97 GiB)
     tfxai-scorecam  tfxai Score-CAM over all 2048 channels (goal: <= 3 GiB; many minutes
                     on 2 cores; --scorecam-all)
     tkv-scorecam    tf-keras-vis Scorecam over all channels (--tkv-scorecam-all); its child
@@ -211,7 +211,7 @@ def markdown_table(results):
                  else f"{(peak - baseline) / KIB_PER_GIB:+.2f}")
         call = "" if result.get("call_s") is None else f"{result['call_s']:.1f}"
         goal = (f"<= {scenario.goal_gib:.1f}" if scenario.goal_gib is not None
-                else f"(issue: {scenario.reference})" if scenario.reference else "")
+                else f"(earlier: {scenario.reference})" if scenario.reference else "")
         outcome = verdict(scenario, result)
         if result["status"] != "ok":
             outcome = f"{outcome} {result['status']}" if outcome != "-" else result["status"]
