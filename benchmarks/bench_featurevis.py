@@ -198,8 +198,8 @@ def make_tfxai_step(model, size, batch, channels, seed, warmup, **options):
     render_lib.render(model, objective, size=size, steps=max(warmup, 1), seed=seed,
                       progress=False, **options)
     # `render` leaves the step it used last in the cache (inserted, or moved to the end).
-    compiled = next(reversed(render_lib._cache.values()))[1]
-    if compiled.model is not model or compiled.image.shape != (batch, size, size, 3):
+    owner, compiled = next(reversed(render_lib._cache.values()))
+    if owner() is not model or compiled.image.shape != (batch, size, size, 3):
         raise RuntimeError("the compiled step is not last in tfxai.featurevis.render._cache")
     params = tf.nest.map_structure(tf.constant, objective.bind(batch))
     counter = [warmup]
