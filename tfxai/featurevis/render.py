@@ -4,8 +4,9 @@ Each step: the parameterization builds images in [0, 1] with the model's channel
 the transforms jitter, scale and rotate them (seeded by `(seed, step)`), the result is
 resized to the model's input size and preprocessed, the model runs once with the
 objective's layers captured (their `call` shadowed only while the step is traced, as in
-`tfxai.engine`), and the optimizer takes one step up the objective. The step is one compiled graph; the next render with the
-same model, objective structure and settings reuses it (only the variables are reset).
+`tfxai.engine`), and the optimizer takes one step up the objective. The step is one
+compiled graph, and so is the final scoring; the next render with the same model,
+objective structure and settings reuses both (only the variables are reset).
 """
 
 import collections
@@ -24,6 +25,7 @@ from tfxai.featurevis import preprocessing
 from tfxai.featurevis import transforms as transforms_lib
 
 DEFAULT_SIZE = 128  # image side when the model's input size is not fixed
+PROGRESS_EVERY = 16  # steps between progress-bar updates
 _CACHE_SIZE = 4
 _cache = collections.OrderedDict()
 
@@ -88,14 +90,21 @@ def _transform(transforms, model, size):
                      f"them, got {transforms!r}.")
 
 
-def _optimizer(optimizer):
+def _optimizer_name(optimizer):
+    """The settings name of an `optimizer` option (its type and config); checks the type."""
     if optimizer is None:
-        return keras.optimizers.Adam(learning_rate=0.05), "adam(0.05)"
+        return "adam(0.05)"
     if isinstance(optimizer, keras.optimizers.Optimizer):
-        config = optimizer.get_config()
-        return type(optimizer).from_config(config), f"{type(optimizer).__name__}({config})"
+        return f"{type(optimizer).__name__}({optimizer.get_config()})"
     raise TypeError(f"optimizer: expected None (Adam, learning rate 0.05) or a "
                     f"keras.optimizers.Optimizer, got {type(optimizer).__name__}.")
+
+
+def _fresh_optimizer(optimizer):
+    """A new optimizer for a compiled step: Adam(0.05), or a copy of the user's."""
+    if optimizer is None:
+        return keras.optimizers.Adam(learning_rate=0.05)
+    return type(optimizer).from_config(optimizer.get_config())
 
 
 def _input_size(model, size):
@@ -159,7 +168,15 @@ def image_options(model, size=None, decorrelate=None):
 
 
 class _Step:
-    """The compiled optimization step and its state for one model/objective structure."""
+    """The compiled optimization step, the scoring and their state for one structure.
+
+    Attributes:
+        step: Concrete function `(seed, params) -> values`: one optimization step, its
+            transforms seeded by the int64 pair `seed` (`[render seed, step]`).
+        evaluate: Concrete function `(params) -> (values, images)`: the objective on the
+            current images, untransformed.
+        shapes: The logits and captured layer shapes seen while tracing.
+    """
 
     def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
         self.image, self.optimizer = image, optimizer
@@ -215,15 +232,15 @@ class _Step:
             variable.assign(value)
 
 
-def _compiled(model, objective, image, transform, preprocess, optimizer, key, output):
-    """A cached `_Step` for this structure, reset to `image`'s initial values."""
+def _compiled(model, key, image, build):
+    """The cached `_Step` for `key`, reset to `image`'s initial values, or `build()`'s."""
     cache_key = (id(model),) + key
     entry = _cache.get(cache_key)
     if entry is not None and entry[0]() is model:
         _cache.move_to_end(cache_key)
         entry[1].reset(image)
         return entry[1]
-    compiled = _Step(model, objective, image, transform, preprocess, optimizer, output)
+    compiled = build()
     _cache[cache_key] = (weakref.ref(model), compiled)
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
@@ -303,15 +320,17 @@ def render(model, objective, *, size=None, steps=512, batch=None, param="fft",
     image = _image(model, param, size, batch, objective, decorrelate, seed)
     transform, transform_name = _transform(transforms, model, image.shape[1:3])
     prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
-    opt, opt_name = _optimizer(optimizer)
+    opt_name = _optimizer_name(optimizer)
     key = (objective.key, image.shape, type(image).__name__, image.decorrelate,
            transform_name, prep_name, opt_name, output)
     cacheable = not isinstance(param, param_lib.Parameterization) and (
         transforms is None or transforms == "standard")
-    if not cacheable:
-        compiled = _Step(model, objective, image, transform, prep, opt, output)
-    else:
-        compiled = _compiled(model, objective, image, transform, prep, opt, key, output)
+
+    def build():  # only on a cache miss: no optimizer made for nothing
+        return _Step(model, objective, image, transform, prep, _fresh_optimizer(optimizer),
+                     output)
+
+    compiled = _compiled(model, key, image, build) if cacheable else build()
     objective.check(compiled.shapes, image.shape[0])
     return _run(compiled, objective, image, steps, thresholds, progress,
                 {"transforms": transform_name, "preprocess": prep_name,
@@ -370,8 +389,9 @@ class Renderer:
         image = _image(model, param, size, batch, self.objective, decorrelate, 0)
         transform, transform_name = _transform(transforms, model, image.shape[1:3])
         prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
-        opt, opt_name = _optimizer(optimizer)
-        self.step = _Step(model, self.objective, image, transform, prep, opt, output)
+        opt_name = _optimizer_name(optimizer)
+        self.step = _Step(model, self.objective, image, transform, prep,
+                          _fresh_optimizer(optimizer), output)
         self.objective.check(self.step.shapes, image.shape[0])
         self.names = {"transforms": transform_name, "preprocess": prep_name,
                       "optimizer": opt_name, "model": model.name}
@@ -411,13 +431,17 @@ def _image(model, param, size, batch, objective, decorrelate, seed):
 
 
 def _optimize(compiled, params, steps, seed, thresholds, progress):
-    """Runs the steps; returns the snapshots at `thresholds`."""
-    bar = keras.utils.Progbar(steps, verbose=1 if progress else 0) if steps else None
+    """Runs the steps; returns the snapshots at `thresholds`.
+
+    Nothing is copied to the host between steps but the snapshots and, with `progress`,
+    the objective shown every `PROGRESS_EVERY` steps.
+    """
+    bar = keras.utils.Progbar(steps) if progress and steps else None
     snapshots = {}
     for step in range(1, steps + 1):
         values = compiled.step(tf.constant([seed, step], tf.int64), params)
         if step in thresholds:
             snapshots[step] = compiled.image().numpy()
-        if bar is not None and (step % 16 == 0 or step == steps):
+        if bar is not None and (step % PROGRESS_EVERY == 0 or step == steps):
             bar.update(step, [("objective", float(tf.reduce_mean(values)))])
     return snapshots
