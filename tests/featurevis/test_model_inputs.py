@@ -131,6 +131,16 @@ def test_gallery_command_on_a_grayscale_keras_file(gray, tmp_path, capsys):
     assert "preprocess: 'caffe'" in capsys.readouterr().err
 
 
+def test_other_channel_counts_render_without_decorrelation_but_make_no_gallery(tmp_path):
+    model = conv_model((16, 16, 4), 24, "four")
+    result = render(model, objectives.channel("conv2", 1), steps=2)
+    assert result.images.shape == (1, 16, 16, 4) and result.settings["decorrelate"] is False
+    with pytest.raises(ValueError, match=r"model: 'four' takes 4-channel inputs; .*expects "
+                                         r"a 1-channel \(grayscale\) or 3-channel"):
+        gallery_lib.gallery(model, "conv2", channels=1, out_dir=tmp_path, steps=1,
+                            progress=False)
+
+
 # --------------------------------------------------------------------------- sizes
 
 def test_non_square_model_renders_at_its_own_input_size_by_default(wide):
@@ -157,9 +167,24 @@ def test_explicit_sizes_stay_as_given(wide):
 def test_gallery_on_a_non_square_model_defaults_to_its_size(wide, tmp_path):
     gallery_lib.gallery(wide, "conv1", channels=2, out_dir=tmp_path, steps=2,
                         progress=False)
-    for png in tmp_path.glob("conv1/channel_*.png"):
+    pngs = sorted(tmp_path.glob("conv1/channel_*.png"))
+    assert len(pngs) == 2
+    for png in pngs:
         with Image.open(png) as image:
             assert image.size == (80, 48)
+
+
+def test_gallery_command_size_takes_one_or_two_integers(wide, tmp_path, capsys):
+    path = tmp_path / "wide.keras"
+    wide.save(path)
+    argv = ["gallery", str(path), "--layers", "conv1", "--channels", "1", "--steps", "1",
+            "--no-progress", "--out", str(tmp_path / "site"), "--size"]
+    assert cli.main(argv + ["20", "36"]) == 0
+    with Image.open(tmp_path / "site" / "conv1" / "channel_0000.png") as image:
+        assert image.size == (36, 20)
+    capsys.readouterr()
+    assert cli.main(argv + ["20", "36", "4"]) == 2
+    assert "--size: expected S or H W, got 3 values" in capsys.readouterr().err
 
 
 def test_models_of_unknown_input_size_keep_the_128_default():
