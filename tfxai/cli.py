@@ -1,7 +1,8 @@
 """The `tfxai` command line.
 
     tfxai demo [--out DIR] [--images N] [--seed S] [--methods M ...] [--top-n K]
-    tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S] [--steps K]
+    tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S [W]]
+                  [--steps K]
     tfxai --version
 """
 
@@ -49,13 +50,15 @@ def _add_gallery(commands):
                          help="the first N channels of each layer (default: all)")
     gallery.add_argument("--out", default="tfxai-gallery", help="output folder "
                          "(default: %(default)s)")
-    gallery.add_argument("--size", type=int, default=128, help="image size (default: 128)")
+    gallery.add_argument("--size", type=int, nargs="+", default=None, metavar="S",
+                         help="image size: S (square) or H W (default: the model's input "
+                              "size, 128 where it is not fixed)")
     gallery.add_argument("--steps", type=int, default=512, help="steps (default: 512)")
     gallery.add_argument("--batch-size", type=int, default=16,
                          help="channels optimized together (default: 16)")
     gallery.add_argument("--preprocess", default=None, choices=["caffe", "tf", "torch"],
-                         help="the model's input preprocessing (default: none, the model "
-                              "takes [0, 1] RGB)")
+                         help="the model's input preprocessing, RGB models only "
+                              "(default: none, the model takes [0, 1] images)")
     gallery.add_argument("--weights", default=None,
                          help="resnet50 only: 'imagenet' (downloads) or a weights file")
     gallery.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
@@ -106,11 +109,21 @@ def _load_keras_file(path):
                          f"a file saved with model.save('name.keras').") from None
 
 
+def _size(values):
+    """`--size`: None, one integer (square) or two (height, width)."""
+    if values is None or len(values) == 1:
+        return values and values[0]
+    if len(values) == 2:
+        return tuple(values)
+    raise ValueError(f"--size: expected S or H W, got {len(values)} values: {values}.")
+
+
 def _run_gallery(args):
     from tfxai.featurevis import gallery
+    size = _size(args.size)
     model = _load_model(args.model, args.weights)
     summary = gallery(model, args.layers, channels=args.channels, out_dir=args.out,
-                      size=args.size, steps=args.steps, batch_size=args.batch_size,
+                      size=size, steps=args.steps, batch_size=args.batch_size,
                       preprocess=args.preprocess, seed=args.seed,
                       progress=not args.no_progress)
     print(f"rendered {summary['rendered']} channels, skipped {summary['skipped']}; "

@@ -42,3 +42,24 @@ def test_renders_what_render_gives_on_the_final_weights(data, tmp_path):
     timeline = png(run / "timeline.png")  # rows: class 2, conv2[0], conv2[1]; 2 epochs
     assert timeline.shape[0] == 14 + 3 * 34 + 2
     assert [label for label, _ in callback.timeline] == ["epoch 1", "epoch 2"]
+
+
+def test_grayscale_model_gets_grey_tiles_of_its_one_channel_renderings(tmp_path):
+    keras.utils.set_random_seed(8)
+    inputs = keras.Input((20, 28, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    model.compile(optimizer="sgd", loss="mse")
+    callback = tfxai.FeatureVisCallback(channel("conv", [0, 1]), steps=4, size=16, seed=1,
+                                        log_dir=tmp_path)
+    model.fit(np.zeros((4, 20, 28, 1)), np.zeros((4, 2)), epochs=1, verbose=0,
+              callbacks=[callback])
+    assert callback.warnings == []
+    (images, _), = callback.timeline[-1][1].values()
+    expected = tfxai.render(model, channel("conv", [0, 1]), size=16, steps=4, seed=1,
+                            progress=False)
+    assert images.shape == (2, 16, 16, 3)
+    for c in range(3):  # the one rendered channel, repeated into grey RGB
+        np.testing.assert_allclose(images[..., c] / 255.0, expected.images[..., 0],
+                                   atol=1 / 255 + 1e-4)
+    assert png(tmp_path / "tfxai_features" / "epoch_0001.png").ndim == 3

@@ -73,6 +73,8 @@ class FeatureVisCallback(base.LoggingCallback):
             if not np.all(np.isfinite(rendering.values)):
                 raise ValueError(f"objectives: {name!r} became NaN while rendering.")
             images = np.rint(255 * np.clip(rendering.images, 0, 1)).astype(np.uint8)
+            if images.shape[-1] == 1:  # a grayscale model: grey RGB tiles
+                images = np.repeat(images, 3, axis=-1)
             column[name] = (images, rendering.values)
         return column
 

@@ -34,6 +34,7 @@ from PIL import Image
 from tfxai import engine, inputs, viz
 from tfxai.featurevis import _html, objectives, preprocessing
 from tfxai.featurevis import param as param_lib
+from tfxai.featurevis.render import image_options
 from tfxai.featurevis.render import render as _render
 
 MANIFEST = "gallery.json"
@@ -60,8 +61,8 @@ class _Run:
     summary: dict
 
 
-def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, steps=512,
-            batch_size=16, param="fft", decorrelate=True, transforms="standard",
+def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=None, steps=512,
+            batch_size=16, param="fft", decorrelate=None, transforms="standard",
             preprocess=None, seed=0, progress=True, title=None):
     """Renders channels of one or more layers and writes them as a static HTML gallery.
 
@@ -79,6 +80,9 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
     show the layers and channels of this call (the manifest keeps earlier ones too).
     `batch_size` is not part of the key.
 
+    Models with 1-channel (grayscale) inputs get grayscale PNGs; other channel counts
+    than 1 and 3 cannot be written as PNGs and are refused.
+
     Args:
         model: A Keras model. Never changed.
         layers: A layer reference or a list of them: name, nested path
@@ -91,15 +95,17 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
             per layer.
         out_dir: String or path, default "tfxai-gallery". Created if missing; checked
             to be writable before anything is rendered.
-        size: Integer or `(height, width)`, default 128. Image size.
+        size: Integer, `(height, width)` or `None` (default: the model's fixed input
+            height and width, 128 for a side the model leaves open). Image size.
         steps: Integer >= 0, default 512. Optimization steps per chunk.
         batch_size: Integer, default 16. Channels rendered together in one optimization.
         param: String, default "fft". `"fft"` or `"pixel"` (see `param.image`).
-        decorrelate: Boolean, default True. Optimize in the decorrelated color space.
+        decorrelate: Boolean or `None` (default: True for 3-channel models, else
+            False). Optimize in the decorrelated color space (3-channel models only).
         transforms: Default "standard". `"standard"`, `None`, a transform or a list of
             them, as for `render`.
-        preprocess: Default `None` (the model takes [0, 1] RGB). `"caffe"`, `"tf"`,
-            `"torch"` or a callable, as for `render`.
+        preprocess: Default `None` (the model takes [0, 1] images). `"caffe"`, `"tf"`,
+            `"torch"` (3-channel RGB models only) or a callable, as for `render`.
         seed: Integer >= 0, default 0. Seed of every chunk.
         progress: Boolean, default True. Show progress bars.
         title: String, default `None` ("Feature visualization: <model name>").
@@ -111,8 +117,9 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
 
     Raises:
         ValueError: On a bad argument (named in the message): an unknown layer, a channel
-            out of range, a non-positive `size`, `steps` or `batch_size`, an `out_dir`
-            that cannot be created or written (checked before rendering), ...
+            out of range, a non-positive `size`, `steps` or `batch_size`, an RGB-only
+            option on a grayscale model, an `out_dir` that cannot be created or written
+            (checked before rendering), ...
         TypeError: If `model` is not a Keras model or an argument has the wrong type.
 
     Example:
@@ -122,8 +129,8 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=128, 
         (64, 'gallery/index.html')
     """
     _check_model(model)
-    _check_options(size, steps, batch_size, param, decorrelate, transforms, preprocess, seed,
-                   title, progress)
+    _check_options(steps, batch_size, param, transforms, seed, title, progress)
+    size, decorrelate = _image_options(model, size, decorrelate, preprocess)
     plan = _plan(model, layers, channels)
     out = inputs.writable_folder(out_dir, "out_dir")  # before anything is rendered
     options = {"size": size, "steps": steps, "param": param, "decorrelate": decorrelate,
@@ -164,25 +171,36 @@ def _check_positive(value, name):
         raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
 
 
-def _check_options(size, steps, batch_size, param, decorrelate, transforms, preprocess, seed,
-                   title, progress):
-    inputs.int_pair(size, "size")
+def _check_options(steps, batch_size, param, transforms, seed, title, progress):
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps: expected an integer >= 0, got {steps!r}.")
     _check_positive(batch_size, "batch_size")
     if param not in param_lib.PARAMS:
         raise ValueError(f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, "
                          f"got {param!r}.")
-    inputs.check_bool(decorrelate, "decorrelate")
     inputs.check_bool(progress, "progress")
     if not (transforms in ("standard", None) or callable(transforms)
             or isinstance(transforms, (list, tuple))):
         raise ValueError(f"transforms: expected 'standard', None, a transform or a list of "
                          f"them, got {transforms!r}.")
-    preprocessing.preprocessor(preprocess)  # raises a ValueError naming `preprocess`
     inputs.check_seed(seed)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a string or None, got {type(title).__name__}.")
+
+
+def _image_options(model, size, decorrelate, preprocess):
+    """`size` (an int when square, as keyed before) and `decorrelate` resolved for `model`.
+
+    Also checks `preprocess` against the model's channel count and refuses models whose
+    images cannot be written as PNGs (other than 1 or 3 channels).
+    """
+    pair, channels, decorrelate = image_options(model, size, decorrelate)
+    if channels not in (1, 3):
+        raise ValueError(f"model: {model.name!r} takes {channels}-channel inputs; a gallery "
+                         f"writes PNGs and expects a 1-channel (grayscale) or 3-channel "
+                         f"(RGB) model.")
+    preprocessing.preprocessor(preprocess, channels)  # a ValueError naming `preprocess`
+    return (pair[0] if pair[0] == pair[1] else pair), decorrelate
 
 
 # --------------------------------------------------------------------------- planning
@@ -362,10 +380,15 @@ def _render_chunk(model, item, chunk, options, shared, done, run):
                                           **shared}
     for i, c in enumerate(chunk):
         png = _png_name(item, c)
-        run.summary["files"].append(
-            viz.save_png(run.out / png, viz.to_uint8_image(rendering.images[i])))
+        run.summary["files"].append(viz.save_png(run.out / png, _pixels(rendering.images[i])))
         done[str(c)] = {"value": _finite(rendering.values[i]), "png": png, "key": item.key}
     _write_manifest(run.out, run.manifest)  # after every chunk: an interrupted run resumes
+
+
+def _pixels(image):
+    """uint8 pixels of a rendered `(H, W, C)` image: RGB, or `(H, W, 1)` grayscale."""
+    pixels = viz.to_uint8_image(image)  # grayscale comes back repeated into RGB
+    return pixels[..., :1] if image.shape[-1] == 1 else pixels
 
 
 def _png_name(item, channel):

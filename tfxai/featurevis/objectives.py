@@ -27,7 +27,7 @@ class Context:
     Attributes:
         activations: Dict `{layer reference: tensor}` of the layers the objective names.
         logits: The model output behind a softmax/sigmoid, `(B, K)` or `(B, H, W, K)`.
-        images: The images being optimized, `(B, H, W, 3)` in [0, 1], before transforms.
+        images: The images being optimized, `(B, H, W, C)` in [0, 1], before transforms.
     """
 
     activations: dict

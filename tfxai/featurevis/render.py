@@ -1,11 +1,12 @@
 """`render`: activation maximization, Lucid's recipe on a Keras model.
 
-Each step: the parameterization builds images in [0, 1], the transforms jitter, scale and
-rotate them (seeded by `(seed, step)`), the result is resized to the model's input size
-and preprocessed, the model runs once with the objective's layers captured (their `call`
-shadowed only while the step is traced, as in `tfxai.engine`), and the optimizer takes
-one step up the objective. The step is one compiled graph; the next render with the
-same model, objective structure and settings reuses it (only the variables are reset).
+Each step: the parameterization builds images in [0, 1] with the model's channel count,
+the transforms jitter, scale and rotate them (seeded by `(seed, step)`), the result is
+resized to the model's input size and preprocessed, the model runs once with the
+objective's layers captured (their `call` shadowed only while the step is traced, as in
+`tfxai.engine`), and the optimizer takes one step up the objective. The step is one
+compiled graph, and so is the final scoring; the next render with the same model,
+objective structure and settings reuses both (only the variables are reset).
 """
 
 import collections
@@ -23,6 +24,8 @@ from tfxai.featurevis import param as param_lib
 from tfxai.featurevis import preprocessing
 from tfxai.featurevis import transforms as transforms_lib
 
+DEFAULT_SIZE = 128  # image side when the model's input size is not fixed
+PROGRESS_EVERY = 16  # steps between progress-bar updates
 _CACHE_SIZE = 4
 _cache = collections.OrderedDict()
 
@@ -32,10 +35,11 @@ class Rendering:
     """Result of `render`.
 
     Attributes:
-        images: float32 `(B, H, W, 3)` in [0, 1], the optimized images.
+        images: float32 `(B, H, W, C)` in [0, 1], the optimized images (`C`: the
+            model's input channels, 3 when unknown).
         values: float64 `(B,)`, the objective of each image after the last step, scored
             on the images as they are (no transforms).
-        snapshots: Dict `{step: float32 (B, H, W, 3)}` at the requested `thresholds`.
+        snapshots: Dict `{step: float32 (B, H, W, C)}` at the requested `thresholds`.
         settings: JSON-friendly dict of the settings used.
     """
 
@@ -86,25 +90,93 @@ def _transform(transforms, model, size):
                      f"them, got {transforms!r}.")
 
 
-def _optimizer(optimizer):
+def _optimizer_name(optimizer):
+    """The settings name of an `optimizer` option (its type and config); checks the type."""
     if optimizer is None:
-        return keras.optimizers.Adam(learning_rate=0.05), "adam(0.05)"
+        return "adam(0.05)"
     if isinstance(optimizer, keras.optimizers.Optimizer):
-        config = optimizer.get_config()
-        return type(optimizer).from_config(config), f"{type(optimizer).__name__}({config})"
+        return f"{type(optimizer).__name__}({optimizer.get_config()})"
     raise TypeError(f"optimizer: expected None (Adam, learning rate 0.05) or a "
                     f"keras.optimizers.Optimizer, got {type(optimizer).__name__}.")
 
 
+def _fresh_optimizer(optimizer):
+    """A new optimizer for a compiled step: Adam(0.05), or a copy of the user's."""
+    if optimizer is None:
+        return keras.optimizers.Adam(learning_rate=0.05)
+    return type(optimizer).from_config(optimizer.get_config())
+
+
 def _input_size(model, size):
+    """The model's fixed input `(H, W)` (functional and sequential models), else `size`."""
     shape = getattr(model, "input_shape", None)
     if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
         return int(shape[1]), int(shape[2])
     return size
 
 
+def _model_input(model):
+    """`(height, width, channels)` of the model's image input, each an int or `None`."""
+    shape = engine_lib._model_input_shape(model)
+    if shape is None or len(shape) != 4:
+        return None, None, None
+    return tuple(int(d) if d else None for d in shape[1:])
+
+
+def _check_decorrelate(decorrelate, channels, model):
+    if decorrelate is None:
+        return channels == 3
+    if not isinstance(decorrelate, (bool, np.bool_)):
+        raise TypeError(f"decorrelate: expected None (automatic), True or False, got "
+                        f"{decorrelate!r}.")
+    if decorrelate and channels != 3:
+        raise ValueError(f"decorrelate: got True, but color decorrelation needs a 3-channel "
+                         f"(RGB) model and model {model.name!r} takes {channels} "
+                         f"channel(s); expected None (automatic) or False.")
+    return bool(decorrelate)
+
+
+def image_options(model, size=None, decorrelate=None):
+    """The image size, channel count and color decorrelation `render` uses for `model`.
+
+    Args:
+        model: A Keras model; its input shape `(B, H, W, C)` is read when known.
+        size: Integer, `(H, W)` or `None` (default: the model's fixed input height and
+            width, `DEFAULT_SIZE` (128) for a side the model leaves open).
+        decorrelate: Boolean or `None` (default: True for 3-channel models, else False).
+
+    Returns:
+        `((height, width), channels, decorrelate)`; `channels` is the model's input
+        channel count, 3 when unknown.
+
+    Raises:
+        ValueError: On a bad `size`, or `decorrelate=True` for a model whose input does
+            not have 3 channels.
+        TypeError: If `decorrelate` is not None or a boolean.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((48, 80, 1)), keras.layers.Conv2D(4, 3)])
+        >>> image_options(model)
+        ((48, 80), 1, False)
+    """
+    height, width, channels = _model_input(model)
+    if size is None:
+        size = (height or DEFAULT_SIZE, width or DEFAULT_SIZE)
+    size = inputs.int_pair(size, "size")
+    channels = channels or 3
+    return size, channels, _check_decorrelate(decorrelate, channels, model)
+
+
 class _Step:
-    """The compiled optimization step and its state for one model/objective structure."""
+    """The compiled optimization step, the scoring and their state for one structure.
+
+    Attributes:
+        step: Concrete function `(seed, params) -> values`: one optimization step, its
+            transforms seeded by the int64 pair `seed` (`[render seed, step]`).
+        evaluate: Concrete function `(params) -> (values, images)`: the objective on the
+            current images, untransformed.
+        shapes: The logits and captured layer shapes seen while tracing.
+    """
 
     def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
         self.image, self.optimizer = image, optimizer
@@ -160,15 +232,15 @@ class _Step:
             variable.assign(value)
 
 
-def _compiled(model, objective, image, transform, preprocess, optimizer, key, output):
-    """A cached `_Step` for this structure, reset to `image`'s initial values."""
+def _compiled(model, key, image, build):
+    """The cached `_Step` for `key`, reset to `image`'s initial values, or `build()`'s."""
     cache_key = (id(model),) + key
     entry = _cache.get(cache_key)
     if entry is not None and entry[0]() is model:
         _cache.move_to_end(cache_key)
         entry[1].reset(image)
         return entry[1]
-    compiled = _Step(model, objective, image, transform, preprocess, optimizer, output)
+    compiled = build()
     _cache[cache_key] = (weakref.ref(model), compiled)
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
@@ -180,35 +252,40 @@ def clear_cache():
     _cache.clear()
 
 
-def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
-           decorrelate=True, transforms="standard", preprocess=None, optimizer=None,
+def render(model, objective, *, size=None, steps=512, batch=None, param="fft",
+           decorrelate=None, transforms="standard", preprocess=None, optimizer=None,
            seed=0, thresholds=(), progress=True, output=None):
     """Optimizes images to maximize `objective` (activation maximization).
 
     Lucid's recipe by default: FFT parameterization with 1/f scaling, decorrelated color,
     sigmoid to [0, 1], the standard transforms (pad 12, jitter 8, scale 0.9-1.1, rotate
     -10..10 degrees, jitter 4; fused into one resampling, `transforms.standard()`), Adam
-    with learning rate 0.05. The transformed images are
-    resized to the model's input size (its fixed size, else `size`) and preprocessed.
-    The model is only called: never changed, never cloned.
+    with learning rate 0.05. The images have the model's input channel count (3 when
+    unknown; decorrelated color only with 3); the transformed images are resized to the
+    model's input size (its fixed size, else `size`) and preprocessed. The model is only
+    called: never changed, never cloned.
 
     Args:
         model: A Keras model (Sequential, Functional, nested, subclassed).
         objective: An objective from `tfxai.featurevis` (`channel`, `neuron`,
             `layer_energy`, `direction`, `class_logit`, `segmentation_class`,
             `diversity`, composed with `+ - * /` and regularizers) or any `Target`.
-        size: Integer or `(H, W)`, default 128. Size of the optimized images.
+        size: Integer, `(H, W)` or `None` (default: the model's fixed input height and
+            width, 128 for a side the model leaves open). Size of the optimized images;
+            an integer gives square images.
         steps: Integer >= 0, default 512. Optimization steps.
         batch: Integer or `None` (default: the objective's own count, e.g. the length
             of a channel list, else 1). Images optimized together.
         param: String, default "fft". `"fft"` or `"pixel"`, or a
             `tfxai.featurevis.param.Parameterization` (then `size`, `batch`,
             `decorrelate` and `seed` come from it and nothing is cached).
-        decorrelate: Boolean, default True. Optimize in decorrelated color space.
+        decorrelate: Boolean or `None` (default: True for 3-channel models, else
+            False). Optimize in the decorrelated color space (3-channel models only).
         transforms: Default "standard". `"standard"`, `None`, a transform from
             `tfxai.featurevis.transforms` or a list of them (applied in order).
         preprocess: Default `None` (the model takes images in [0, 1]). `"caffe"`
-            (ResNet50, VGG), `"tf"` ([-1, 1]), `"torch"` or a callable on `[0, 1]` RGB.
+            (ResNet50, VGG), `"tf"` ([-1, 1]), `"torch"` (these three: 3-channel RGB
+            models only) or a callable on `[0, 1]` images.
         optimizer: `None` (Adam, learning rate 0.05) or a `keras.optimizers.Optimizer`
             (a fresh copy of it is used; yours is not changed).
         seed: Integer >= 0, default 0. Seeds the initial image and every transform: the
@@ -222,8 +299,10 @@ def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
 
     Raises:
         TypeError: On an objective, parameterization or optimizer of the wrong type.
-        ValueError: On bad sizes, steps, batch, thresholds, unknown layers, or an
-            objective that does not fit the model (a channel out of range, say).
+        ValueError: On bad sizes, steps, batch, thresholds, unknown layers, an
+            objective that does not fit the model (a channel out of range, say), or an
+            RGB-only option (`decorrelate=True`, `preprocess="caffe"`, ...) or a
+            parameterization whose channel count differs from the model's input.
 
     Example:
         >>> model = keras.applications.ResNet50(weights=None)
@@ -240,18 +319,20 @@ def render(model, objective, *, size=128, steps=512, batch=None, param="fft",
     objective = _check_objective(objective)
     steps = _check_int(steps, "steps", 0)
     thresholds = _check_thresholds(thresholds, steps)
-    image = _image(param, size, batch, objective, decorrelate, seed)
+    image = _image(model, param, size, batch, objective, decorrelate, seed)
     transform, transform_name = _transform(transforms, model, image.shape[1:3])
-    prep, prep_name = preprocessing.preprocessor(preprocess)
-    opt, opt_name = _optimizer(optimizer)
+    prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
+    opt_name = _optimizer_name(optimizer)
     key = (objective.key, image.shape, type(image).__name__, image.decorrelate,
            transform_name, prep_name, opt_name, output)
     cacheable = not isinstance(param, param_lib.Parameterization) and (
         transforms is None or transforms == "standard")
-    if not cacheable:
-        compiled = _Step(model, objective, image, transform, prep, opt, output)
-    else:
-        compiled = _compiled(model, objective, image, transform, prep, opt, key, output)
+
+    def build():  # only on a cache miss: no optimizer made for nothing
+        return _Step(model, objective, image, transform, prep, _fresh_optimizer(optimizer),
+                     output)
+
+    compiled = _compiled(model, key, image, build) if cacheable else build()
     objective.check(compiled.shapes, image.shape[0])
     return _run(compiled, objective, image, steps, thresholds, progress,
                 {"transforms": transform_name, "preprocess": prep_name,
@@ -298,19 +379,21 @@ class Renderer:
         >>> again = renderer(steps=64, seed=0)  # no retrace, same images
     """
 
-    def __init__(self, model, objective, *, size=128, batch=None, param="fft",
-                 decorrelate=True, transforms="standard", preprocess=None, optimizer=None,
+    def __init__(self, model, objective, *, size=None, batch=None, param="fft",
+                 decorrelate=None, transforms="standard", preprocess=None, optimizer=None,
                  output=None):
         if not isinstance(param, str):
             raise TypeError(f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
                             f"parameterization per call), got {type(param).__name__}.")
         self.objective = _check_objective(objective)
-        self._image_options = (size, batch, param, decorrelate)
-        image = _image(param, size, batch, self.objective, decorrelate, 0)
+        size, _, decorrelate = image_options(model, size, decorrelate)
+        self._image_options = (model, param, size, batch, decorrelate)
+        image = _image(model, param, size, batch, self.objective, decorrelate, 0)
         transform, transform_name = _transform(transforms, model, image.shape[1:3])
-        prep, prep_name = preprocessing.preprocessor(preprocess)
-        opt, opt_name = _optimizer(optimizer)
-        self.step = _Step(model, self.objective, image, transform, prep, opt, output)
+        prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
+        opt_name = _optimizer_name(optimizer)
+        self.step = _Step(model, self.objective, image, transform, prep,
+                          _fresh_optimizer(optimizer), output)
         self.objective.check(self.step.shapes, image.shape[0])
         self.names = {"transforms": transform_name, "preprocess": prep_name,
                       "optimizer": opt_name, "model": model.name}
@@ -320,36 +403,47 @@ class Renderer:
         """Renders from `seed`; returns a `Rendering` (see `render` for the arguments)."""
         steps = _check_int(steps, "steps", 0)
         thresholds = _check_thresholds(thresholds, steps)
-        size, batch, param, decorrelate = self._image_options
-        image = _image(param, size, batch, self.objective, decorrelate, seed)
+        model, param, size, batch, decorrelate = self._image_options
+        image = _image(model, param, size, batch, self.objective, decorrelate, seed)
         self.step.reset(image)
         return _run(self.step, self.objective, image, steps, thresholds, progress,
                     self.names)
 
 
-def _image(param, size, batch, objective, decorrelate, seed):
-    """The parameterization: built from the options, or the one given."""
+def _image(model, param, size, batch, objective, decorrelate, seed):
+    """The parameterization: built from the options for `model`, or the one given."""
     if isinstance(param, param_lib.Parameterization):
+        channels = _model_input(model)[2] or 3
+        if param.shape[-1] != channels:
+            raise ValueError(f"param: the parameterization makes {param.shape[-1]}-channel "
+                             f"images; model {model.name!r} takes {channels} channel(s); "
+                             f"expected a Parameterization with channels={channels}.")
         if objective.batch is not None and objective.batch != param.shape[0]:
             raise ValueError(f"param: has a batch of {param.shape[0]} images; the "
                              f"objective has parameters for {objective.batch}.")
         return param
+    size, channels, decorrelate = image_options(model, size, decorrelate)
     if batch is None:
         batch = objective.batch or 1
     elif objective.batch is not None and batch != objective.batch:
         raise ValueError(f"batch: got {batch!r}; the objective has parameters for "
                          f"{objective.batch} images (leave batch=None).")
-    return param_lib.image(size, batch, param=param, decorrelate=decorrelate, seed=seed)
+    return param_lib.image(size, batch, param=param, decorrelate=decorrelate,
+                           channels=channels, seed=seed)
 
 
 def _optimize(compiled, params, steps, seed, thresholds, progress):
-    """Runs the steps; returns the snapshots at `thresholds`."""
-    bar = keras.utils.Progbar(steps, verbose=1 if progress else 0) if steps else None
+    """Runs the steps; returns the snapshots at `thresholds`.
+
+    Nothing is copied to the host between steps but the snapshots and, with `progress`,
+    the objective shown every `PROGRESS_EVERY` steps.
+    """
+    bar = keras.utils.Progbar(steps) if progress and steps else None
     snapshots = {}
     for step in range(1, steps + 1):
         values = compiled.step(tf.constant([seed, step], tf.int64), params)
         if step in thresholds:
             snapshots[step] = compiled.image().numpy()
-        if bar is not None and (step % 16 == 0 or step == steps):
+        if bar is not None and (step % PROGRESS_EVERY == 0 or step == steps):
             bar.update(step, [("objective", float(tf.reduce_mean(values)))])
     return snapshots
