@@ -233,3 +233,20 @@ def test_a_model_that_casts_its_own_input_still_raises_instead_of_blank_maps():
     model(np.zeros((1, SIZE, SIZE, 3), np.float32))
     with pytest.raises(ValueError, match=r"^inputs: no gradient reaches the input pixels"):
         tfxai.saliency(model, _images())
+
+
+def test_render_climbs_on_a_uint8_input_model():
+    """`render` on a uint8-input model optimizes (it failed inside Keras: no gradients)
+    and matches the same network on a float32 input."""
+    from tfxai.featurevis import channel
+    as_uint8, as_float = _rescaling_model("uint8"), _rescaling_model("float32")
+    options = dict(size=SIZE, preprocess=lambda x: x * 255.0, progress=False, seed=1)
+    objective = channel("conv2", [0, 1, 2, 3])
+    start = tfxai.render(as_uint8, objective, steps=0, **options)
+    result = tfxai.render(as_uint8, objective, steps=48, **options)
+    expected = tfxai.render(as_float, objective, steps=48, **options)
+    alive = start.values > 0  # a channel dead everywhere has no gradient to climb
+    assert alive.sum() >= 2 and np.all(result.values[alive] > 1.2 * start.values[alive]), (
+        start.values, result.values)
+    np.testing.assert_allclose(result.values, expected.values, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(result.images, expected.images, atol=1e-4)

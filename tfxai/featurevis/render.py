@@ -199,7 +199,8 @@ class _Step:
             x = images if transform is None else transform(images, seed)
             if tuple(x.shape[1:3]) != tuple(self.input_size):
                 x = tf.image.resize(x, self.input_size)
-            out = model(self.preprocess(x), training=False)
+            with engine_lib.float_pixels(model, self.preprocess(x)) as fed:
+                out = model(fed, training=False)
             logits = engine_lib.to_logits(engine_lib.select_output(out, output, model.name))
             acts = {key: captured[id(layer)] for key, layer in self.layers.items()}
             self.shapes = {"logits": tuple(logits.shape),
