@@ -62,8 +62,11 @@ modifiers in numpy/scipy, total-variation and L1 regularizers, RMSprop) through
 `ExtractIntermediateLayer("conv5_block3_out")` with `clone=False`, scoring
 `CategoricalScore(c)` (the channel's mean); xplique uses its FFT parameterization, its
 standard transforms and Adam(0.05), with `custom_shape=(224, 224)` (its default is
-512x512) and `values_range` set to the caffe input range. A failing peer is reported as
-"error: ..." and the run goes on.
+512x512) and `values_range` set to the caffe input range. xplique draws from TF's global
+seed, set once before its first call: `tf.random.set_seed` clears TensorFlow's eager
+caches, and when it ran before every xplique call, the next floor and tfxai calls of the
+next round paid for re-instantiating their compiled functions (~1 s of "fixed cost" per
+tfxai call). A failing peer is reported as "error: ..." and the run goes on.
 """
 
 import argparse
@@ -341,10 +344,13 @@ def make_xplique(model, channel, steps, seed):
     fv = _import("xplique.features_visualizations", "xplique")
 
     def build():
+        # Seeded once, here: tf.random.set_seed clears TensorFlow's eager caches, so every
+        # compiled function called after it (the floor's, tfxai's step and scoring) is
+        # instantiated and optimized by Grappler again, ~0.4-0.8 s each at 224 px.
+        tf.random.set_seed(seed)
         return fv.Objective.channel(model, LAYER, channel)
 
     def call(objective):
-        tf.random.set_seed(seed)
         images, _ = fv.optimize(objective, nb_steps=steps, custom_shape=(224, 224),
                                 values_range=CAFFE_RANGE)
         return np.asarray(images[-1])
@@ -399,7 +405,8 @@ def warm_rounds(result, floor, calls, steps, repeats):
 
     A round: floor(steps // 2), tfxai, floor(the rest), then each peer. The two floor
     halves make the round's floor x steps, and tfxai's ratio to it is taken within the
-    round: a drift of the machine's speed during the round hits both sides alike.
+    round: a drift of the machine's speed during the round hits both sides alike. Python's
+    garbage is collected before each timed call, so no call pays for another's.
     """
     samples = {name: [] for name in ["floor_x_steps", *calls]}
     ratios = []
@@ -423,6 +430,7 @@ def warm_rounds(result, floor, calls, steps, repeats):
 
 
 def _seconds(call):
+    gc.collect()
     start = time.perf_counter()
     call()
     return time.perf_counter() - start
