@@ -270,7 +270,6 @@ def _shadow(layer, on_output, on_inputs=None):
             args, kwargs = on_inputs(args, kwargs)
         return on_output(layer, original(*args, **kwargs))
 
-    call._tfxai_shadow = True
     object.__setattr__(layer, "call", call)
     return previous
 
