@@ -1,4 +1,4 @@
-"""Input checking and batching shared by every explainer.
+"""Input checking shared by every explainer (the batching itself is `tfxai.batches`).
 
 Explainers accept numpy arrays, `tf.Tensor`s and `tf.data.Dataset`s of image batches.
 Bad input fails here, with the argument named, before anything reaches TensorFlow.
@@ -80,19 +80,6 @@ def as_image_batch(inputs, model, name="inputs"):
     return array
 
 
-def split_batches(images, batch_size):
-    """Yields consecutive slices of at most `batch_size` images of a checked array.
-
-    Raises:
-        ValueError: If `batch_size` is not a positive integer.
-    """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}.")
-    for start in range(0, len(images), batch_size):
-        yield images[start:start + batch_size]
-
-
 def check_dataset(dataset, name="inputs"):
     """Refuses a dataset that would never end, and one whose elements are not batches.
 
@@ -112,24 +99,6 @@ def check_dataset(dataset, name="inputs"):
         raise ValueError(f"{name}: the dataset yields single images of shape "
                          f"{tuple(images.shape)}; batch it first, e.g. dataset.batch(32).")
     return dataset
-
-
-def dataset_batches(dataset, model, batch_size, name="inputs"):
-    """Yields checked float32 batches of at most `batch_size` images from a dataset.
-
-    Elements are `x` or `(x, y, ...)` batches; each is checked like `as_image_batch`.
-
-    Raises:
-        ValueError: On an infinite or empty dataset, dict or unbatched elements.
-    """
-    empty = True
-    for element in check_dataset(dataset, name):
-        images = element[0] if isinstance(element, (tuple, list)) else element
-        empty = False
-        yield from split_batches(as_image_batch(images, model, name), batch_size)
-    if empty:
-        raise ValueError(f"{name}: the dataset is empty; expected at least one batch of "
-                         f"images.")
 
 
 def slice_params(params, start, stop):

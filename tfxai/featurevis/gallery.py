@@ -128,7 +128,7 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=None,
         >>> summary["rendered"], summary["index"]
         (64, 'gallery/index.html')
     """
-    _check_model(model)
+    inputs.check_model(model)
     _check_options(steps, batch_size, param, transforms, seed, title, progress)
     size, decorrelate = _image_options(model, size, decorrelate, preprocess)
     plan = _plan(model, layers, channels)
@@ -162,19 +162,9 @@ def settings_key(settings):
 
 # --------------------------------------------------------------------------- checks
 
-def _check_model(model):
-    inputs.check_model(model)
-
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
-
-
 def _check_options(steps, batch_size, param, transforms, seed, title, progress):
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps: expected an integer >= 0, got {steps!r}.")
-    _check_positive(batch_size, "batch_size")
+    inputs.non_negative_int(steps, "steps")
+    inputs.positive_int(batch_size, "batch_size")
     if param not in param_lib.PARAMS:
         raise ValueError(f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, "
                          f"got {param!r}.")
@@ -312,7 +302,7 @@ def _channel_list(wanted, item):
     if wanted is None:
         return list(range(item.count))
     if isinstance(wanted, numbers.Integral) and not isinstance(wanted, bool):
-        _check_positive(wanted, "channels")
+        inputs.positive_int(wanted, "channels")
         return list(range(min(int(wanted), item.count)))
     if not isinstance(wanted, (list, tuple, range, np.ndarray)) or len(wanted) == 0:
         raise ValueError(f"channels: expected None, a positive integer, a non-empty list of "
