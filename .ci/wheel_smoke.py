@@ -25,34 +25,73 @@ def main():
     checkout = Path(sys.argv[1]).resolve()
     import keras
     import numpy as np
+
     import tfxai
 
     where = Path(tfxai.__file__).resolve()
-    check(f"tfxai imported from the installed wheel ({where.parent})",
-          checkout not in where.parents and "site-packages" in where.parts)
+    check(
+        f"tfxai imported from the installed wheel ({where.parent})",
+        checkout not in where.parents and "site-packages" in where.parts,
+    )
     model = tfxai.models.load("shapes-classifier")
     info = tfxai.models.info("shapes-classifier")
-    check("zoo model loads and zoo.json is shipped", model.output.shape[-1] == 5
-          and "heldout" in info)
+    check(
+        "zoo model loads and zoo.json is shipped", model.output.shape[-1] == 5 and "heldout" in info
+    )
     out = Path(tempfile.mkdtemp(prefix="tfxai-smoke-"))
     cli = [str(Path(sys.executable).parent / "tfxai")]  # the installed console script
-    subprocess.run(cli + ["demo", "--out", str(out / "demo"), "--images", "2",
-                          "--methods", "grad_cam", "--no-progress"], check=True)
+    subprocess.run(
+        cli
+        + [
+            "demo",
+            "--out",
+            str(out / "demo"),
+            "--images",
+            "2",
+            "--methods",
+            "grad_cam",
+            "--no-progress",
+        ],
+        check=True,
+    )
     results = json.loads((out / "demo" / "metrics.json").read_text())
     check("tfxai demo on 2 images", "grad_cam" in results["classifier"])
-    subprocess.run(cli + ["gallery", "shapes-classifier", "--layers", "block4_out",
-                          "--channels", "2", "--steps", "8", "--size", "48",
-                          "--out", str(out / "gallery"), "--no-progress"], check=True)
+    subprocess.run(
+        cli
+        + [
+            "gallery",
+            "shapes-classifier",
+            "--layers",
+            "block4_out",
+            "--channels",
+            "2",
+            "--steps",
+            "8",
+            "--size",
+            "48",
+            "--out",
+            str(out / "gallery"),
+            "--no-progress",
+        ],
+        check=True,
+    )
     check("tfxai gallery on 2 channels", (out / "gallery" / "index.html").is_file())
     data = tfxai.datasets.make_shapes(64, seed=1)
-    callback = tfxai.ExplanationCallback("grad_cam", (data.images[:2], data.labels[:2]),
-                                         target="labels", layer="block4_out",
-                                         log_dir=out / "logs")
+    callback = tfxai.ExplanationCallback(
+        "grad_cam",
+        (data.images[:2], data.labels[:2]),
+        target="labels",
+        layer="block4_out",
+        log_dir=out / "logs",
+    )
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(data.images, data.labels, epochs=1, verbose=0, callbacks=[callback])
-    check("ExplanationCallback through model.fit",
-          (out / "logs" / "tfxai_grad_cam" / "timeline.png").is_file()
-          and np.isfinite(model.get_weights()[0]).all() and callback.warnings == [])
+    check(
+        "ExplanationCallback through model.fit",
+        (out / "logs" / "tfxai_grad_cam" / "timeline.png").is_file()
+        and np.isfinite(model.get_weights()[0]).all()
+        and callback.warnings == [],
+    )
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ def quiet_tensorflow():
 def disable_progress_bars():
     """Silences Keras progress bars (tf-keras-vis Score-CAM calls `model.predict`)."""
     import keras
+
     keras.utils.disable_interactive_logging()
 
 
@@ -65,9 +66,13 @@ def versions():
     """Returns `{name: version}` for the stack and each library ("n/a: why" if missing)."""
     import keras
     import tensorflow as tf
+
     found = {"tensorflow": tf.__version__, "keras": keras.__version__}
-    for name, module in (("tfxai", "tfxai"), ("tf-keras-vis", "tf_keras_vis"),
-                         ("xplique", "xplique")):
+    for name, module in (
+        ("tfxai", "tfxai"),
+        ("tf-keras-vis", "tf_keras_vis"),
+        ("xplique", "xplique"),
+    ):
         try:
             found[name] = getattr(importlib.import_module(module), "__version__", "?")
         except Exception as error:  # a broken peer must not stop the benchmark
@@ -78,6 +83,7 @@ def versions():
 def build_resnet50(seed=0):
     """ResNet50 classifier (softmax head), random weights seeded by `seed`, 224 px."""
     import keras
+
     keras.utils.set_random_seed(seed)
     return keras.applications.ResNet50(weights=None)
 
@@ -86,6 +92,7 @@ def make_images(batch, seed=0):
     """`batch` random 224x224 RGB images, ResNet50-preprocessed, float32 numpy."""
     import keras
     import numpy as np
+
     pixels = np.random.default_rng(seed).uniform(0, 255, (batch, 224, 224, 3))
     return keras.applications.resnet50.preprocess_input(pixels.astype("float32"))
 
@@ -93,6 +100,7 @@ def make_images(batch, seed=0):
 def fixed_classes(batch, seed=0, classes=1000):
     """`batch` seeded class ids: the cost of a CAM does not depend on which class."""
     import numpy as np
+
     return [int(c) for c in np.random.default_rng(seed).integers(0, classes, batch)]
 
 
@@ -144,6 +152,7 @@ def _tfxai(method, model, *, batch, top_n, pass_batch):
 
     def explain(images, classes):
         return explainer(images, list(classes), batch_size=size)
+
     return explain
 
 
@@ -166,6 +175,7 @@ def _tf_keras_vis(method, model, *, batch, top_n, pass_batch):
 
     def explain(images, classes):
         return visualizer(scores.CategoricalScore(list(classes)), images, **options)
+
     return explain
 
 
@@ -175,13 +185,16 @@ def _xplique(method, model, *, batch, top_n, pass_batch):
         raise Unavailable(f"xplique has no {method}")
     attributions = _import("xplique.attributions", "xplique")
     explainer = getattr(attributions, XPLIQUE_CLASSES[method])(
-        model, batch_size=batch, conv_layer=LAYER)
+        model, batch_size=batch, conv_layer=LAYER
+    )
     classes_count = model.outputs[0].shape[-1]
 
     def explain(images, classes):
         import tensorflow as tf
+
         one_hot = tf.one_hot(list(classes), classes_count)
         return explainer.explain(images, one_hot).numpy()[..., 0]
+
     return explain
 
 

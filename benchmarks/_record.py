@@ -19,8 +19,12 @@ def commit():
         return os.environ["BENCH_COMMIT"]
     here = os.path.dirname(os.path.abspath(__file__))
     try:
-        found = subprocess.run(["git", "-C", here, "describe", "--always", "--dirty"],
-                               capture_output=True, text=True, timeout=30)
+        found = subprocess.run(
+            ["git", "-C", here, "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except OSError:
         return "unknown"
     return found.stdout.strip() or "unknown"
@@ -29,10 +33,16 @@ def commit():
 def stamp():
     """`{date, commit, command, machine, cpus, python, versions}` for this process."""
     import _peers  # the benchmarks folder is on sys.path when a script runs
-    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "commit": commit(), "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
-            "machine": platform.machine(), "cpus": os.cpu_count(),
-            "python": platform.python_version(), "versions": _peers.versions()}
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": _peers.versions(),
+    }
 
 
 def write_json(path, payload):

@@ -68,16 +68,35 @@ SHORT = {"tfxai": "tfxai", "tf-keras-vis": "tkv", "xplique": "xpl"}
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", nargs="+", default=list(ROWS), metavar="METHOD:BATCH",
-                        help=f"rows to run (default: {' '.join(ROWS)})")
-    parser.add_argument("--libraries", nargs="+", default=list(_peers.LIBRARIES),
-                        choices=_peers.LIBRARIES, help="libraries to race (default: all)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed calls per explainer (default 5)")
-    parser.add_argument("--slow-repeats", type=int, default=3,
-                        help="timed calls for SmoothGrad at batch 8 and IG (default 3)")
-    parser.add_argument("--pass-batch", type=int, default=32,
-                        help="model evaluations per compiled pass (default 32)")
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=list(ROWS),
+        metavar="METHOD:BATCH",
+        help=f"rows to run (default: {' '.join(ROWS)})",
+    )
+    parser.add_argument(
+        "--libraries",
+        nargs="+",
+        default=list(_peers.LIBRARIES),
+        choices=_peers.LIBRARIES,
+        help="libraries to race (default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed calls per explainer (default 5)"
+    )
+    parser.add_argument(
+        "--slow-repeats",
+        type=int,
+        default=3,
+        help="timed calls for SmoothGrad at batch 8 and IG (default 3)",
+    )
+    parser.add_argument(
+        "--pass-batch",
+        type=int,
+        default=32,
+        help="model evaluations per compiled pass (default 32)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 timed call")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -91,8 +110,10 @@ def parse_args(argv=None):
 def parse_row(text):
     method, _, batch = text.partition(":")
     if method not in ("smooth_grad", "integrated_gradients", "saliency") or not batch.isdigit():
-        raise SystemExit(f"--rows: expected METHOD:BATCH with METHOD smooth_grad, "
-                         f"integrated_gradients or saliency, got {text!r}")
+        raise SystemExit(
+            f"--rows: expected METHOD:BATCH with METHOD smooth_grad, "
+            f"integrated_gradients or saliency, got {text!r}"
+        )
     return method, int(batch)
 
 
@@ -104,12 +125,17 @@ def evaluations(method, batch):
 
 # --------------------------------------------------------------------------- the floor
 
+
 def make_floor(model):
     """`floor(chunks, classes)`: the compiled input gradient over prepared chunks."""
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec((None, 224, 224, 3), tf.float32),
-                                  tf.TensorSpec((None,), tf.int32)])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, 224, 224, 3), tf.float32),
+            tf.TensorSpec((None,), tf.int32),
+        ]
+    )
     def gradient(images, classes):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
@@ -118,20 +144,26 @@ def make_floor(model):
 
     def prepare(images, classes, count, pass_batch):
         import numpy as np
+
         repeats = -(-count // len(images))
         flat = np.repeat(images, repeats, axis=0)[:count]
         ids = np.repeat(np.asarray(classes, np.int32), repeats)[:count]
-        chunks = [(tf.constant(flat[s:s + pass_batch]), tf.constant(ids[s:s + pass_batch]))
-                  for s in range(0, count, pass_batch)]
+        chunks = [
+            (tf.constant(flat[s : s + pass_batch]), tf.constant(ids[s : s + pass_batch]))
+            for s in range(0, count, pass_batch)
+        ]
 
         def floor():
             for chunk, chunk_ids in chunks:
                 gradient(chunk, chunk_ids).numpy()
+
         return floor
+
     return prepare
 
 
 # --------------------------------------------------------------------------- adapters
+
 
 def _import(module, library):
     try:
@@ -147,8 +179,9 @@ def make_explainer(library, method, model, *, batch, pass_batch, value_range):
         _peers.Unavailable: the library is missing or has no such method.
     """
     builders = {"tfxai": _tfxai, "tf-keras-vis": _tf_keras_vis, "xplique": _xplique}
-    return builders[library](method, model, batch=batch, pass_batch=pass_batch,
-                             value_range=value_range)
+    return builders[library](
+        method, model, batch=batch, pass_batch=pass_batch, value_range=value_range
+    )
 
 
 def _tfxai(method, model, *, batch, pass_batch, value_range):
@@ -163,6 +196,7 @@ def _tfxai(method, model, *, batch, pass_batch, value_range):
 
     def explain(images, classes):
         return explainer(images, list(classes), batch_size=size)
+
     return explain
 
 
@@ -173,43 +207,53 @@ def _tf_keras_vis(method, model, *, batch, pass_batch, value_range):
     saliency = _import("tf_keras_vis.saliency", "tf-keras-vis")
     scores = _import("tf_keras_vis.utils.scores", "tf-keras-vis")
     modifiers = _import("tf_keras_vis.utils.model_modifiers", "tf-keras-vis")
-    visualizer = saliency.Saliency(model, model_modifier=modifiers.ReplaceToLinear(),
-                                   clone=True)
-    options = ({"smooth_samples": SAMPLES, "smooth_noise": NOISE}
-               if method == "smooth_grad" else {})
+    visualizer = saliency.Saliency(model, model_modifier=modifiers.ReplaceToLinear(), clone=True)
+    options = {"smooth_samples": SAMPLES, "smooth_noise": NOISE} if method == "smooth_grad" else {}
 
     def explain(images, classes):
         return visualizer(scores.CategoricalScore(list(classes)), images, **options)
+
     return explain
 
 
 def _xplique(method, model, *, batch, pass_batch, value_range):
     attributions = _import("xplique.attributions", "xplique")
     if method == "smooth_grad":  # xplique's noise is an absolute std: match tfxai's
-        explainer = attributions.SmoothGrad(model, batch_size=pass_batch, nb_samples=SAMPLES,
-                                            noise=NOISE * value_range)
+        explainer = attributions.SmoothGrad(
+            model, batch_size=pass_batch, nb_samples=SAMPLES, noise=NOISE * value_range
+        )
     elif method == "integrated_gradients":  # xplique's steps are path points
-        explainer = attributions.IntegratedGradients(model, batch_size=pass_batch,
-                                                     steps=STEPS + 1, baseline_value=0.0)
+        explainer = attributions.IntegratedGradients(
+            model, batch_size=pass_batch, steps=STEPS + 1, baseline_value=0.0
+        )
     else:
         explainer = attributions.Saliency(model, batch_size=batch)
     classes_count = model.outputs[0].shape[-1]
 
     def explain(images, classes):
         import tensorflow as tf
+
         one_hot = tf.one_hot(list(classes), classes_count)
         return explainer.explain(images, one_hot).numpy()[..., 0]
+
     return explain
 
 
 # --------------------------------------------------------------------------- rows
 
+
 def prepare(library, method, model, images, classes, args):
     """Builds and warms up one explainer; returns `(call, None)` or `(None, why not)`."""
     try:
         value_range = float(images.max() - images.min())
-        explain = make_explainer(library, method, model, batch=len(images),
-                                 pass_batch=args.pass_batch, value_range=value_range)
+        explain = make_explainer(
+            library,
+            method,
+            model,
+            batch=len(images),
+            pass_batch=args.pass_batch,
+            value_range=value_range,
+        )
         maps = explain(images, classes)
     except _peers.Unavailable:
         return None, "n/a"
@@ -225,8 +269,7 @@ def bench_row(method, batch, model, floor_for, args):
     images = _peers.make_images(batch, args.seed)
     classes = _peers.fixed_classes(batch, args.seed)
     count = evaluations(method, batch)
-    row = {"method": method, "batch": batch, "evaluations": count, "seconds": {},
-           "status": {}}
+    row = {"method": method, "batch": batch, "evaluations": count, "seconds": {}, "status": {}}
     floor = floor_for(images, classes, count, args.pass_batch)
     floor()  # trace once
     calls = {"floor": floor}
@@ -249,11 +292,14 @@ def goal(method, batch, found):
         return None
     bound = GOALS[(method, batch)]
     value = found.get("tfxai/floor")
-    return {"goal": f"tfxai/floor <= {bound:.2f}x",
-            "met": None if value is None else value <= bound}
+    return {
+        "goal": f"tfxai/floor <= {bound:.2f}x",
+        "met": None if value is None else value <= bound,
+    }
 
 
 # --------------------------------------------------------------------------- report
+
 
 def cell(row, library):
     if library in row["seconds"]:
@@ -281,8 +327,12 @@ def markdown_table(rows, libraries):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         found = row["ratios"]
-        cells = [row["method"], str(row["batch"]), str(row["evaluations"]),
-                 fmt_ms(row["seconds"]["floor"])]
+        cells = [
+            row["method"],
+            str(row["batch"]),
+            str(row["evaluations"]),
+            fmt_ms(row["seconds"]["floor"]),
+        ]
         for library in libraries:
             cells += [cell(row, library), fmt_ratio(found.get(f"{library}/floor"))]
             if library != "tfxai":
@@ -293,20 +343,29 @@ def markdown_table(rows, libraries):
 
 
 def environment(args):
-    return {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "machine": platform.machine(), "versions": _peers.versions(),
-            "repeats": args.repeats, "slow_repeats": args.slow_repeats,
-            "pass_batch": args.pass_batch, "seed": args.seed, "samples": SAMPLES,
-            "noise": NOISE, "steps": STEPS}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "versions": _peers.versions(),
+        "repeats": args.repeats,
+        "slow_repeats": args.slow_repeats,
+        "pass_batch": args.pass_batch,
+        "seed": args.seed,
+        "samples": SAMPLES,
+        "noise": NOISE,
+        "steps": STEPS,
+    }
 
 
 def print_report(env, rows, libraries):
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
-    print(f"ResNet50(weights=None) 224 px, {env['cpus']} CPUs, Python {env['python']}; "
-          f"{versions}")
-    print(f"median of {env['repeats']} calls ({env['slow_repeats']} for SmoothGrad B>1 "
-          f"and IG); SmoothGrad {env['samples']} samples, noise {env['noise']}; IG "
-          f"{env['steps']} steps (51 points); {env['pass_batch']} evaluations per pass\n")
+    print(f"ResNet50(weights=None) 224 px, {env['cpus']} CPUs, Python {env['python']}; {versions}")
+    print(
+        f"median of {env['repeats']} calls ({env['slow_repeats']} for SmoothGrad B>1 "
+        f"and IG); SmoothGrad {env['samples']} samples, noise {env['noise']}; IG "
+        f"{env['steps']} steps (51 points); {env['pass_batch']} evaluations per pass\n"
+    )
     print(markdown_table(rows, libraries))
 
 

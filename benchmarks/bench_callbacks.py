@@ -43,14 +43,14 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-import tfxai  # noqa: E402
+import tfxai
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _record import write_json  # noqa: E402
+from _record import write_json
 
 TARGETS = {"cam": 0.05, "metrics": 0.10}
 EXPLAINED = 8
@@ -90,31 +90,50 @@ def make_callbacks(name, samples, log_dir):
     if name == "none":
         return []
     if name == "cam":
-        return [tfxai.ExplanationCallback("grad_cam", (images, labels), target="labels",
-                                          layer="block4_out", log_dir=log_dir)]
+        return [
+            tfxai.ExplanationCallback(
+                "grad_cam", (images, labels), target="labels", layer="block4_out", log_dir=log_dir
+            )
+        ]
     if name.startswith("metrics"):
         steps = {"metrics": 24, "metrics50": 50}[name]
-        return [tfxai.ExplanationMetricsCallback(
-            "grad_cam", (images, labels, masks), target="labels", layer="block4_out",
-            metrics=("pointing_game", "deletion"), log_dir=log_dir,
-            metric_options={"deletion": {"steps": steps}})]
-    objectives = {"circle": tfxai.featurevis.class_logit(0),
-                  "block4": tfxai.featurevis.channel("block4_out", [0, 1])}
+        return [
+            tfxai.ExplanationMetricsCallback(
+                "grad_cam",
+                (images, labels, masks),
+                target="labels",
+                layer="block4_out",
+                metrics=("pointing_game", "deletion"),
+                log_dir=log_dir,
+                metric_options={"deletion": {"steps": steps}},
+            )
+        ]
+    objectives = {
+        "circle": tfxai.featurevis.class_logit(0),
+        "block4": tfxai.featurevis.channel("block4_out", [0, 1]),
+    }
     return [tfxai.FeatureVisCallback(objectives, steps=64, size=64, log_dir=log_dir)]
 
 
 def fresh_model():
     model = tfxai.models.load("shapes-classifier")
-    model.compile(keras.optimizers.Adam(1e-4),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(1e-4), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     return model
 
 
 def epoch_times(name, data, samples, epochs, log_dir):
     """Epoch times and the callbacks' own time in each, epochs 2..n (the first warms up)."""
     model, first, last = fresh_model(), Timer(), Timer()
-    model.fit(data.images, data.labels, epochs=epochs, batch_size=32, verbose=0,
-              callbacks=[first] + make_callbacks(name, samples, log_dir) + [last])
+    model.fit(
+        data.images,
+        data.labels,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[first] + make_callbacks(name, samples, log_dir) + [last],
+    )
     inside = np.asarray(last.ends) - np.asarray(first.ends)
     return list(np.diff(last.ends)), list(inside[1:])
 
@@ -132,40 +151,64 @@ def overhead(args, log_root):
             epochs, own = epoch_times(name, data, samples, args.epochs, log_dir)
             times[name] += epochs
             inside[name] += own
-            print(f"round {round_ + 1} {name:9s} epochs {np.round(epochs, 3)} s, in the "
-                  f"callback {np.round(own, 3)} s", flush=True)
+            print(
+                f"round {round_ + 1} {name:9s} epochs {np.round(epochs, 3)} s, in the "
+                f"callback {np.round(own, 3)} s",
+                flush=True,
+            )
     base = statistics.median(times["none"])
     rows = {}
     for name in names:
         median, own = statistics.median(times[name]), statistics.median(inside[name])
-        rows[name] = {"median_s": median, "epochs_s": times[name],
-                      "overhead": median / base - 1, "callback_s": own,
-                      "callback_s_all": inside[name], "callback_share": own / base,
-                      "target": TARGETS.get(name)}
+        rows[name] = {
+            "median_s": median,
+            "epochs_s": times[name],
+            "overhead": median / base - 1,
+            "callback_s": own,
+            "callback_s_all": inside[name],
+            "callback_share": own / base,
+            "target": TARGETS.get(name),
+        }
     return rows
 
 
 def soak(args, log_root):
     data = tfxai.datasets.make_shapes(args.soak_images, seed=args.seed + 2)
     held = tfxai.datasets.make_shapes(EXPLAINED, seed=args.seed + 1)
-    callback = tfxai.ExplanationCallback("grad_cam", (held.images, held.labels),
-                                         target="labels", layer="block4_out",
-                                         log_dir=os.path.join(log_root, "soak"))
+    callback = tfxai.ExplanationCallback(
+        "grad_cam",
+        (held.images, held.labels),
+        target="labels",
+        layer="block4_out",
+        log_dir=os.path.join(log_root, "soak"),
+    )
     record = []
 
     class Watch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             record.append((callback.explain.explainer.engine.traces, rss_mib()))
 
-    fresh_model().fit(data.images, data.labels, epochs=args.soak_epochs, batch_size=32,
-                      verbose=0, callbacks=[callback, Watch()])
+    fresh_model().fit(
+        data.images,
+        data.labels,
+        epochs=args.soak_epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[callback, Watch()],
+    )
     traces = [t for t, _ in record]
     rss = [r for _, r in record]
-    return {"epochs": args.soak_epochs, "images_per_epoch": args.soak_images,
-            "traces_after_epoch_1": traces[-1] - traces[0], "traces": traces,
-            "rss_epoch_5_mib": rss[4], "rss_last_mib": rss[-1],
-            "rss_growth": rss[-1] / rss[4] - 1, "rss_mib": rss,
-            "warnings": callback.warnings}
+    return {
+        "epochs": args.soak_epochs,
+        "images_per_epoch": args.soak_images,
+        "traces_after_epoch_1": traces[-1] - traces[0],
+        "traces": traces,
+        "rss_epoch_5_mib": rss[4],
+        "rss_last_mib": rss[-1],
+        "rss_growth": rss[-1] / rss[4] - 1,
+        "rss_mib": rss,
+        "warnings": callback.warnings,
+    }
 
 
 def main(argv=None):
@@ -179,29 +222,42 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the raw results here")
     args = parser.parse_args(argv)
-    result = {"settings": vars(args), "machine": {"cpus": os.cpu_count(),
-                                                 "python": platform.python_version(),
-                                                 "tensorflow": tf.__version__,
-                                                 "keras": keras.__version__}}
+    result = {
+        "settings": vars(args),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+    }
     with tempfile.TemporaryDirectory() as log_root:
         if args.rounds:
             result["overhead"] = overhead(args, log_root)
-            print(f"\nEpoch of {args.epoch_images} images (batch 32), {EXPLAINED} explained "
-                  f"images, every epoch; median of {args.rounds * (args.epochs - 1)} epochs.\n")
-            print("| callback | median epoch (s) | epoch vs none | in the callback (s) | "
-                  "callback / epoch without | target |")
+            print(
+                f"\nEpoch of {args.epoch_images} images (batch 32), {EXPLAINED} explained "
+                f"images, every epoch; median of {args.rounds * (args.epochs - 1)} epochs.\n"
+            )
+            print(
+                "| callback | median epoch (s) | epoch vs none | in the callback (s) | "
+                "callback / epoch without | target |"
+            )
             print("|---|---|---|---|---|---|")
             for name, row in result["overhead"].items():
                 target = "" if row["target"] is None else f"<= {row['target']:.0%}"
-                print(f"| {name} | {row['median_s']:.3f} | {row['overhead']:+.1%} | "
-                      f"{row['callback_s']:.3f} | {row['callback_share']:.1%} | {target} |")
+                print(
+                    f"| {name} | {row['median_s']:.3f} | {row['overhead']:+.1%} | "
+                    f"{row['callback_s']:.3f} | {row['callback_share']:.1%} | {target} |"
+                )
         if args.soak_epochs:
             result["soak"] = soak(args, log_root)
             s = result["soak"]
-            print(f"\nSoak: {s['epochs']} epochs of {s['images_per_epoch']} images with the CAM "
-                  f"callback: traces after epoch 1 = {s['traces_after_epoch_1']} (goal 0); "
-                  f"RSS epoch 5 = {s['rss_epoch_5_mib']:.0f} MiB, epoch {s['epochs']} = "
-                  f"{s['rss_last_mib']:.0f} MiB, growth {s['rss_growth']:+.1%} (goal < 10 %).")
+            print(
+                f"\nSoak: {s['epochs']} epochs of {s['images_per_epoch']} images with the CAM "
+                f"callback: traces after epoch 1 = {s['traces_after_epoch_1']} (goal 0); "
+                f"RSS epoch 5 = {s['rss_epoch_5_mib']:.0f} MiB, epoch {s['epochs']} = "
+                f"{s['rss_last_mib']:.0f} MiB, growth {s['rss_growth']:+.1%} (goal < 10 %)."
+            )
     if args.json:
         write_json(args.json, result)
 

@@ -39,7 +39,7 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 import _peers  # noqa: E402
-from _record import write_json  # noqa: E402,F401  (re-exported for the other scripts)
+from _record import write_json  # noqa: E402  (re-exported for the other scripts)
 
 _peers.quiet_tensorflow()
 
@@ -57,24 +57,49 @@ SHORT = {"tfxai": "tfxai", "tf-keras-vis": "tkv", "xplique": "xpl"}
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8],
-                        help="batch sizes (default: 1 8)")
-    parser.add_argument("--methods", nargs="+", default=list(_peers.METHODS),
-                        choices=_peers.METHODS, metavar="METHOD",
-                        help=f"methods to run (default: all of {', '.join(_peers.METHODS)})")
-    parser.add_argument("--libraries", nargs="+", default=list(_peers.LIBRARIES),
-                        choices=_peers.LIBRARIES, help="libraries to race (default: all)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed calls per explainer (default 5)")
-    parser.add_argument("--slow-repeats", type=int, default=2,
-                        help="timed calls for Score-CAM / Ablation-CAM (default 2)")
-    parser.add_argument("--top-n", type=int, default=64,
-                        help="channels scored by Score-CAM / Ablation-CAM (default 64)")
-    parser.add_argument("--pass-batch", type=int, default=32,
-                        help="masked/ablated inputs per forward chunk (default 32)")
+    parser.add_argument(
+        "--batches", type=int, nargs="+", default=[1, 8], help="batch sizes (default: 1 8)"
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=list(_peers.METHODS),
+        choices=_peers.METHODS,
+        metavar="METHOD",
+        help=f"methods to run (default: all of {', '.join(_peers.METHODS)})",
+    )
+    parser.add_argument(
+        "--libraries",
+        nargs="+",
+        default=list(_peers.LIBRARIES),
+        choices=_peers.LIBRARIES,
+        help="libraries to race (default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed calls per explainer (default 5)"
+    )
+    parser.add_argument(
+        "--slow-repeats",
+        type=int,
+        default=2,
+        help="timed calls for Score-CAM / Ablation-CAM (default 2)",
+    )
+    parser.add_argument(
+        "--top-n",
+        type=int,
+        default=64,
+        help="channels scored by Score-CAM / Ablation-CAM (default 64)",
+    )
+    parser.add_argument(
+        "--pass-batch",
+        type=int,
+        default=32,
+        help="masked/ablated inputs per forward chunk (default 32)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2 repeats, 1 for the slow methods")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 2 repeats, 1 for the slow methods"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.quick:
@@ -96,8 +121,9 @@ def time_interleaved(calls, repeats):
 def prepare(library, method, model, images, classes, args):
     """Builds and warms up one explainer; returns `(call, None)` or `(None, why not)`."""
     try:
-        explain = _peers.make_explainer(library, method, model, batch=len(images),
-                                        top_n=args.top_n, pass_batch=args.pass_batch)
+        explain = _peers.make_explainer(
+            library, method, model, batch=len(images), top_n=args.top_n, pass_batch=args.pass_batch
+        )
         maps = explain(images, classes)
     except _peers.Unavailable:
         return None, "n/a"
@@ -156,6 +182,7 @@ def tkv_scorecam_channels(model, images, top_n):
     """
     import keras
     import tensorflow as tf
+
     features = keras.Model(model.inputs, model.get_layer(_peers.LAYER).output)
     spread = tf.math.reduce_std(features(images, training=False), axis=(1, 2))
     top = tf.math.top_k(spread, k=top_n).indices
@@ -213,16 +240,24 @@ def goal_text(result):
 
 def environment(args):
     """What the numbers were measured on."""
-    return {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "machine": platform.machine(), "versions": _peers.versions(),
-            "repeats": args.repeats, "slow_repeats": args.slow_repeats,
-            "top_n": args.top_n, "pass_batch": args.pass_batch, "seed": args.seed,
-            "layer": _peers.LAYER}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "versions": _peers.versions(),
+        "repeats": args.repeats,
+        "slow_repeats": args.slow_repeats,
+        "top_n": args.top_n,
+        "pass_batch": args.pass_batch,
+        "seed": args.seed,
+        "layer": _peers.LAYER,
+    }
 
 
 def main(argv=None):
     args = parse_args(argv)
     import tensorflow as tf
+
     _peers.disable_progress_bars()
     env = environment(args)
     model = _peers.build_resnet50(args.seed)
@@ -235,12 +270,18 @@ def main(argv=None):
             print(f"# {method} B={batch} ...", file=sys.stderr, flush=True)
             rows.append(bench_row(method, forward, model, images, classes, args))
             gc.collect()
-        if any(row["method"] == "score_cam" and row["batch"] == batch
-               and row["status"].get("tf-keras-vis") == "ok" for row in rows):
+        if any(
+            row["method"] == "score_cam"
+            and row["batch"] == batch
+            and row["status"].get("tf-keras-vis") == "ok"
+            for row in rows
+        ):
             count = tkv_scorecam_channels(model, images, args.top_n)
-            notes.append(f"B={batch}: tf-keras-vis Scorecam(max_N={args.top_n}) masks every "
-                         f"image with the union of per-image top channels: {count} channels, "
-                         f"{count * batch} forward passes (tfxai: {args.top_n * batch}).")
+            notes.append(
+                f"B={batch}: tf-keras-vis Scorecam(max_N={args.top_n}) masks every "
+                f"image with the union of per-image top channels: {count} channels, "
+                f"{count * batch} forward passes (tfxai: {args.top_n * batch})."
+            )
     print_report(env, rows, notes, args.libraries)
     if args.json:
         write_json(args.json, {"environment": env, "rows": rows, "notes": notes})
@@ -249,10 +290,14 @@ def main(argv=None):
 def print_report(env, rows, notes, libraries):
     """Prints the environment, the table and the notes to stdout."""
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
-    print(f"ResNet50(weights=None) 224 px, layer {env['layer']}, {env['cpus']} CPUs, "
-          f"Python {env['python']}; {versions}")
-    print(f"median of {env['repeats']} calls ({env['slow_repeats']} for Score-CAM/"
-          f"Ablation-CAM), top_n={env['top_n']}, pass batch {env['pass_batch']}\n")
+    print(
+        f"ResNet50(weights=None) 224 px, layer {env['layer']}, {env['cpus']} CPUs, "
+        f"Python {env['python']}; {versions}"
+    )
+    print(
+        f"median of {env['repeats']} calls ({env['slow_repeats']} for Score-CAM/"
+        f"Ablation-CAM), top_n={env['top_n']}, pass batch {env['pass_batch']}\n"
+    )
     print(markdown_table(rows, libraries))
     for note in notes:
         print(f"\n{note}")

@@ -99,38 +99,73 @@ PEERS = ("tf-keras-vis", "xplique")
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 224],
-                        help="image sizes of part 1 (default: 128 224)")
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4],
-                        help="batch sizes of part 1, one channel per image (default: 1 4)")
-    parser.add_argument("--steps", type=int, default=30,
-                        help="timed steps per series and round in part 1 (default 30)")
-    parser.add_argument("--warmup", type=int, default=3,
-                        help="untimed steps after tracing, per series (default 3)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="rounds of part 1; the median is reported (default 3)")
-    parser.add_argument("--channel", type=int, default=0,
-                        help="first channel; image i of a batch gets channel + i (default 0)")
-    parser.add_argument("--resize-rows", action="store_true",
-                        help="part 1: also render each size < 224 on the fixed-224 "
-                             "classifier (tfxai resizes to 224)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="part 1: also time tfxai without transforms, with a pixel "
-                             "parameterization, and the image pipeline without the model")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[128, 224],
+        help="image sizes of part 1 (default: 128 224)",
+    )
+    parser.add_argument(
+        "--batches",
+        type=int,
+        nargs="+",
+        default=[1, 4],
+        help="batch sizes of part 1, one channel per image (default: 1 4)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=30,
+        help="timed steps per series and round in part 1 (default 30)",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="untimed steps after tracing, per series (default 3)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="rounds of part 1; the median is reported (default 3)",
+    )
+    parser.add_argument(
+        "--channel",
+        type=int,
+        default=0,
+        help="first channel; image i of a batch gets channel + i (default 0)",
+    )
+    parser.add_argument(
+        "--resize-rows",
+        action="store_true",
+        help="part 1: also render each size < 224 on the fixed-224 "
+        "classifier (tfxai resizes to 224)",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="part 1: also time tfxai without transforms, with a pixel "
+        "parameterization, and the image pipeline without the model",
+    )
     parser.add_argument("--skip-e2e", action="store_true", help="skip part 2")
-    parser.add_argument("--e2e-steps", type=int, default=50,
-                        help="steps of the end-to-end race (default 50)")
-    parser.add_argument("--e2e-repeats", type=int, default=5,
-                        help="warm calls of each tool after the first; the median is "
-                             "reported (default 5)")
-    parser.add_argument("--skip-peers", action="store_true",
-                        help="part 2 without tf-keras-vis and xplique")
+    parser.add_argument(
+        "--e2e-steps", type=int, default=50, help="steps of the end-to-end race (default 50)"
+    )
+    parser.add_argument(
+        "--e2e-repeats",
+        type=int,
+        default=5,
+        help="warm calls of each tool after the first; the median is reported (default 5)",
+    )
+    parser.add_argument(
+        "--skip-peers", action="store_true", help="part 2 without tf-keras-vis and xplique"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     return parser.parse_args(argv)
 
 
 # --------------------------------------------------------------------------- models
+
 
 def build_models(sizes, seed):
     """`{size: model}`: the 224 classifier, and a headless twin per other size.
@@ -139,11 +174,13 @@ def build_models(sizes, seed):
     same), so every row runs the same network.
     """
     import keras
+
     models = {224: _peers.build_resnet50(seed)}
     for size in sizes:
         if size != 224 and size not in models:
-            trunk = keras.applications.ResNet50(weights=None, include_top=False,
-                                                input_shape=(size, size, 3))
+            trunk = keras.applications.ResNet50(
+                weights=None, include_top=False, input_shape=(size, size, 3)
+            )
             for layer in trunk.layers:
                 if layer.weights:
                     layer.set_weights(models[224].get_layer(layer.name).get_weights())
@@ -157,6 +194,7 @@ def channels_for(batch, first):
 
 # --------------------------------------------------------------------------- part 1
 
+
 def make_floor(model, size, batch, channels, seed, full=False):
     """`run(n)`: n calls of a compiled forward+backward pass to the input.
 
@@ -169,13 +207,15 @@ def make_floor(model, size, batch, channels, seed, full=False):
     import keras
     import numpy as np
     import tensorflow as tf
+
     net = model if full else keras.Model(model.inputs, model.get_layer(LAYER).output)
     rng = np.random.default_rng(seed)
     x = tf.constant(rng.uniform(*CAFFE_RANGE, (batch, size, size, 3)).astype("float32"))
     ids = tf.constant(channels, tf.int32)
 
-    @tf.function(input_signature=[tf.TensorSpec(x.shape, tf.float32),
-                                  tf.TensorSpec(ids.shape, tf.int32)])
+    @tf.function(
+        input_signature=[tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(ids.shape, tf.int32)]
+    )
     def gradient(images, ids):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
@@ -189,6 +229,7 @@ def make_floor(model, size, batch, channels, seed, full=False):
             grads = gradient(x, ids)
         if n:
             grads.numpy()
+
     return run
 
 
@@ -199,12 +240,14 @@ def make_tfxai_step(model, size, batch, channels, seed, warmup, **options):
     `tfxai.featurevis.render._cache`.
     """
     import tensorflow as tf
+
     render_lib = importlib.import_module("tfxai.featurevis.render")
     objectives = importlib.import_module("tfxai.featurevis.objectives")
     objective = objectives.channel(LAYER, channels if batch > 1 else channels[0])
     options = {"preprocess": PREPROCESS, **options}
-    render_lib.render(model, objective, size=size, steps=max(warmup, 1), seed=seed,
-                      progress=False, **options)
+    render_lib.render(
+        model, objective, size=size, steps=max(warmup, 1), seed=seed, progress=False, **options
+    )
     # `render` leaves the step it used last in the cache (inserted, or moved to the end).
     owner, compiled = next(reversed(render_lib._cache.values()))
     if owner() is not model or compiled.image.shape != (batch, size, size, 3):
@@ -217,6 +260,7 @@ def make_tfxai_step(model, size, batch, channels, seed, warmup, **options):
             counter[0] += 1
             values = compiled.step(tf.constant([seed, counter[0]], tf.int64), params)
         values.numpy()
+
     return run
 
 
@@ -224,6 +268,7 @@ def make_pipeline(model_size, size, batch, seed):
     """`run(n)`: the image pipeline alone (FFT param -> standard transforms -> resize ->
     caffe -> gradient back to the spectrum), compiled, without the model."""
     import tensorflow as tf
+
     param = importlib.import_module("tfxai.featurevis.param")
     transforms = importlib.import_module("tfxai.featurevis.transforms")
     preprocessing = importlib.import_module("tfxai.featurevis.preprocessing")
@@ -246,6 +291,7 @@ def make_pipeline(model_size, size, batch, seed):
             counter[0] += 1
             grads = step(tf.constant([seed, counter[0]], tf.int64))
         grads.numpy()
+
     return run
 
 
@@ -258,7 +304,7 @@ def time_rounds(series, steps, repeats):
     samples = {name: [] for name in series}
     order = list(series)
     for round_ in range(repeats):
-        for name in (order if round_ % 2 == 0 else order[::-1]):
+        for name in order if round_ % 2 == 0 else order[::-1]:
             start = time.perf_counter()
             series[name](steps)
             samples[name].append((time.perf_counter() - start) / steps)
@@ -273,22 +319,32 @@ def paired_ratio(samples, name, reference):
 def bench_step_row(label, model, model_size, size, batch, args):
     """Times tfxai's step and the floors for one row; returns a result dict."""
     channels = channels_for(batch, args.channel)
-    row = {"row": label, "size": size, "model_input": model_size, "batch": batch,
-           "channels": channels, "model": model.name, "status": {}}
+    row = {
+        "row": label,
+        "size": size,
+        "model_input": model_size,
+        "batch": batch,
+        "channels": channels,
+        "model": model.name,
+        "status": {},
+    }
     series = {"floor": make_floor(model, model_size, batch, channels, args.seed)}
     has_head = model.outputs[0] is not model.get_layer(LAYER).output
     if has_head:
-        series["floor_full"] = make_floor(model, model_size, batch, channels, args.seed,
-                                          full=True)
+        series["floor_full"] = make_floor(model, model_size, batch, channels, args.seed, full=True)
     builders = {"tfxai": {}}
     if args.breakdown:
         builders["tfxai_no_transforms"] = {"transforms": None}
-        builders["tfxai_pixel_no_transforms"] = {"transforms": None, "param": "pixel",
-                                                 "decorrelate": False}
+        builders["tfxai_pixel_no_transforms"] = {
+            "transforms": None,
+            "param": "pixel",
+            "decorrelate": False,
+        }
     for name, options in builders.items():
         try:
-            series[name] = make_tfxai_step(model, size, batch, channels, args.seed,
-                                           args.warmup, **options)
+            series[name] = make_tfxai_step(
+                model, size, batch, channels, args.seed, args.warmup, **options
+            )
         except Exception as error:  # report, keep the floors
             row["status"][name] = f"error: {summary(error)}"
     if args.breakdown:
@@ -304,36 +360,48 @@ def bench_step_row(label, model, model_size, size, batch, args):
             if "floor_full" in samples:
                 row["ratios"][f"{name}/floor_full"] = paired_ratio(samples, name, "floor_full")
     value = row["ratios"].get("tfxai/floor")
-    row["goal"] = {"goal": f"tfxai/floor <= {STEP_GOAL:.2f}x",
-                   "met": None if value is None else value <= STEP_GOAL}
+    row["goal"] = {
+        "goal": f"tfxai/floor <= {STEP_GOAL:.2f}x",
+        "met": None if value is None else value <= STEP_GOAL,
+    }
     return row
 
 
 # --------------------------------------------------------------------------- part 2
 
+
 def tfxai_e2e(model, channel, steps, seed):
     """One whole `render` call; returns the images."""
     render_lib = importlib.import_module("tfxai.featurevis.render")
     objectives = importlib.import_module("tfxai.featurevis.objectives")
-    return render_lib.render(model, objectives.channel(LAYER, channel), size=224,
-                             steps=steps, preprocess=PREPROCESS, seed=seed,
-                             progress=False).images
+    return render_lib.render(
+        model,
+        objectives.channel(LAYER, channel),
+        size=224,
+        steps=steps,
+        preprocess=PREPROCESS,
+        seed=seed,
+        progress=False,
+    ).images
 
 
 def make_tkv(model, channel, steps, seed):
     """`(build, call)` for tf-keras-vis: build() -> visualizer; call(visualizer) -> images."""
     import numpy as np
+
     am_module = _import("tf_keras_vis.activation_maximization", "tf-keras-vis")
     modifiers = _import("tf_keras_vis.utils.model_modifiers", "tf-keras-vis")
     scores = _import("tf_keras_vis.utils.scores", "tf-keras-vis")
 
     def build():
         return am_module.ActivationMaximization(
-            model, model_modifier=modifiers.ExtractIntermediateLayer(LAYER), clone=False)
+            model, model_modifier=modifiers.ExtractIntermediateLayer(LAYER), clone=False
+        )
 
     def call(visualizer):
         np.random.seed(seed)  # its Jitter draws from numpy's global generator
         return np.asarray(visualizer(scores.CategoricalScore(channel), steps=steps))
+
     return build, call
 
 
@@ -341,6 +409,7 @@ def make_xplique(model, channel, steps, seed):
     """`(build, call)` for xplique: build() -> objective; call(objective) -> images."""
     import numpy as np
     import tensorflow as tf
+
     fv = _import("xplique.features_visualizations", "xplique")
 
     def build():
@@ -351,9 +420,11 @@ def make_xplique(model, channel, steps, seed):
         return fv.Objective.channel(model, LAYER, channel)
 
     def call(objective):
-        images, _ = fv.optimize(objective, nb_steps=steps, custom_shape=(224, 224),
-                                values_range=CAFFE_RANGE)
+        images, _ = fv.optimize(
+            objective, nb_steps=steps, custom_shape=(224, 224), values_range=CAFFE_RANGE
+        )
         return np.asarray(images[-1])
+
     return build, call
 
 
@@ -368,8 +439,14 @@ def bench_e2e(model, args):
     """Part 2: cold and warm end-to-end calls of each tool, and the floor x steps."""
     render_lib = importlib.import_module("tfxai.featurevis.render")
     steps, channel = args.e2e_steps, args.channel
-    result = {"steps": steps, "channel": channel, "cold": {}, "warm": {}, "status": {},
-              "warm_samples": {}}
+    result = {
+        "steps": steps,
+        "channel": channel,
+        "cold": {},
+        "warm": {},
+        "status": {},
+        "warm_samples": {},
+    }
     floor = make_floor(model, 224, 1, [channel], args.seed)
     floor(2)  # trace, and warm TF's kernels up before any tool's first call
     tools = {"tfxai": (lambda: None, lambda _: tfxai_e2e(model, channel, steps, args.seed))}
@@ -394,8 +471,13 @@ def bench_e2e(model, args):
         result["cold"][name] = time.perf_counter() - start
         result["status"][name] = f"ok, images {tuple(images.shape)}"
         built[name] = state
-    warm_rounds(result, floor, {name: (lambda c=tools[name][1], s=built[name]: c(s))
-                                for name in built}, steps, args.e2e_repeats)
+    warm_rounds(
+        result,
+        floor,
+        {name: (lambda c=tools[name][1], s=built[name]: c(s)) for name in built},
+        steps,
+        args.e2e_repeats,
+    )
     result["goals"] = e2e_goals(result)
     return result
 
@@ -438,6 +520,7 @@ def _seconds(call):
 
 def _traceback(error):
     import traceback
+
     return "".join(traceback.format_exception(type(error), error, error.__traceback__))[-3000:]
 
 
@@ -447,9 +530,13 @@ def e2e_goals(result):
     for phase in ("cold", "warm"):
         times = result[phase]
         for peer, bound, text in (
-                ("xplique", XPL_GOAL, f"faster than xplique (xplique/tfxai > {XPL_GOAL:.1f}x)"),
-                ("tf-keras-vis", TKV_GOAL,
-                 f">= {TKV_GOAL:.0f}x faster than tf-keras-vis (tkv/tfxai >= {TKV_GOAL:.1f}x)")):
+            ("xplique", XPL_GOAL, f"faster than xplique (xplique/tfxai > {XPL_GOAL:.1f}x)"),
+            (
+                "tf-keras-vis",
+                TKV_GOAL,
+                f">= {TKV_GOAL:.0f}x faster than tf-keras-vis (tkv/tfxai >= {TKV_GOAL:.1f}x)",
+            ),
+        ):
             if "tfxai" in times and peer in times:
                 ratio = times[peer] / times["tfxai"]
                 met = ratio > bound if peer == "xplique" else ratio >= bound
@@ -460,6 +547,7 @@ def e2e_goals(result):
 
 
 # --------------------------------------------------------------------------- report
+
 
 def fmt_ms(seconds):
     return "n/a" if seconds is None else f"{seconds * 1000:.1f}"
@@ -478,8 +566,16 @@ def verdict(met):
 
 
 def step_table(rows, breakdown):
-    header = ["row", "model input", "B", "floor->layer ms", "floor full ms",
-              "tfxai ms/step", "tfxai/floor", "tfxai/full"]
+    header = [
+        "row",
+        "model input",
+        "B",
+        "floor->layer ms",
+        "floor full ms",
+        "tfxai ms/step",
+        "tfxai/floor",
+        "tfxai/full",
+    ]
     if breakdown:
         header += ["no-transforms ms", "pixel+no-tr ms", "pipeline-only ms"]
     header.append("goal")
@@ -487,14 +583,23 @@ def step_table(rows, breakdown):
     for row in rows:
         s, r = row["seconds"], row["ratios"]
         tfxai = fmt_ms(s["tfxai"]) if "tfxai" in s else row["status"].get("tfxai", "n/a")
-        cells = [row["row"], f"{row['model_input']} ({row['model']})", str(row["batch"]),
-                 fmt_ms(s["floor"]), fmt_ms(s.get("floor_full")) if "floor_full" in s
-                 else "= layer (no head)", tfxai, fmt_ratio(r.get("tfxai/floor")),
-                 fmt_ratio(r.get("tfxai/floor_full"))]
+        cells = [
+            row["row"],
+            f"{row['model_input']} ({row['model']})",
+            str(row["batch"]),
+            fmt_ms(s["floor"]),
+            fmt_ms(s.get("floor_full")) if "floor_full" in s else "= layer (no head)",
+            tfxai,
+            fmt_ratio(r.get("tfxai/floor")),
+            fmt_ratio(r.get("tfxai/floor_full")),
+        ]
         if breakdown:
             for name in ("tfxai_no_transforms", "tfxai_pixel_no_transforms"):
-                cells.append(fmt_ms(s[name]) + f" ({fmt_ratio(r.get(name + '/floor'))})"
-                             if name in s else row["status"].get(name, "n/a"))
+                cells.append(
+                    fmt_ms(s[name]) + f" ({fmt_ratio(r.get(name + '/floor'))})"
+                    if name in s
+                    else row["status"].get(name, "n/a")
+                )
             cells.append(fmt_ms(s.get("pipeline")))
         cells.append(f"{row['goal']['goal']}: {verdict(row['goal']['met'])}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -504,11 +609,22 @@ def step_table(rows, breakdown):
 def e2e_table(result):
     floor = result["floor_x_steps"]
     cold, warm = result["cold"], result["warm"]
-    header = ["tool", "first call s", "warm call s", "first/floor", "warm/floor",
-              "first vs tfxai", "warm vs tfxai", "status"]
+    header = [
+        "tool",
+        "first call s",
+        "warm call s",
+        "first/floor",
+        "warm/floor",
+        "first vs tfxai",
+        "warm vs tfxai",
+        "status",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines.append("| " + " | ".join([f"floor x {result['steps']}", "", fmt_s(floor), "",
-                                    "1.00x", "", "", ""]) + " |")
+    lines.append(
+        "| "
+        + " | ".join([f"floor x {result['steps']}", "", fmt_s(floor), "", "1.00x", "", "", ""])
+        + " |"
+    )
     for name in ("tfxai",) + PEERS:
         status = result["status"].get(name)
         if status is None:
@@ -519,10 +635,17 @@ def e2e_table(result):
 
         def over(a, b):
             return None if a is None or b is None else a / b
-        cells = [name, fmt_s(cold.get(name)), fmt_s(warm.get(name)),
-                 fmt_ratio(over(cold.get(name), floor)), fmt_ratio(over(warm.get(name), floor)),
-                 fmt_ratio(over(cold.get(name), cold.get("tfxai"))),
-                 fmt_ratio(over(warm.get(name), warm.get("tfxai"))), status]
+
+        cells = [
+            name,
+            fmt_s(cold.get(name)),
+            fmt_s(warm.get(name)),
+            fmt_ratio(over(cold.get(name), floor)),
+            fmt_ratio(over(warm.get(name), floor)),
+            fmt_ratio(over(cold.get(name), cold.get("tfxai"))),
+            fmt_ratio(over(warm.get(name), warm.get("tfxai"))),
+            status,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -530,27 +653,44 @@ def e2e_table(result):
 def floor_goal(result):
     """The goal on tfxai warm / (floor x steps), the median of the per-round ratios."""
     ratio = result.get("warm_over_floor")
-    return {"phase": "warm",
-            "goal": f"tfxai warm / (floor x {result['steps']}) <= {E2E_FLOOR_GOAL:.2f}x",
-            "ratio": ratio, "met": None if ratio is None else ratio <= E2E_FLOOR_GOAL}
+    return {
+        "phase": "warm",
+        "goal": f"tfxai warm / (floor x {result['steps']}) <= {E2E_FLOOR_GOAL:.2f}x",
+        "ratio": ratio,
+        "met": None if ratio is None else ratio <= E2E_FLOOR_GOAL,
+    }
 
 
 def floor_table(result):
     """tfxai warm / (floor x steps): the median of the per-round ratios, and the goal."""
     goal = floor_goal(result)
     rounds = " ".join(fmt_ratio(r) for r in result["warm_over_floor_samples"]) or "n/a"
-    return "\n".join([
-        "| measure | median | per round | goal |", "|---|---|---|---|",
-        f"| tfxai warm / (floor x {result['steps']}) | {fmt_ratio(goal['ratio'])} | "
-        f"{rounds} | <= {E2E_FLOOR_GOAL:.2f}x: {verdict(goal['met'])} |"])
+    return "\n".join(
+        [
+            "| measure | median | per round | goal |",
+            "|---|---|---|---|",
+            f"| tfxai warm / (floor x {result['steps']}) | {fmt_ratio(goal['ratio'])} | "
+            f"{rounds} | <= {E2E_FLOOR_GOAL:.2f}x: {verdict(goal['met'])} |",
+        ]
+    )
 
 
 def environment(args):
-    return {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "machine": platform.machine(), "versions": _peers.versions(),
-            "layer": LAYER, "preprocess": PREPROCESS, "steps": args.steps,
-            "warmup": args.warmup, "repeats": args.repeats, "e2e_steps": args.e2e_steps,
-            "e2e_repeats": args.e2e_repeats, "seed": args.seed, "channel": args.channel}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "versions": _peers.versions(),
+        "layer": LAYER,
+        "preprocess": PREPROCESS,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+        "e2e_steps": args.e2e_steps,
+        "e2e_repeats": args.e2e_repeats,
+        "seed": args.seed,
+        "channel": args.channel,
+    }
 
 
 def loadavg():
@@ -562,38 +702,54 @@ def loadavg():
 
 def print_report(env, rows, e2e, args):
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
-    print(f"ResNet50(weights=None), preprocess={PREPROCESS}, objective "
-          f"channel({LAYER!r}, c), {env['cpus']} CPUs, Python {env['python']}; {versions}")
-    print(f"load average (1, 5, 15 min): start {env['load_start']}, end {env['load_end']}; "
-          f"wall {env['wall_seconds']:.0f} s")
+    print(
+        f"ResNet50(weights=None), preprocess={PREPROCESS}, objective "
+        f"channel({LAYER!r}, c), {env['cpus']} CPUs, Python {env['python']}; {versions}"
+    )
+    print(
+        f"load average (1, 5, 15 min): start {env['load_start']}, end {env['load_end']}; "
+        f"wall {env['wall_seconds']:.0f} s"
+    )
     start, end = env["load_start"], env["load_end"]
     if (start and start[0] > 0.5 * env["cpus"]) or (end and end[0] > env["cpus"] + 1):
         # This run keeps about `cpus` threads busy: more than that is someone else.
-        print("NOTE: other processes were loading the machine during this run: absolute "
-              "times are inflated and noisy; read the paired ratios.")
+        print(
+            "NOTE: other processes were loading the machine during this run: absolute "
+            "times are inflated and noisy; read the paired ratios."
+        )
     print()
     if rows:
-        print(f"## Per step: median of {args.repeats} rounds of {args.steps} steps "
-              f"(after tracing + {args.warmup} warm-up steps); ratios: median of the "
-              f"per-round ratios\n")
+        print(
+            f"## Per step: median of {args.repeats} rounds of {args.steps} steps "
+            f"(after tracing + {args.warmup} warm-up steps); ratios: median of the "
+            f"per-round ratios\n"
+        )
         print(step_table(rows, args.breakdown))
-        print("\nfloor->layer: compiled forward to conv5_block3_out + gradient of the channel "
-              "means w.r.t. the input, same batch and input size. floor full: the whole "
-              "classifier forward to the softmax + gradient of one output per image w.r.t. the "
-              "input. tfxai: the cached compiled render step (FFT param, standard transforms, "
-              "resize, caffe, model with the layer captured, Adam).")
+        print(
+            "\nfloor->layer: compiled forward to conv5_block3_out + gradient of the channel "
+            "means w.r.t. the input, same batch and input size. floor full: the whole "
+            "classifier forward to the softmax + gradient of one output per image w.r.t. the "
+            "input. tfxai: the cached compiled render step (FFT param, standard transforms, "
+            "resize, caffe, model with the layer captured, Adam)."
+        )
     if e2e is not None:
-        print(f"\n## End to end: {e2e['steps']} steps, channel {e2e['channel']} of {LAYER}, "
-              f"224 px, batch 1 (first call includes setup + tracing; warm = median of "
-              f"{args.e2e_repeats} later call(s))\n")
+        print(
+            f"\n## End to end: {e2e['steps']} steps, channel {e2e['channel']} of {LAYER}, "
+            f"224 px, batch 1 (first call includes setup + tracing; warm = median of "
+            f"{args.e2e_repeats} later call(s))\n"
+        )
         print(e2e_table(e2e))
-        print(f"\nwarm/floor in the table: ratio of the medians. Below: the median of the "
-              f"per-round ratios (floor x {e2e['steps']} split around each tfxai call).\n")
+        print(
+            f"\nwarm/floor in the table: ratio of the medians. Below: the median of the "
+            f"per-round ratios (floor x {e2e['steps']} split around each tfxai call).\n"
+        )
         print(floor_table(e2e))
         print()
         for goal in e2e["goals"]:
-            print(f"- {goal['phase']}: {goal['goal']}: {fmt_ratio(goal['ratio'])} "
-                  f"{verdict(goal['met'])}")
+            print(
+                f"- {goal['phase']}: {goal['goal']}: {fmt_ratio(goal['ratio'])} "
+                f"{verdict(goal['met'])}"
+            )
         for name in PEERS:
             if f"traceback_{name}" in e2e:
                 print(f"\n{name} failed:\n{e2e['traceback_' + name]}")

@@ -45,46 +45,75 @@ import _peers  # noqa: E402
 from _record import write_json  # noqa: E402
 
 MARKER = "BENCH_MEMORY_RESULT "
-KIB_PER_GIB = 2 ** 20
+KIB_PER_GIB = 2**20
 
 Scenario = collections.namedtuple(
-    "Scenario", "label library method top_n goal_gib reference flag capped")
+    "Scenario", "label library method top_n goal_gib reference flag capped"
+)
 SCENARIOS = {
-    "baseline": Scenario("build ResNet50 + 1 forward", None, None, None, None, None, None,
-                         False),
+    "baseline": Scenario("build ResNet50 + 1 forward", None, None, None, None, None, None, False),
     "tfxai": Scenario("+ tfxai GradCAM", "tfxai", "grad_cam", None, 1.0, None, None, False),
-    "tf-keras-vis": Scenario("+ tf-keras-vis Gradcam", "tf-keras-vis", "grad_cam", None,
-                             None, 2.2, None, False),
-    "xplique": Scenario("+ xplique GradCAM", "xplique", "grad_cam", None, None, 0.97, None,
-                        False),
-    "tfxai-scorecam": Scenario("tfxai ScoreCAM, all channels", "tfxai", "score_cam", None,
-                               3.0, None, "scorecam_all", False),
-    "tkv-scorecam": Scenario("tf-keras-vis Scorecam, all channels", "tf-keras-vis",
-                             "score_cam", None, None, None, "tkv_scorecam_all", True),
+    "tf-keras-vis": Scenario(
+        "+ tf-keras-vis Gradcam", "tf-keras-vis", "grad_cam", None, None, 2.2, None, False
+    ),
+    "xplique": Scenario("+ xplique GradCAM", "xplique", "grad_cam", None, None, 0.97, None, False),
+    "tfxai-scorecam": Scenario(
+        "tfxai ScoreCAM, all channels", "tfxai", "score_cam", None, 3.0, None, "scorecam_all", False
+    ),
+    "tkv-scorecam": Scenario(
+        "tf-keras-vis Scorecam, all channels",
+        "tf-keras-vis",
+        "score_cam",
+        None,
+        None,
+        None,
+        "tkv_scorecam_all",
+        True,
+    ),
 }
 
 
 def parse_args(argv=None):
     """Command-line options (`--child` is internal: run one scenario and report)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scorecam-all", action="store_true",
-                        help="also run tfxai Score-CAM over all 2048 channels (slow)")
-    parser.add_argument("--tkv-scorecam-all", action="store_true",
-                        help="also run tf-keras-vis Scorecam over all channels (capped)")
-    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS), metavar="SCENARIO",
-                        help=f"run just these scenarios ({', '.join(SCENARIOS)})")
+    parser.add_argument(
+        "--scorecam-all",
+        action="store_true",
+        help="also run tfxai Score-CAM over all 2048 channels (slow)",
+    )
+    parser.add_argument(
+        "--tkv-scorecam-all",
+        action="store_true",
+        help="also run tf-keras-vis Scorecam over all channels (capped)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(SCENARIOS),
+        metavar="SCENARIO",
+        help=f"run just these scenarios ({', '.join(SCENARIOS)})",
+    )
     parser.add_argument("--batch", type=int, default=8, help="images per batch (default 8)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--as-limit-gib", type=float, default=8.0,
-                        help="address-space cap of the capped scenarios (default 8 GiB)")
-    parser.add_argument("--timeout", type=float, default=3 * 3600,
-                        help="seconds before a scenario is killed (default 3 h)")
+    parser.add_argument(
+        "--as-limit-gib",
+        type=float,
+        default=8.0,
+        help="address-space cap of the capped scenarios (default 8 GiB)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3 * 3600,
+        help="seconds before a scenario is killed (default 3 h)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--child", choices=list(SCENARIOS), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 # ----------------------------------------------------------------------------- child
+
 
 def peak_rss_kib():
     """High-water resident set size of this process, in KiB."""
@@ -108,14 +137,16 @@ def prepare_scenario(scenario, batch, seed):
     """Builds the model (and explainer) of `scenario`; returns its one call."""
     _peers.quiet_tensorflow()
     import tensorflow as tf
+
     _peers.disable_progress_bars()
     model = _peers.build_resnet50(seed)
     images = _peers.make_images(batch, seed)
     if scenario.library is None:
         run = tf.function(lambda x: model(x, training=False))
         return lambda: run(images).numpy()
-    explain = _peers.make_explainer(scenario.library, scenario.method, model,
-                                    batch=batch, top_n=scenario.top_n)
+    explain = _peers.make_explainer(
+        scenario.library, scenario.method, model, batch=batch, top_n=scenario.top_n
+    )
     classes = _peers.fixed_classes(batch, seed)
     return lambda: explain(images, classes)
 
@@ -144,6 +175,7 @@ def child_main(args):
 
 # ---------------------------------------------------------------------------- parent
 
+
 def selected(args):
     """Scenario keys to run, in table order."""
     if args.only:
@@ -153,19 +185,35 @@ def selected(args):
 
 def spawn(key, args):
     """Runs scenario `key` in a fresh child process; returns its result dict."""
-    command = [sys.executable, os.path.abspath(__file__), "--child", key,
-               "--batch", str(args.batch), "--seed", str(args.seed),
-               "--as-limit-gib", str(args.as_limit_gib)]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        key,
+        "--batch",
+        str(args.batch),
+        "--seed",
+        str(args.seed),
+        "--as-limit-gib",
+        str(args.as_limit_gib),
+    ]
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              timeout=args.timeout)
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=args.timeout
+        )
     except subprocess.TimeoutExpired:  # subprocess.run has killed the child
-        return {"status": f"failed: timeout after {args.timeout:.0f} s", "peak_rss_kib": None,
-                "call_s": None, "wall_s": time.perf_counter() - start}
+        return {
+            "status": f"failed: timeout after {args.timeout:.0f} s",
+            "peak_rss_kib": None,
+            "call_s": None,
+            "wall_s": time.perf_counter() - start,
+        }
     result = parse_result(done.stdout) or {
         "status": f"failed: {exit_reason(done.returncode)}; {last_line(done.stderr)}",
-        "peak_rss_kib": None, "call_s": None}
+        "peak_rss_kib": None,
+        "call_s": None,
+    }
     result["wall_s"] = time.perf_counter() - start
     return result
 
@@ -174,7 +222,7 @@ def parse_result(stdout):
     """The child's result dict, or None if it died before reporting."""
     for line in reversed(stdout.splitlines()):
         if line.startswith(MARKER):
-            return json.loads(line[len(MARKER):])
+            return json.loads(line[len(MARKER) :])
     return None
 
 
@@ -201,22 +249,34 @@ def verdict(scenario, result):
 def markdown_table(results):
     """The results as a Markdown table."""
     baseline = results.get("baseline", {}).get("peak_rss_kib")
-    lines = ["| scenario | peak RSS GiB | vs baseline | call s | wall s | goal | result |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | peak RSS GiB | vs baseline | call s | wall s | goal | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for key, result in results.items():
         scenario = SCENARIOS[key]
         peak = result.get("peak_rss_kib")
         gib = "n/a" if peak is None else f"{peak / KIB_PER_GIB:.2f}"
-        delta = ("" if peak is None or baseline is None or key == "baseline"
-                 else f"{(peak - baseline) / KIB_PER_GIB:+.2f}")
+        delta = (
+            ""
+            if peak is None or baseline is None or key == "baseline"
+            else f"{(peak - baseline) / KIB_PER_GIB:+.2f}"
+        )
         call = "" if result.get("call_s") is None else f"{result['call_s']:.1f}"
-        goal = (f"<= {scenario.goal_gib:.1f}" if scenario.goal_gib is not None
-                else f"(earlier: {scenario.reference})" if scenario.reference else "")
+        goal = (
+            f"<= {scenario.goal_gib:.1f}"
+            if scenario.goal_gib is not None
+            else f"(earlier: {scenario.reference})"
+            if scenario.reference
+            else ""
+        )
         outcome = verdict(scenario, result)
         if result["status"] != "ok":
             outcome = f"{outcome} {result['status']}" if outcome != "-" else result["status"]
-        lines.append(f"| {scenario.label} | {gib} | {delta} | {call} | "
-                     f"{result['wall_s']:.0f} | {goal} | {outcome} |")
+        lines.append(
+            f"| {scenario.label} | {gib} | {delta} | {call} | "
+            f"{result['wall_s']:.0f} | {goal} | {outcome} |"
+        )
     return "\n".join(lines)
 
 
@@ -226,11 +286,16 @@ def parent_main(args):
     for key in selected(args):
         print(f"# {key}: {SCENARIOS[key].label} ...", file=sys.stderr, flush=True)
         results[key] = spawn(key, args)
-        print(f"#   {results[key]['status']}, {results[key]['wall_s']:.0f} s",
-              file=sys.stderr, flush=True)
-    print(f"Batch {args.batch}, ResNet50(weights=None) 224 px, layer {_peers.LAYER}, "
-          f"{os.cpu_count()} CPUs; peak RSS = VmHWM of the whole child process "
-          f"(1 GiB = 2^30 bytes); call s = the explanation call alone.\n")
+        print(
+            f"#   {results[key]['status']}, {results[key]['wall_s']:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(
+        f"Batch {args.batch}, ResNet50(weights=None) 224 px, layer {_peers.LAYER}, "
+        f"{os.cpu_count()} CPUs; peak RSS = VmHWM of the whole child process "
+        f"(1 GiB = 2^30 bytes); call s = the explanation call alone.\n"
+    )
     print(markdown_table(results))
     if args.json:
         write_json(args.json, {"batch": args.batch, "results": results})

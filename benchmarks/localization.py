@@ -1,8 +1,9 @@
 """Localization and faithfulness of CAM and attribution methods on held-out shapes images.
 
-Runs each method (every CAM by default; attribution methods by name) on the bundled classifier (targets: the true labels) and on the
-bundled U-Net (Seg-Grad-CAM `mask_score` targets: the labeled class over its predicted
-pixels), over freshly generated held-out images, and prints a method x metric table.
+Runs each method (every CAM by default; attribution methods by name) on the bundled
+classifier (targets: the true labels) and on the bundled U-Net (Seg-Grad-CAM
+`mask_score` targets: the labeled class over its predicted pixels), over freshly
+generated held-out images, and prints a method x metric table.
 
 Usage:
 
@@ -19,12 +20,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _record import write_json  # noqa: E402
+from _record import write_json
 
-from tfxai import cam, datasets, demo, metrics, models  # noqa: E402
+from tfxai import cam, datasets, demo, metrics, models
 
 
 def parse_args(argv=None):
@@ -32,10 +33,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=500, help="images per model")
     parser.add_argument("--seed", type=int, default=777, help="held-out image seed")
-    parser.add_argument("--methods", nargs="+", default=list(cam.METHODS),
-                        choices=list(demo.ALL_METHODS))
-    parser.add_argument("--top-n", type=int, default=None,
-                        help="channels for Score-CAM/Ablation-CAM (default: all)")
+    parser.add_argument(
+        "--methods", nargs="+", default=list(cam.METHODS), choices=list(demo.ALL_METHODS)
+    )
+    parser.add_argument(
+        "--top-n", type=int, default=None, help="channels for Score-CAM/Ablation-CAM (default: all)"
+    )
     parser.add_argument("--steps", type=int, default=24, help="deletion/insertion steps")
     parser.add_argument("--json", default=None, help="also write the results here")
     return parser.parse_args(argv)
@@ -49,8 +52,7 @@ def classifier_table(methods, count, seed, top_n, steps):
     table = {}
     for method in methods:
         start = time.perf_counter()
-        maps = demo.explainer(method, model, demo.CLASSIFIER_LAYER, top_n)(data.images,
-                                                                       data.labels)
+        maps = demo.explainer(method, model, demo.CLASSIFIER_LAYER, top_n)(data.images, data.labels)
         table[method] = demo.classifier_scores(model, data, maps, objects, steps)
         table[method]["seconds"] = time.perf_counter() - start
         print(f"# classifier {method}: {table[method]['seconds']:.1f} s", file=sys.stderr)
@@ -80,29 +82,39 @@ def unet_table(methods, count, seed, top_n):
 def markdown(table):
     """A method x metric Markdown table."""
     keys = [k for k in demo.METRIC_COLUMNS if k in next(iter(table.values()))]
-    lines = ["| method | " + " | ".join(demo.METRIC_COLUMNS[k] for k in keys) + " | s |",
-             "|---" * (len(keys) + 2) + "|"]
+    lines = [
+        "| method | " + " | ".join(demo.METRIC_COLUMNS[k] for k in keys) + " | s |",
+        "|---" * (len(keys) + 2) + "|",
+    ]
     for method, row in table.items():
-        lines.append(f"| {method} | " + " | ".join(f"{row[k]:.3f}" for k in keys)
-                     + f" | {row['seconds']:.0f} |")
+        lines.append(
+            f"| {method} | "
+            + " | ".join(f"{row[k]:.3f}" for k in keys)
+            + f" | {row['seconds']:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None):
     args = parse_args(argv)
     results = {
-        "classifier": classifier_table(args.methods, args.images, args.seed, args.top_n,
-                                       args.steps),
+        "classifier": classifier_table(
+            args.methods, args.images, args.seed, args.top_n, args.steps
+        ),
         "unet": unet_table(args.methods, args.images, args.seed + 1, args.top_n),
         "settings": vars(args),
     }
-    print(f"Bundled classifier, {args.images} held-out images (seed {args.seed}), targets = "
-          f"true labels, pointing game with tolerance 0, deletion/insertion {args.steps} "
-          f"steps, top_n={args.top_n}:\n")
+    print(
+        f"Bundled classifier, {args.images} held-out images (seed {args.seed}), targets = "
+        f"true labels, pointing game with tolerance 0, deletion/insertion {args.steps} "
+        f"steps, top_n={args.top_n}:\n"
+    )
     print(markdown(results["classifier"]))
-    print(f"\nBundled U-Net, {args.images} held-out images (seed {args.seed + 1}), "
-          f"mask_score targets (labeled class over its predicted pixels), layer "
-          f"{demo.decoder_layer(models.load('shapes-unet'))}:\n")
+    print(
+        f"\nBundled U-Net, {args.images} held-out images (seed {args.seed + 1}), "
+        f"mask_score targets (labeled class over its predicted pixels), layer "
+        f"{demo.decoder_layer(models.load('shapes-unet'))}:\n"
+    )
     print(markdown(results["unet"]))
     if args.json:
         write_json(args.json, results)

@@ -5,10 +5,10 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
 
 SIZE = 32
 NESTED_SIZE = 128  # conv5_block3_out of ResNet50 is 4x4 here (1x1 at SIZE)
@@ -16,19 +16,25 @@ CLASSES = 5
 
 
 def _features(prefix, dtype=None):
-    return [keras.layers.Conv2D(8, 3, padding="same", activation="relu", name=f"{prefix}1",
-                                dtype=dtype),
-            keras.layers.MaxPooling2D(name=f"{prefix}_pool", dtype=dtype),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name=f"{prefix}2",
-                                dtype=dtype)]
+    return [
+        keras.layers.Conv2D(
+            8, 3, padding="same", activation="relu", name=f"{prefix}1", dtype=dtype
+        ),
+        keras.layers.MaxPooling2D(name=f"{prefix}_pool", dtype=dtype),
+        keras.layers.Conv2D(
+            16, 3, padding="same", activation="relu", name=f"{prefix}2", dtype=dtype
+        ),
+    ]
 
 
 def sequential_model():
     keras.utils.set_random_seed(1)
     return keras.Sequential(
-        [keras.Input((SIZE, SIZE, 3))] + _features("conv")
+        [keras.Input((SIZE, SIZE, 3))]
+        + _features("conv")
         + [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(CLASSES, name="logits")],
-        name="sequential")
+        name="sequential",
+    )
 
 
 def functional_model():
@@ -48,11 +54,18 @@ def nested_model(size=SIZE):
     At `SIZE` (32 px) its last block, conv5_block3_out, is 1x1; the CAM contract uses
     `NESTED_SIZE`, where it is 4x4, so the maps can be checked."""
     keras.utils.set_random_seed(3)
-    backbone = keras.applications.ResNet50(include_top=False, weights=None,
-                                           input_shape=(size, size, 3))
-    return keras.Sequential([keras.Input((size, size, 3)), backbone,
-                             keras.layers.GlobalAveragePooling2D(),
-                             keras.layers.Dense(CLASSES)], name="nested")
+    backbone = keras.applications.ResNet50(
+        include_top=False, weights=None, input_shape=(size, size, 3)
+    )
+    return keras.Sequential(
+        [
+            keras.Input((size, size, 3)),
+            backbone,
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(CLASSES),
+        ],
+        name="nested",
+    )
 
 
 class Subclassed(keras.Model):
@@ -116,8 +129,9 @@ def get_model(kind):
     """Builds each kind once per session (ResNet50 is slow to build); "nested_large" is
     the nested kind at `NESTED_SIZE`."""
     if kind not in _built:
-        _built[kind] = (nested_model(NESTED_SIZE) if kind == "nested_large"
-                        else MODEL_KINDS[kind][0]())
+        _built[kind] = (
+            nested_model(NESTED_SIZE) if kind == "nested_large" else MODEL_KINDS[kind][0]()
+        )
     return _built[kind]
 
 
@@ -149,8 +163,9 @@ def snapshot(model):
     """Everything about a model that an explainer must leave unchanged."""
     return {
         "weights": [w.copy() for w in model.get_weights()],
-        "layers": [(layer.name, type(layer).__name__, sorted(vars(layer)))
-                   for layer in _all_layers(model)],
+        "layers": [
+            (layer.name, type(layer).__name__, sorted(vars(layer))) for layer in _all_layers(model)
+        ],
         "trainable": [layer.trainable for layer in _all_layers(model)],
     }
 

@@ -36,9 +36,11 @@ def _register(kinds, where):
 
 def covers(*kinds):
     """Registers the kinds of bad input a test covers."""
+
     def decorate(test):
         _register(kinds, test.__name__)
         return test
+
     return decorate
 
 
@@ -48,38 +50,25 @@ ELSEWHERE = {
     "dataset_empty": "tests/test_reliability.py::test_empty_unbatched_and_dict_datasets",
     "dataset_unbatched": "tests/test_reliability.py::test_empty_unbatched_and_dict_datasets",
     "dataset_of_dicts": "tests/test_reliability.py::test_empty_unbatched_and_dict_datasets",
-    "model_with_nan_outputs":
-        "tests/test_reliability.py::test_a_model_with_nan_outputs_is_an_error_not_a_blank_map",
-    "occlusion_stride_leaves_gaps":
-        "tests/test_reliability.py::test_occlusion_refuses_a_stride_that_leaves_gaps",
+    "model_with_nan_outputs": "tests/test_reliability.py::test_a_model_with_nan_outputs_is_an_error_not_a_blank_map",
+    "occlusion_stride_leaves_gaps": "tests/test_reliability.py::test_occlusion_refuses_a_stride_that_leaves_gaps",
     "layer_called_twice": "tests/test_reliability.py::test_a_layer_called_twice_is_named",
     "mask_with_an_empty_mask": "tests/test_reliability.py::test_mask_score_checks_come_before_the_trace",
-    "model_rounding_its_own_pixels":
-        "tests/test_reliability.py::"
-        "test_a_model_that_casts_its_own_input_still_raises_instead_of_blank_maps",
-    "dataset_target_list_of_one_batch":
-        "tests/test_batches.py::test_a_list_that_does_not_cover_the_dataset_is_refused",
-    "target_labels_without_labels":
-        "tests/test_batches.py::test_labels_without_class_labels_is_refused",
+    "model_rounding_its_own_pixels": "tests/test_reliability.py::"
+    "test_a_model_that_casts_its_own_input_still_raises_instead_of_blank_maps",
+    "dataset_target_list_of_one_batch": "tests/test_batches.py::test_a_list_that_does_not_cover_the_dataset_is_refused",
+    "target_labels_without_labels": "tests/test_batches.py::test_labels_without_class_labels_is_refused",
     "ig_steps_zero": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "ig_baseline_unknown_name":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "ig_baseline_per_image_count":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "ig_baseline_unknown_name": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "ig_baseline_per_image_count": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "noise_negative": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "smooth_grad_method_unknown":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "smooth_grad_method_unknown": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "reduce_unknown": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "occlusion_patch_larger_than_image":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "occlusion_fill_unknown":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "rise_probability_zero":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "rise_cell_larger_than_image":
-        "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
-    "noise_wrapper_instance_of_other_model":
-        "tests/attribution/test_bad_input.py::test_method_instance_must_explain_the_same_model",
+    "occlusion_patch_larger_than_image": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "occlusion_fill_unknown": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "rise_probability_zero": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "rise_cell_larger_than_image": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
+    "noise_wrapper_instance_of_other_model": "tests/attribution/test_bad_input.py::test_method_instance_must_explain_the_same_model",
 }
 
 
@@ -103,43 +92,86 @@ CASES = {
     "layer_type": (dict(layer=2.5), TypeError, r"layer: expected a name"),
     "class_range": (dict(target=7), ValueError, r"target: class index 7 is out of range.*\[0, 4\]"),
     "class_negative": (dict(target=[0, -1]), ValueError, r"target: class index -1"),
-    "target_length": (dict(target=[0, 1, 2]), ValueError, r"target: expected one class index per sample \(2"),
+    "target_length": (
+        dict(target=[0, 1, 2]),
+        ValueError,
+        r"target: expected one class index per sample \(2",
+    ),
     "target_type": (dict(target=1.5), TypeError, r"target: expected None, an int"),
     "target_bool": (dict(target=True), TypeError, r"target: expected a class index"),
     "target_shape": (dict(target=lambda y: y), ValueError, r"target: .*shape \(batch,\)"),
     "batch_size": (dict(batch_size=0), ValueError, r"batch_size: expected a positive integer"),
     # the bad-input campaign
-    "inputs_bool": (dict(inputs=np.ones((2, SIZE, SIZE, 3), bool)), TypeError,
-                    r"^inputs: expected numeric values, got a boolean array of shape "
-                    r"\(2, 32, 32, 3\)"),
-    "inputs_bool_tensor": (dict(inputs=tf.ones((1, SIZE, SIZE, 3), tf.bool)), TypeError,
-                           r"^inputs: expected numeric values, got a boolean array"),
-    "inputs_5d": (dict(inputs=np.zeros((1, 2, SIZE, SIZE, 3))), ValueError,
-                  r"^inputs: expected a batch of images .*got shape \(1, 2, 32, 32, 3\)"),
-    "inputs_complex": (dict(inputs=np.zeros((1, SIZE, SIZE, 3), np.complex64)), TypeError,
-                       r"^inputs: expected a numeric array, got dtype complex64"),
-    "inputs_ragged_list": (dict(inputs=[np.zeros((SIZE, SIZE, 3)), np.zeros((4, 4, 3))]),
-                           TypeError, r"^inputs: expected a numeric array, got list"),
-    "inputs_symbolic": (dict(inputs=keras.Input((SIZE, SIZE, 3))), TypeError,
-                        r"^inputs: expected a numeric array, got KerasTensor"),
+    "inputs_bool": (
+        dict(inputs=np.ones((2, SIZE, SIZE, 3), bool)),
+        TypeError,
+        r"^inputs: expected numeric values, got a boolean array of shape "
+        r"\(2, 32, 32, 3\)",
+    ),
+    "inputs_bool_tensor": (
+        dict(inputs=tf.ones((1, SIZE, SIZE, 3), tf.bool)),
+        TypeError,
+        r"^inputs: expected numeric values, got a boolean array",
+    ),
+    "inputs_5d": (
+        dict(inputs=np.zeros((1, 2, SIZE, SIZE, 3))),
+        ValueError,
+        r"^inputs: expected a batch of images .*got shape \(1, 2, 32, 32, 3\)",
+    ),
+    "inputs_complex": (
+        dict(inputs=np.zeros((1, SIZE, SIZE, 3), np.complex64)),
+        TypeError,
+        r"^inputs: expected a numeric array, got dtype complex64",
+    ),
+    "inputs_ragged_list": (
+        dict(inputs=[np.zeros((SIZE, SIZE, 3)), np.zeros((4, 4, 3))]),
+        TypeError,
+        r"^inputs: expected a numeric array, got list",
+    ),
+    "inputs_symbolic": (
+        dict(inputs=keras.Input((SIZE, SIZE, 3))),
+        TypeError,
+        r"^inputs: expected a numeric array, got KerasTensor",
+    ),
     "logits_string": (dict(logits="yes"), TypeError, r"^logits: expected True or False, got 'yes'"),
-    "normalize_string": (dict(normalize="no"), TypeError,
-                         r"^normalize: expected True or False, got 'no'"),
+    "normalize_string": (
+        dict(normalize="no"),
+        TypeError,
+        r"^normalize: expected True or False, got 'no'",
+    ),
     "normalize_int": (dict(normalize=1), TypeError, r"^normalize: expected True or False, got 1"),
-    "batch_size_string": (dict(batch_size="4"), ValueError,
-                          r"^batch_size: expected a positive integer, got '4'"),
-    "output_index_on_single_output": (dict(output=1), ValueError,
-                                      r"^output: model 'sequential' has a single output; "
-                                      r"got output=1"),
-    "output_name_on_sequential": (dict(output="box"), ValueError,
-                                  r"^output: model 'sequential' has no named outputs; got 'box'"),
-    "output_unhashable": (dict(output=[0]), ValueError,
-                          r"^output: model 'sequential' has a single output; got output=\[0\]"),
-    "option_unknown": (dict(foo=1), TypeError,
-                       r"^foo: not an option of GradCAM; it takes batch_size, layer, logits"),
+    "batch_size_string": (
+        dict(batch_size="4"),
+        ValueError,
+        r"^batch_size: expected a positive integer, got '4'",
+    ),
+    "output_index_on_single_output": (
+        dict(output=1),
+        ValueError,
+        r"^output: model 'sequential' has a single output; "
+        r"got output=1",
+    ),
+    "output_name_on_sequential": (
+        dict(output="box"),
+        ValueError,
+        r"^output: model 'sequential' has no named outputs; got 'box'",
+    ),
+    "output_unhashable": (
+        dict(output=[0]),
+        ValueError,
+        r"^output: model 'sequential' has a single output; got output=\[0\]",
+    ),
+    "option_unknown": (
+        dict(foo=1),
+        TypeError,
+        r"^foo: not an option of GradCAM; it takes batch_size, layer, logits",
+    ),
     "target_string": (dict(target="cat"), TypeError, r"^target: expected None, an int.* got 'cat'"),
-    "target_fractions": (dict(target=np.array([0.5, 1.0])), TypeError,
-                         r"^target: expected an int or a sequence of ints"),
+    "target_fractions": (
+        dict(target=np.array([0.5, 1.0])),
+        TypeError,
+        r"^target: expected an int or a sequence of ints",
+    ),
 }
 _register(CASES, "test_bad_input_names_the_argument")
 
@@ -148,8 +180,9 @@ _register(CASES, "test_bad_input_names_the_argument")
 def test_bad_input_names_the_argument(case):
     model = get_model("sequential")
     before = snapshot(model)
-    call = dict(inputs=np.zeros((2, SIZE, SIZE, 3), np.float32), target=None, layer=None,
-                batch_size=32)
+    call = dict(
+        inputs=np.zeros((2, SIZE, SIZE, 3), np.float32), target=None, layer=None, batch_size=32
+    )
     overrides, error, message = CASES[case]
     call.update(overrides)
     with pytest.raises(error, match=message):
@@ -159,6 +192,7 @@ def test_bad_input_names_the_argument(case):
 
 
 # --------------------------------------------------------------------------- the API
+
 
 def _seq():
     return get_model("sequential")
@@ -175,8 +209,10 @@ def _masks(n=2):
 
 
 def _dense_only_model():
-    return keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(),
-                             keras.layers.Dense(2)], name="dense_only")
+    return keras.Sequential(
+        [keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(), keras.layers.Dense(2)],
+        name="dense_only",
+    )
 
 
 def _tabular_model():
@@ -186,170 +222,318 @@ def _tabular_model():
 def _two_input_model():
     first, second = keras.Input((SIZE, SIZE, 3)), keras.Input((SIZE, SIZE, 3))
     x = keras.layers.Conv2D(2, 3, name="conv")(keras.layers.Add()([first, second]))
-    return keras.Model([first, second], keras.layers.Dense(2)(
-        keras.layers.GlobalAveragePooling2D()(x)), name="two_inputs")
+    return keras.Model(
+        [first, second],
+        keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)),
+        name="two_inputs",
+    )
 
 
 API_CASES = {
     # explainers: flags, numbers, options, model kinds
     "return_delta_string": (
         lambda: tfxai.integrated_gradients(_seq(), _images(), steps=2, return_delta="y"),
-        TypeError, r"^return_delta: expected True or False, got 'y'"),
-    "keep_sign_string": (lambda: tfxai.saliency(_seq(), _images(), keep_sign="yes"),
-                         TypeError, r"^keep_sign: expected True or False, got 'yes'"),
-    "logits_string_attribution": (lambda: tfxai.Saliency(_seq(), logits="no"),
-                                  TypeError, r"^logits: expected True or False, got 'no'"),
-    "ig_steps_negative": (lambda: tfxai.IntegratedGradients(_seq(), steps=-3), ValueError,
-                          r"^steps: expected a positive integer, got -3"),
-    "ig_steps_infinite": (lambda: tfxai.IntegratedGradients(_seq(), steps=float("inf")),
-                          ValueError, r"^steps: expected a positive integer, got inf"),
-    "ig_baseline_bool": (lambda: tfxai.IntegratedGradients(_seq(), baseline=True), ValueError,
-                         r"^baseline: expected one of .*a number or an array, got True"),
-    "samples_fraction": (lambda: tfxai.SmoothGrad(_seq(), samples=2.5), ValueError,
-                         r"^samples: expected a positive integer, got 2.5"),
-    "noise_string": (lambda: tfxai.SmoothGrad(_seq(), noise="0.1"), ValueError,
-                     r"^noise: expected a finite number >= 0, got '0.1'"),
+        TypeError,
+        r"^return_delta: expected True or False, got 'y'",
+    ),
+    "keep_sign_string": (
+        lambda: tfxai.saliency(_seq(), _images(), keep_sign="yes"),
+        TypeError,
+        r"^keep_sign: expected True or False, got 'yes'",
+    ),
+    "logits_string_attribution": (
+        lambda: tfxai.Saliency(_seq(), logits="no"),
+        TypeError,
+        r"^logits: expected True or False, got 'no'",
+    ),
+    "ig_steps_negative": (
+        lambda: tfxai.IntegratedGradients(_seq(), steps=-3),
+        ValueError,
+        r"^steps: expected a positive integer, got -3",
+    ),
+    "ig_steps_infinite": (
+        lambda: tfxai.IntegratedGradients(_seq(), steps=float("inf")),
+        ValueError,
+        r"^steps: expected a positive integer, got inf",
+    ),
+    "ig_baseline_bool": (
+        lambda: tfxai.IntegratedGradients(_seq(), baseline=True),
+        ValueError,
+        r"^baseline: expected one of .*a number or an array, got True",
+    ),
+    "samples_fraction": (
+        lambda: tfxai.SmoothGrad(_seq(), samples=2.5),
+        ValueError,
+        r"^samples: expected a positive integer, got 2.5",
+    ),
+    "noise_string": (
+        lambda: tfxai.SmoothGrad(_seq(), noise="0.1"),
+        ValueError,
+        r"^noise: expected a finite number >= 0, got '0.1'",
+    ),
     "noise_wrapper_option_unknown": (
-        lambda: tfxai.smooth_grad(_seq(), _images(), samples=2, top_n=3), TypeError,
-        r"^top_n: not an option of Saliency \(the noise wrapper's method\)"),
-    "patch_pair_of_one": (lambda: tfxai.Occlusion(_seq(), patch=(8,)), ValueError,
-                          r"^patch: expected a positive integer or a pair .*got \(8,\)"),
-    "fill_nan": (lambda: tfxai.Occlusion(_seq(), fill=float("nan")), ValueError,
-                 r"^fill: expected a finite number or \"mean\", got nan"),
-    "rise_probability_above_one": (lambda: tfxai.RISE(_seq(), p=1.5), ValueError,
-                                   r"^p: expected a probability in \(0, 1\], got 1.5"),
-    "seed_fraction": (lambda: tfxai.RISE(_seq(), seed=1.5), ValueError,
-                      r"^seed: expected an integer >= 0, got 1.5"),
-    "top_n_string": (lambda: tfxai.ScoreCAM(_seq(), top_n="3"), ValueError,
-                     r"^top_n: expected None or a positive integer, got '3'"),
-    "top_n_unhashable": (lambda: tfxai.score_cam(_seq(), _images(), top_n=[3]), ValueError,
-                         r"^top_n: expected None or a positive integer, got \[3\]"),
-    "inputs_are_the_model": (lambda: tfxai.GradCAM(_seq())(_seq(), _images()), TypeError,
-                             r"^inputs: got the model 'sequential'; an explainer instance "
-                             r"already holds its model"),
-    "model_class_not_instance": (lambda: tfxai.grad_cam(keras.Sequential, _images()),
-                                 TypeError, r"^model: expected a keras.Model, got type"),
-    "model_is_a_layer": (lambda: tfxai.saliency(keras.layers.Conv2D(2, 3), _images()),
-                         TypeError, r"^model: expected a keras.Model, got Conv2D"),
-    "model_without_spatial_layer": (lambda: tfxai.grad_cam(_dense_only_model(), _images()),
-                                    ValueError, r"^layer: model 'dense_only' has no layer "
-                                                r"with a 4-D"),
-    "model_not_for_images": (lambda: tfxai.saliency(_tabular_model(), np.zeros((2, 10))),
-                             ValueError, r"^inputs: expected a batch of images .*\(2, 10\)"),
-    "model_with_two_inputs": (lambda: tfxai.grad_cam(_two_input_model(), _images()),
-                              ValueError, r"^model: 'two_inputs' has 2 inputs"),
+        lambda: tfxai.smooth_grad(_seq(), _images(), samples=2, top_n=3),
+        TypeError,
+        r"^top_n: not an option of Saliency \(the noise wrapper's method\)",
+    ),
+    "patch_pair_of_one": (
+        lambda: tfxai.Occlusion(_seq(), patch=(8,)),
+        ValueError,
+        r"^patch: expected a positive integer or a pair .*got \(8,\)",
+    ),
+    "fill_nan": (
+        lambda: tfxai.Occlusion(_seq(), fill=float("nan")),
+        ValueError,
+        r"^fill: expected a finite number or \"mean\", got nan",
+    ),
+    "rise_probability_above_one": (
+        lambda: tfxai.RISE(_seq(), p=1.5),
+        ValueError,
+        r"^p: expected a probability in \(0, 1\], got 1.5",
+    ),
+    "seed_fraction": (
+        lambda: tfxai.RISE(_seq(), seed=1.5),
+        ValueError,
+        r"^seed: expected an integer >= 0, got 1.5",
+    ),
+    "top_n_string": (
+        lambda: tfxai.ScoreCAM(_seq(), top_n="3"),
+        ValueError,
+        r"^top_n: expected None or a positive integer, got '3'",
+    ),
+    "top_n_unhashable": (
+        lambda: tfxai.score_cam(_seq(), _images(), top_n=[3]),
+        ValueError,
+        r"^top_n: expected None or a positive integer, got \[3\]",
+    ),
+    "inputs_are_the_model": (
+        lambda: tfxai.GradCAM(_seq())(_seq(), _images()),
+        TypeError,
+        r"^inputs: got the model 'sequential'; an explainer instance "
+        r"already holds its model",
+    ),
+    "model_class_not_instance": (
+        lambda: tfxai.grad_cam(keras.Sequential, _images()),
+        TypeError,
+        r"^model: expected a keras.Model, got type",
+    ),
+    "model_is_a_layer": (
+        lambda: tfxai.saliency(keras.layers.Conv2D(2, 3), _images()),
+        TypeError,
+        r"^model: expected a keras.Model, got Conv2D",
+    ),
+    "model_without_spatial_layer": (
+        lambda: tfxai.grad_cam(_dense_only_model(), _images()),
+        ValueError,
+        r"^layer: model 'dense_only' has no layer "
+        r"with a 4-D",
+    ),
+    "model_not_for_images": (
+        lambda: tfxai.saliency(_tabular_model(), np.zeros((2, 10))),
+        ValueError,
+        r"^inputs: expected a batch of images .*\(2, 10\)",
+    ),
+    "model_with_two_inputs": (
+        lambda: tfxai.grad_cam(_two_input_model(), _images()),
+        ValueError,
+        r"^model: 'two_inputs' has 2 inputs",
+    ),
     "output_on_single_output_metric": (
         lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(), steps=2, output=1),
-        ValueError, r"^output: model 'sequential' has a single output; got output=1"),
+        ValueError,
+        r"^output: model 'sequential' has a single output; got output=1",
+    ),
     # metrics: the explainer/maps argument
     "metric_explainer_class": (
         lambda: tfxai.metrics.deletion(_seq(), _images(), tfxai.GradCAM, steps=2),
-        TypeError, r"^maps: got the class GradCAM, which is built on a model rather than "
-                   r"called on images; pass the function tfxai.grad_cam or an instance "
-                   r"GradCAM\(model, ...\)"),
+        TypeError,
+        r"^maps: got the class GradCAM, which is built on a model rather than "
+        r"called on images; pass the function tfxai.grad_cam or an instance "
+        r"GradCAM\(model, ...\)",
+    ),
     "metric_explainer_class_average_drop": (
         lambda: tfxai.metrics.average_drop(_seq(), _images(), tfxai.ScoreCAM),
-        TypeError, r"^maps: got the class ScoreCAM.*tfxai.score_cam"),
+        TypeError,
+        r"^maps: got the class ScoreCAM.*tfxai.score_cam",
+    ),
     "metric_explainer_instance_of_other_model": (
-        lambda: tfxai.metrics.insertion(_seq(), _images(),
-                                        tfxai.GradCAM(get_model("functional")), steps=2),
-        ValueError, r"^maps: the GradCAM instance explains model 'functional', not "
-                    r"'sequential'"),
+        lambda: tfxai.metrics.insertion(
+            _seq(), _images(), tfxai.GradCAM(get_model("functional")), steps=2
+        ),
+        ValueError,
+        r"^maps: the GradCAM instance explains model 'functional', not "
+        r"'sequential'",
+    ),
     "metric_method_name_string": (
-        lambda: tfxai.metrics.deletion(_seq(), _images(), "grad_cam", steps=2), TypeError,
+        lambda: tfxai.metrics.deletion(_seq(), _images(), "grad_cam", steps=2),
+        TypeError,
         r"^maps: expected maps \(B, H, W\) or an explainer callable .*got the string "
-        r"'grad_cam'; pass the function tfxai.grad_cam"),
+        r"'grad_cam'; pass the function tfxai.grad_cam",
+    ),
     "sanity_explainer_class": (
-        lambda: tfxai.metrics.sanity_check(_seq(), _images(), tfxai.GradCAM), TypeError,
-        r"^explainer: got the class GradCAM"),
+        lambda: tfxai.metrics.sanity_check(_seq(), _images(), tfxai.GradCAM),
+        TypeError,
+        r"^explainer: got the class GradCAM",
+    ),
     "sanity_explainer_instance": (
         lambda: tfxai.metrics.sanity_check(_seq(), _images(), tfxai.GradCAM(_seq())),
-        TypeError, r"^explainer: got a GradCAM instance, which is bound to model "
-                   r"'sequential', but sanity_check explains randomized copies"),
+        TypeError,
+        r"^explainer: got a GradCAM instance, which is bound to model "
+        r"'sequential', but sanity_check explains randomized copies",
+    ),
     # metrics: numbers, flags, maps and masks
-    "iou_threshold_above_one": (lambda: tfxai.metrics.iou(_maps(), _masks(), threshold=2),
-                                ValueError, r"^threshold: expected a number in \[0, 1\], got 2\."),
-    "iou_threshold_negative": (lambda: tfxai.metrics.iou(_maps(), _masks(), threshold=-0.5),
-                               ValueError, r"^threshold: expected a number in \[0, 1\], "
-                                           r"got -0.5"),
-    "iou_maps_out_of_range": (lambda: tfxai.metrics.iou(_maps() - 5, _masks()), ValueError,
-                              r"^maps: expected maps in \[0, 1\]"),
-    "masks_fractions": (lambda: tfxai.metrics.iou(_maps(), _masks() * 0.5), ValueError,
-                        r"^masks: expected boolean masks \(or 0/1 values\), got values in "
-                        r"\[0, 0.5\]"),
-    "masks_wrong_size": (lambda: tfxai.metrics.pointing_game(_maps(), _masks()[:, :16]),
-                         ValueError, r"^masks: expected boolean masks of shape \(2, 32, 32\)"),
-    "masks_strings": (lambda: tfxai.metrics.iou(_maps(), np.full((SIZE, SIZE), "a")),
-                      TypeError, r"^masks: expected a numeric array, got dtype <U1"),
+    "iou_threshold_above_one": (
+        lambda: tfxai.metrics.iou(_maps(), _masks(), threshold=2),
+        ValueError,
+        r"^threshold: expected a number in \[0, 1\], got 2\.",
+    ),
+    "iou_threshold_negative": (
+        lambda: tfxai.metrics.iou(_maps(), _masks(), threshold=-0.5),
+        ValueError,
+        r"^threshold: expected a number in \[0, 1\], "
+        r"got -0.5",
+    ),
+    "iou_maps_out_of_range": (
+        lambda: tfxai.metrics.iou(_maps() - 5, _masks()),
+        ValueError,
+        r"^maps: expected maps in \[0, 1\]",
+    ),
+    "masks_fractions": (
+        lambda: tfxai.metrics.iou(_maps(), _masks() * 0.5),
+        ValueError,
+        r"^masks: expected boolean masks \(or 0/1 values\), got values in "
+        r"\[0, 0.5\]",
+    ),
+    "masks_wrong_size": (
+        lambda: tfxai.metrics.pointing_game(_maps(), _masks()[:, :16]),
+        ValueError,
+        r"^masks: expected boolean masks of shape \(2, 32, 32\)",
+    ),
+    "masks_strings": (
+        lambda: tfxai.metrics.iou(_maps(), np.full((SIZE, SIZE), "a")),
+        TypeError,
+        r"^masks: expected a numeric array, got dtype <U1",
+    ),
     "maps_channel_axis": (
         lambda: tfxai.metrics.deletion(_seq(), _images(), _maps()[..., None], steps=2),
-        ValueError, r"^maps: expected one map per image of shape \(2, 32, 32\).*"
-                    r"drop the channel axis"),
+        ValueError,
+        r"^maps: expected one map per image of shape \(2, 32, 32\).*"
+        r"drop the channel axis",
+    ),
     "maps_one_per_batch_missing": (
-        lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(1), steps=2), ValueError,
-        r"^maps: expected one map per image of shape \(2, 32, 32\).*got shape \(1, 32, 32\)"),
+        lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(1), steps=2),
+        ValueError,
+        r"^maps: expected one map per image of shape \(2, 32, 32\).*got shape \(1, 32, 32\)",
+    ),
     "deletion_steps_above_pixels": (
-        lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(), steps=10 ** 6),
-        ValueError, r"^steps: expected an integer in \[1, 1024\] \(at most the number of "
-                    r"pixels per image\), got 1000000"),
+        lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(), steps=10**6),
+        ValueError,
+        r"^steps: expected an integer in \[1, 1024\] \(at most the number of "
+        r"pixels per image\), got 1000000",
+    ),
     "return_curves_string": (
         lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(), return_curves="yes"),
-        TypeError, r"^return_curves: expected True or False, got 'yes'"),
+        TypeError,
+        r"^return_curves: expected True or False, got 'yes'",
+    ),
     "logits_string_metric": (
         lambda: tfxai.metrics.insertion(_seq(), _images(), _maps(), steps=2, logits="no"),
-        TypeError, r"^logits: expected True or False, got 'no'"),
+        TypeError,
+        r"^logits: expected True or False, got 'no'",
+    ),
     "deletion_baseline_bool": (
         lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(), steps=2, baseline=True),
-        TypeError, r"^baseline: expected numeric values, got True"),
+        TypeError,
+        r"^baseline: expected numeric values, got True",
+    ),
     "metric_batch_size_string": (
         lambda: tfxai.metrics.explanation_scores(_seq(), _images(), _maps(), batch_size="2"),
-        ValueError, r"^batch_size: expected an integer >= 1, got '2'"),
+        ValueError,
+        r"^batch_size: expected an integer >= 1, got '2'",
+    ),
     "pointing_tolerance_string": (
-        lambda: tfxai.metrics.pointing_game(_maps(), _masks(), tolerance="15"), ValueError,
-        r"^tolerance: expected a distance in pixels >= 0, got '15'"),
-    "blur_sigma_zero": (lambda: tfxai.metrics.blur(_images(), sigma=0), ValueError,
-                        r"^sigma: expected a finite number > 0, got 0"),
-    "blur_radius_negative": (lambda: tfxai.metrics.blur(_images(), radius=-1), ValueError,
-                             r"^radius: expected an integer >= 0, got -1"),
-    "blur_single_image": (lambda: tfxai.metrics.blur(_images()[0]), ValueError,
-                          r"^images: expected a batch of images .*got shape \(32, 32, 3\)"),
+        lambda: tfxai.metrics.pointing_game(_maps(), _masks(), tolerance="15"),
+        ValueError,
+        r"^tolerance: expected a distance in pixels >= 0, got '15'",
+    ),
+    "blur_sigma_zero": (
+        lambda: tfxai.metrics.blur(_images(), sigma=0),
+        ValueError,
+        r"^sigma: expected a finite number > 0, got 0",
+    ),
+    "blur_radius_negative": (
+        lambda: tfxai.metrics.blur(_images(), radius=-1),
+        ValueError,
+        r"^radius: expected an integer >= 0, got -1",
+    ),
+    "blur_single_image": (
+        lambda: tfxai.metrics.blur(_images()[0]),
+        ValueError,
+        r"^images: expected a batch of images .*got shape \(32, 32, 3\)",
+    ),
     "sanity_layers_index_out_of_range": (
         lambda: tfxai.metrics.sanity_check(_seq(), _images(), tfxai.grad_cam, layers=99),
-        ValueError, r"^layers: index 99 is out of range"),
+        ValueError,
+        r"^layers: index 99 is out of range",
+    ),
     "sanity_keep_maps_string": (
         lambda: tfxai.metrics.sanity_check(_seq(), _images(), tfxai.grad_cam, keep_maps="no"),
-        TypeError, r"^keep_maps: expected True or False, got 'no'"),
+        TypeError,
+        r"^keep_maps: expected True or False, got 'no'",
+    ),
     # feature visualization, datasets, models, callbacks, viz
     "render_progress_string": (
-        lambda: tfxai.render(_seq(), tfxai.featurevis.channel("conv2", 0), size=SIZE,
-                             steps=1, progress="no"),
-        TypeError, r"^progress: expected True or False, got 'no'"),
+        lambda: tfxai.render(
+            _seq(), tfxai.featurevis.channel("conv2", 0), size=SIZE, steps=1, progress="no"
+        ),
+        TypeError,
+        r"^progress: expected True or False, got 'no'",
+    ),
     "render_objective_string": (
         lambda: tfxai.render(_seq(), "conv2", size=SIZE, steps=1, progress=False),
-        TypeError, r"^objective: expected an objective from tfxai.featurevis"),
+        TypeError,
+        r"^objective: expected an objective from tfxai.featurevis",
+    ),
     "gallery_progress_string": (
-        lambda: tfxai.gallery(_seq(), "conv2", channels=1, out_dir="unused", size=SIZE,
-                              steps=0, progress="no"),
-        TypeError, r"^progress: expected True or False, got 'no'"),
-    "transforms_fused_string": (lambda: tfxai.featurevis.transforms.standard(fused="no"),
-                                TypeError, r"^fused: expected True or False, got 'no'"),
-    "shapes_clutter_string": (lambda: tfxai.datasets.make_shapes(2, size=32, clutter="no"),
-                              TypeError, r"^clutter: expected True or False, got 'no'"),
+        lambda: tfxai.gallery(
+            _seq(), "conv2", channels=1, out_dir="unused", size=SIZE, steps=0, progress="no"
+        ),
+        TypeError,
+        r"^progress: expected True or False, got 'no'",
+    ),
+    "transforms_fused_string": (
+        lambda: tfxai.featurevis.transforms.standard(fused="no"),
+        TypeError,
+        r"^fused: expected True or False, got 'no'",
+    ),
+    "shapes_clutter_string": (
+        lambda: tfxai.datasets.make_shapes(2, size=32, clutter="no"),
+        TypeError,
+        r"^clutter: expected True or False, got 'no'",
+    ),
     "resnet_preprocessing_string": (
         lambda: tfxai.models.resnet50(preprocessing="no", input_shape=(32, 32, 3)),
-        TypeError, r"^preprocessing: expected True or False, got 'no'"),
+        TypeError,
+        r"^preprocessing: expected True or False, got 'no'",
+    ),
     "callback_boolean_images": (
-        lambda: tfxai.ExplanationCallback("grad_cam", np.ones((2, SIZE, SIZE, 3), bool),
-                                          log_dir=None),
-        TypeError, r"^inputs: expected numeric values, got a boolean array"),
+        lambda: tfxai.ExplanationCallback(
+            "grad_cam", np.ones((2, SIZE, SIZE, 3), bool), log_dir=None
+        ),
+        TypeError,
+        r"^inputs: expected numeric values, got a boolean array",
+    ),
     "callback_instance_of_other_model": (
         lambda: tfxai.methods.build(tfxai.GradCAM(_seq()), get_model("functional")),
-        ValueError, r"^method: the GradCAM instance explains model 'sequential', not "
-                    r"'functional'"),
+        ValueError,
+        r"^method: the GradCAM instance explains model 'sequential', not "
+        r"'functional'",
+    ),
     "callback_instance_with_options": (
-        lambda: tfxai.ExplanationCallback(tfxai.ScoreCAM(_seq()), _images(), top_n=3,
-                                          log_dir=None),
-        ValueError, r"^top_n: a ScoreCAM instance already holds its options"),
+        lambda: tfxai.ExplanationCallback(tfxai.ScoreCAM(_seq()), _images(), top_n=3, log_dir=None),
+        ValueError,
+        r"^top_n: a ScoreCAM instance already holds its options",
+    ),
 }
 _register(API_CASES, "test_api_bad_input")
 
@@ -366,24 +550,36 @@ def test_api_bad_input(case):
 
 
 def _unbuilt_model():
-    return keras.Sequential([keras.layers.Conv2D(2, 3, name="conv"),
-                             keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)],
-                            name="unbuilt")
+    return keras.Sequential(
+        [
+            keras.layers.Conv2D(2, 3, name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(2),
+        ],
+        name="unbuilt",
+    )
 
 
 @covers("model_unbuilt")
-@pytest.mark.parametrize("call", [
-    lambda m: tfxai.saliency(m, _images()),
-    lambda m: tfxai.grad_cam(m, _images(), layer="conv"),
-    lambda m: tfxai.metrics.deletion(m, _images(), _maps(), steps=2),
-    lambda m: tfxai.render(m, tfxai.featurevis.channel("conv", 0), size=SIZE, steps=1,
-                           progress=False),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: tfxai.saliency(m, _images()),
+        lambda m: tfxai.grad_cam(m, _images(), layer="conv"),
+        lambda m: tfxai.metrics.deletion(m, _images(), _maps(), steps=2),
+        lambda m: tfxai.render(
+            m, tfxai.featurevis.channel("conv", 0), size=SIZE, steps=1, progress=False
+        ),
+    ],
+)
 def test_an_unbuilt_model_is_refused_not_built(call):
     """Explaining an unbuilt model would create (and explain) random weights in it."""
     model = _unbuilt_model()
-    with pytest.raises(ValueError, match=r"^model: 'unbuilt' is not built \(it has no "
-                                         r"weights yet\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^model: 'unbuilt' is not built \(it has no "
+        r"weights yet\)",
+    ):
         call(model)
     assert not model.built and not model.weights
 
@@ -392,8 +588,11 @@ def test_an_unbuilt_model_is_refused_not_built(call):
 def test_a_keras2_model_is_named_as_such():
     tf_keras = pytest.importorskip("tf_keras")
     model = tf_keras.Sequential([tf_keras.layers.Dense(2, input_shape=(4,))])
-    with pytest.raises(TypeError, match=r"^model: expected a keras.Model, got Sequential "
-                                        r"from tf_keras \(Keras 2 / tf.keras\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"^model: expected a keras.Model, got Sequential "
+        r"from tf_keras \(Keras 2 / tf.keras\)",
+    ):
         tfxai.grad_cam(model, _images())
 
 
@@ -402,30 +601,44 @@ def test_an_explainer_instance_is_a_natural_metric_argument():
     """`deletion(model, x, GradCAM(model))` scores exactly what `grad_cam` does."""
     model, images = _seq(), _images(3, seed=4)
     by_function = tfxai.metrics.deletion(
-        model, images, functools.partial(tfxai.grad_cam, layer="conv1"), steps=8)
-    by_instance = tfxai.metrics.deletion(model, images, tfxai.GradCAM(model, "conv1"),
-                                         steps=8)
+        model, images, functools.partial(tfxai.grad_cam, layer="conv1"), steps=8
+    )
+    by_instance = tfxai.metrics.deletion(model, images, tfxai.GradCAM(model, "conv1"), steps=8)
     np.testing.assert_allclose(by_instance, by_function, atol=1e-6)
     by_blank = tfxai.metrics.deletion(model, images, np.zeros((3, SIZE, SIZE)), steps=8)
     assert not np.allclose(by_instance, by_blank)  # the instance's maps were used
     drop = tfxai.metrics.average_drop(model, images, tfxai.GradCAM(model, "conv1"))
-    assert drop == pytest.approx(tfxai.metrics.average_drop(
-        model, images, functools.partial(tfxai.grad_cam, layer="conv1")), abs=1e-4)
+    assert drop == pytest.approx(
+        tfxai.metrics.average_drop(model, images, functools.partial(tfxai.grad_cam, layer="conv1")),
+        abs=1e-4,
+    )
     explain = tfxai.methods.build(tfxai.ScoreCAM(model, top_n=2), model)
-    np.testing.assert_allclose(explain(images, [0, 1, 2]),
-                               tfxai.score_cam(model, images, [0, 1, 2], top_n=2), atol=1e-6)
+    np.testing.assert_allclose(
+        explain(images, [0, 1, 2]), tfxai.score_cam(model, images, [0, 1, 2], top_n=2), atol=1e-6
+    )
 
 
 # --------------------------------------------------------------------------- gallery
 
+
 @covers("gallery_channels_beyond_every_layer")
 def test_gallery_channels_beyond_every_layer_names_the_counts(tmp_path):
     model = _seq()
-    with pytest.raises(ValueError, match=r"^channels: got 999, more channels than any layer "
-                                         r"has \('conv1' has 8, 'conv2' has 16\); expected "
-                                         r"at most 16"):
-        tfxai.gallery(model, ["conv1", "conv2"], channels=999, out_dir=tmp_path, size=SIZE,
-                      steps=0, progress=False)
+    with pytest.raises(
+        ValueError,
+        match=r"^channels: got 999, more channels than any layer "
+        r"has \('conv1' has 8, 'conv2' has 16\); expected "
+        r"at most 16",
+    ):
+        tfxai.gallery(
+            model,
+            ["conv1", "conv2"],
+            channels=999,
+            out_dir=tmp_path,
+            size=SIZE,
+            steps=0,
+            progress=False,
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -438,20 +651,29 @@ def _no_render(*args, **kwargs):
 
 
 @covers("gallery_out_is_a_file", "gallery_out_under_a_file", "gallery_out_not_a_path")
-@pytest.mark.parametrize("out, error, message", [
-    ("file", ValueError, r"^out_dir: cannot write to '.*file' \(File exists\); expected a "
-                         r"folder that can be created and written"),
-    ("file/sub", ValueError, r"^out_dir: cannot write to '.*file/sub' \(Not a directory\)"),
-    (5, TypeError, r"^out_dir: expected a folder path \(str or os.PathLike\), got int"),
-])
-def test_gallery_checks_the_output_folder_before_rendering(tmp_path, monkeypatch, out, error,
-                                                           message):
+@pytest.mark.parametrize(
+    "out, error, message",
+    [
+        (
+            "file",
+            ValueError,
+            r"^out_dir: cannot write to '.*file' \(File exists\); expected a "
+            r"folder that can be created and written",
+        ),
+        ("file/sub", ValueError, r"^out_dir: cannot write to '.*file/sub' \(Not a directory\)"),
+        (5, TypeError, r"^out_dir: expected a folder path \(str or os.PathLike\), got int"),
+    ],
+)
+def test_gallery_checks_the_output_folder_before_rendering(
+    tmp_path, monkeypatch, out, error, message
+):
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setattr(GALLERY_MODULE, "_render", _no_render)
     out_dir = tmp_path / out if isinstance(out, str) else out
     with pytest.raises(error, match=message):
-        tfxai.gallery(_seq(), "conv2", channels=2, out_dir=out_dir, size=SIZE, steps=1,
-                      progress=False)
+        tfxai.gallery(
+            _seq(), "conv2", channels=2, out_dir=out_dir, size=SIZE, steps=1, progress=False
+        )
 
 
 @covers("gallery_out_read_only")
@@ -464,8 +686,9 @@ def test_gallery_into_a_read_only_folder_fails_before_rendering(tmp_path, monkey
             pytest.skip("running as root: a 0o500 folder is still writable")
         monkeypatch.setattr(GALLERY_MODULE, "_render", _no_render)
         with pytest.raises(ValueError, match=r"^out_dir: cannot write to .*Permission"):
-            tfxai.gallery(_seq(), "conv2", channels=2, out_dir=folder, size=SIZE, steps=1,
-                          progress=False)
+            tfxai.gallery(
+                _seq(), "conv2", channels=2, out_dir=folder, size=SIZE, steps=1, progress=False
+            )
     finally:
         folder.chmod(0o700)
 
@@ -473,9 +696,12 @@ def test_gallery_into_a_read_only_folder_fails_before_rendering(tmp_path, monkey
 @covers("save_png_under_a_file")
 def test_save_png_under_a_file_names_the_path(tmp_path):
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ValueError, match=r"^path: cannot write '.*file/out.png' \((File "
-                                         r"exists|Not a directory)\); expected a path in a "
-                                         r"folder that can be created"):
+    with pytest.raises(
+        ValueError,
+        match=r"^path: cannot write '.*file/out.png' \((File "
+        r"exists|Not a directory)\); expected a path in a "
+        r"folder that can be created",
+    ):
         tfxai.viz.save_png(tmp_path / "file" / "out.png", np.zeros((4, 4)))
 
 
@@ -483,55 +709,103 @@ def test_save_png_under_a_file_names_the_path(tmp_path):
 def test_unreadable_resnet_weights_name_the_argument(tmp_path):
     junk = tmp_path / "weights.h5"
     junk.write_text("not weights")
-    with pytest.raises(ValueError, match=r"^weights: cannot load '.*weights.h5' into "
-                                         r"ResNet50 \("):
+    with pytest.raises(
+        ValueError,
+        match=r"^weights: cannot load '.*weights.h5' into "
+        r"ResNet50 \(",
+    ):
         tfxai.models.resnet50(weights=str(junk), input_shape=(32, 32, 3), classes=2)
 
 
 # --------------------------------------------------------------------------- the CLI
 
-G = ["gallery", "shapes-classifier", "--layers", "block4_out", "--size", "32", "--steps", "1",
-     "--no-progress"]
+G = [
+    "gallery",
+    "shapes-classifier",
+    "--layers",
+    "block4_out",
+    "--size",
+    "32",
+    "--steps",
+    "1",
+    "--no-progress",
+]
 CLI_CASES = {
-    "cli_channels_beyond_the_layer": (G + ["--channels", "999", "--out", "{tmp}/g"],
-                                      r"--channels: got 999, more channels than any layer "
-                                      r"has \('block4_out' has 64\)"),
-    "cli_channels_zero": (G + ["--channels", "0", "--out", "{tmp}/g"],
-                          r"--channels: expected a positive integer, got 0"),
+    "cli_channels_beyond_the_layer": (
+        G + ["--channels", "999", "--out", "{tmp}/g"],
+        r"--channels: got 999, more channels than any layer "
+        r"has \('block4_out' has 64\)",
+    ),
+    "cli_channels_zero": (
+        G + ["--channels", "0", "--out", "{tmp}/g"],
+        r"--channels: expected a positive integer, got 0",
+    ),
     "cli_out_is_a_file": (G + ["--out", "{file}"], r"--out: cannot write to '.*' \(File exists\)"),
-    "cli_out_under_a_file": (G + ["--out", "{file}/sub"],
-                             r"--out: cannot write to '.*' \(Not a directory\)"),
-    "cli_size_zero": (G + ["--size", "0", "--out", "{tmp}/g"],
-                      r"--size: expected a positive integer or a pair"),
-    "cli_steps_negative": (G + ["--steps", "-1", "--out", "{tmp}/g"],
-                           r"--steps: expected an integer >= 0, got -1"),
-    "cli_batch_size_zero": (G + ["--batch-size", "0", "--out", "{tmp}/g"],
-                            r"--batch-size: expected a positive integer, got 0"),
-    "cli_seed_negative": (G + ["--seed", "-1", "--out", "{tmp}/g"],
-                          r"--seed: expected an integer >= 0, got -1"),
-    "cli_model_file_missing": (["gallery", "{tmp}/missing.keras", "--layers", "x"],
-                               r"model: no such file '.*missing.keras'"),
-    "cli_model_file_corrupt": (["gallery", "{tmp}/corrupt.keras", "--layers", "x"],
-                               r"model: cannot load '.*corrupt.keras' as a Keras model"),
-    "cli_model_is_a_folder": (["gallery", "{tmp}/folder.keras", "--layers", "x"],
-                              r"model: '.*folder.keras' is a folder; expected a .keras file"),
-    "cli_model_name_unknown": (["gallery", "resnet", "--layers", "x"],
-                               r"model: expected one of shapes-classifier, shapes-unet, "
-                               r"resnet50 or a .keras file, got 'resnet'"),
-    "cli_weights_for_a_bundled_model": (G + ["--weights", "imagenet"],
-                                        r"--weights: only for the resnet50 model"),
-    "cli_demo_out_is_a_file": (["demo", "--out", "{file}"],
-                               r"--out: cannot write to '.*' \(File exists\)"),
-    "cli_demo_images_zero": (["demo", "--images", "0"],
-                             r"--images: expected a positive integer, got 0"),
-    "cli_demo_seed_negative": (["demo", "--seed", "-1", "--out", "{tmp}/d"],
-                               r"--seed: expected an integer >= 0, got -1"),
-    "cli_demo_steps_zero": (["demo", "--steps", "0", "--out", "{tmp}/d"],
-                            r"--steps: expected a positive integer, got 0"),
-    "cli_demo_top_n_zero": (["demo", "--top-n", "0", "--out", "{tmp}/d"],
-                            r"--top-n: expected a positive integer, got 0"),
-    "cli_demo_method_unknown": (["demo", "--methods", "gradcam", "--out", "{tmp}/d"],
-                                r"--methods: unknown \['gradcam'\]"),
+    "cli_out_under_a_file": (
+        G + ["--out", "{file}/sub"],
+        r"--out: cannot write to '.*' \(Not a directory\)",
+    ),
+    "cli_size_zero": (
+        G + ["--size", "0", "--out", "{tmp}/g"],
+        r"--size: expected a positive integer or a pair",
+    ),
+    "cli_steps_negative": (
+        G + ["--steps", "-1", "--out", "{tmp}/g"],
+        r"--steps: expected an integer >= 0, got -1",
+    ),
+    "cli_batch_size_zero": (
+        G + ["--batch-size", "0", "--out", "{tmp}/g"],
+        r"--batch-size: expected a positive integer, got 0",
+    ),
+    "cli_seed_negative": (
+        G + ["--seed", "-1", "--out", "{tmp}/g"],
+        r"--seed: expected an integer >= 0, got -1",
+    ),
+    "cli_model_file_missing": (
+        ["gallery", "{tmp}/missing.keras", "--layers", "x"],
+        r"model: no such file '.*missing.keras'",
+    ),
+    "cli_model_file_corrupt": (
+        ["gallery", "{tmp}/corrupt.keras", "--layers", "x"],
+        r"model: cannot load '.*corrupt.keras' as a Keras model",
+    ),
+    "cli_model_is_a_folder": (
+        ["gallery", "{tmp}/folder.keras", "--layers", "x"],
+        r"model: '.*folder.keras' is a folder; expected a .keras file",
+    ),
+    "cli_model_name_unknown": (
+        ["gallery", "resnet", "--layers", "x"],
+        r"model: expected one of shapes-classifier, shapes-unet, "
+        r"resnet50 or a .keras file, got 'resnet'",
+    ),
+    "cli_weights_for_a_bundled_model": (
+        G + ["--weights", "imagenet"],
+        r"--weights: only for the resnet50 model",
+    ),
+    "cli_demo_out_is_a_file": (
+        ["demo", "--out", "{file}"],
+        r"--out: cannot write to '.*' \(File exists\)",
+    ),
+    "cli_demo_images_zero": (
+        ["demo", "--images", "0"],
+        r"--images: expected a positive integer, got 0",
+    ),
+    "cli_demo_seed_negative": (
+        ["demo", "--seed", "-1", "--out", "{tmp}/d"],
+        r"--seed: expected an integer >= 0, got -1",
+    ),
+    "cli_demo_steps_zero": (
+        ["demo", "--steps", "0", "--out", "{tmp}/d"],
+        r"--steps: expected a positive integer, got 0",
+    ),
+    "cli_demo_top_n_zero": (
+        ["demo", "--top-n", "0", "--out", "{tmp}/d"],
+        r"--top-n: expected a positive integer, got 0",
+    ),
+    "cli_demo_method_unknown": (
+        ["demo", "--methods", "gradcam", "--out", "{tmp}/d"],
+        r"--methods: unknown \['gradcam'\]",
+    ),
 }
 _register(CLI_CASES, "test_cli_bad_input_is_one_line_naming_the_flag")
 
@@ -561,15 +835,22 @@ def test_cli_bad_input_is_one_line_naming_the_flag(case, cli_paths, capsys):
 def test_the_console_command_exits_2_without_a_traceback(cli_paths):
     result = subprocess.run(
         [sys.executable, "-m", "tfxai.cli", "demo", "--out", cli_paths["file"]],
-        capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        "tfxai demo: error: --out: cannot write to")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("tfxai demo: error: --out: cannot write to")
+    )
 
 
 # --------------------------------------------------------------------------- other tests
+
 
 @covers("output_missing_on_multi_output", "output_unknown_name")
 def test_multi_output_needs_output():
@@ -577,7 +858,9 @@ def test_multi_output_needs_output():
     images = np.zeros((1, SIZE, SIZE, 3), np.float32)
     with pytest.raises(ValueError, match=r"output: model 'multi_output' has 2 outputs"):
         tfxai.grad_cam(model, images)
-    with pytest.raises(ValueError, match=r"output: model 'multi_output' has outputs \['classes', 'box'\]"):
+    with pytest.raises(
+        ValueError, match=r"output: model 'multi_output' has outputs \['classes', 'box'\]"
+    ):
         tfxai.grad_cam(model, images, output="scores")
     assert not any("call" in vars(layer) for _, layer in tfxai.layer_paths(model))
     assert tfxai.grad_cam(model, images, output="box").shape == (1, SIZE, SIZE)
@@ -612,7 +895,9 @@ def test_mask_score_checks_the_mask():
     with pytest.raises(ValueError, match=r"mask: contains NaN"):
         tfxai.mask_score(1, np.full((4, 4), np.nan))
     with pytest.raises(ValueError, match=r"target: mask_score needs a dense"):
-        tfxai.grad_cam(model, np.zeros((1, SIZE, SIZE, 3)), target=tfxai.mask_score(1, np.ones((4, 4))))
+        tfxai.grad_cam(
+            model, np.zeros((1, SIZE, SIZE, 3)), target=tfxai.mask_score(1, np.ones((4, 4)))
+        )
 
 
 @covers("layer_off_the_output_path")
@@ -621,8 +906,9 @@ def test_layer_off_the_output_path_is_reported():
     side = keras.layers.Conv2D(2, 3, name="side")(inputs)
     main = keras.layers.Conv2D(2, 3, name="main")(inputs)
     pooled = keras.layers.GlobalAveragePooling2D()(main)
-    model = keras.Model(inputs, [keras.layers.Dense(3)(pooled),
-                                 keras.layers.GlobalAveragePooling2D()(side)])
+    model = keras.Model(
+        inputs, [keras.layers.Dense(3)(pooled), keras.layers.GlobalAveragePooling2D()(side)]
+    )
     with pytest.raises(ValueError, match=r"layer: the target does not depend on layer 'side'"):
         tfxai.grad_cam(model, np.ones((1, SIZE, SIZE, 3)), layer="side", output=0)
 
@@ -631,8 +917,13 @@ def test_layer_off_the_output_path_is_reported():
 def test_non_tensorflow_backend_fails_at_import_with_the_fix():
     """Keras reports another backend (as it does under KERAS_BACKEND=jax): clear ImportError."""
     code = "import keras; keras.backend.backend = lambda: 'jax'; import tfxai"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     assert result.returncode != 0
     assert "ImportError: tfxai needs the TensorFlow backend" in result.stderr
     assert "KERAS_BACKEND=tensorflow" in result.stderr and "'jax'" in result.stderr
@@ -647,16 +938,22 @@ def _tiny_model():
     """8 x 8 RGB, one conv: the fixed model of the property test (built once)."""
     if not _TINY:
         keras.utils.set_random_seed(7)
-        _TINY.append(keras.Sequential(
-            [keras.Input((8, 8, 3)),
-             keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="conv"),
-             keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)], name="tiny"))
+        _TINY.append(
+            keras.Sequential(
+                [
+                    keras.Input((8, 8, 3)),
+                    keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="conv"),
+                    keras.layers.GlobalAveragePooling2D(),
+                    keras.layers.Dense(2),
+                ],
+                name="tiny",
+            )
+        )
     return _TINY[0]
 
 
 _SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf])
-_DTYPES = ["float32", "float64", "float16", "uint8", "int32", "int64", "bool", "complex64",
-           "U1"]
+_DTYPES = ["float32", "float64", "float16", "uint8", "int32", "int64", "bool", "complex64", "U1"]
 
 
 def _elements(dtype):
@@ -675,16 +972,24 @@ def _elements(dtype):
 @st.composite
 def _arrays(draw):
     dtype = draw(st.sampled_from(_DTYPES))
-    shape = draw(st.one_of(
-        st.integers(0, 3).map(lambda b: (b, 8, 8, 3)),  # the model's size (or an empty batch)
-        hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=9)))
+    shape = draw(
+        st.one_of(
+            st.integers(0, 3).map(lambda b: (b, 8, 8, 3)),  # the model's size (or an empty batch)
+            hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=9),
+        )
+    )
     return draw(hnp.arrays(dtype, shape, elements=_elements(dtype)))
 
 
 @covers("random_shapes_dtypes_and_values")
 @pytest.mark.parametrize("method", [tfxai.grad_cam, tfxai.saliency])
-@settings(max_examples=30, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(array=_arrays())
 @example(array=np.zeros((1, 8, 8, 3), np.float32))
 @example(array=np.linspace(0, 1, 2 * 8 * 8 * 3).reshape(2, 8, 8, 3))
@@ -703,8 +1008,10 @@ def test_any_array_is_explained_or_refused_naming_inputs(method, array):
 
 # --------------------------------------------------------------------------- the count
 
+
 def _elsewhere_tests_exist():
     import importlib
+
     for where in set(ELSEWHERE.values()):
         path, name = where.split("::")
         module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
@@ -715,8 +1022,10 @@ def test_count_the_kinds_of_bad_input(request, capsys):
     _elsewhere_tests_exist()
     assert not set(KINDS) & set(ELSEWHERE)
     here, total = len(KINDS), len(KINDS) + len(ELSEWHERE)
-    line = (f"bad-input kinds: {here} tested in tests/test_bad_input.py + "
-            f"{len(ELSEWHERE)} registered elsewhere = {total}")
+    line = (
+        f"bad-input kinds: {here} tested in tests/test_bad_input.py + "
+        f"{len(ELSEWHERE)} registered elsewhere = {total}"
+    )
     with capsys.disabled():  # shown in the normal pytest output
         print(f"\n{line}")
     if request.config.getoption("capture") != "no":

@@ -30,47 +30,68 @@ def test_a_whole_dataset_list_equals_the_same_list_on_arrays(method):
     np.testing.assert_allclose(from_dataset[4:], single, atol=1e-5)
 
 
-@pytest.mark.parametrize("labels", [np.array(CLASS_IDS), np.eye(CLASSES)[CLASS_IDS],
-                                    np.array(CLASS_IDS)[:, None]],
-                         ids=["ids", "one_hot", "column"])
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(CLASS_IDS), np.eye(CLASSES)[CLASS_IDS], np.array(CLASS_IDS)[:, None]],
+    ids=["ids", "one_hot", "column"],
+)
 def test_target_labels_reads_each_elements_y(labels):
     model = get_model("functional")
     expected = tfxai.grad_cam(model, IMAGES, target=CLASS_IDS)
-    np.testing.assert_allclose(tfxai.grad_cam(model, _dataset(labels), target="labels"),
-                               expected, atol=1e-5)
-    np.testing.assert_allclose(tfxai.saliency(model, _dataset(labels), target="labels"),
-                               tfxai.saliency(model, IMAGES, target=CLASS_IDS), atol=1e-5)
+    np.testing.assert_allclose(
+        tfxai.grad_cam(model, _dataset(labels), target="labels"), expected, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        tfxai.saliency(model, _dataset(labels), target="labels"),
+        tfxai.saliency(model, IMAGES, target=CLASS_IDS),
+        atol=1e-5,
+    )
 
 
 def test_metrics_take_labels_and_whole_dataset_lists():
     model = get_model("sequential")
     maps = tfxai.grad_cam(model, IMAGES, target=CLASS_IDS)
     expected = tfxai.metrics.deletion(model, IMAGES, maps, target=CLASS_IDS, steps=4)
-    labeled = tfxai.metrics.deletion(model, _dataset(np.array(CLASS_IDS)), maps,
-                                     target="labels", steps=4)
+    labeled = tfxai.metrics.deletion(
+        model, _dataset(np.array(CLASS_IDS)), maps, target="labels", steps=4
+    )
     listed = tfxai.metrics.deletion(model, _dataset(), maps, target=CLASS_IDS, steps=4)
     np.testing.assert_allclose(labeled, expected, atol=1e-6)
     np.testing.assert_allclose(listed, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("target, message", [
-    ([1, 2], r"^target: class_score\(\[1, 2\]\) gives 2 per-sample values, but inputs "
-             r"yields more images \(at least 4\)"),
-    ([1, 2, 3, 4, 0, 1], r"^target: .* gives 6 per-sample values, but inputs yields 5 "
-                         r"images"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        (
+            [1, 2],
+            r"^target: class_score\(\[1, 2\]\) gives 2 per-sample values, but inputs "
+            r"yields more images \(at least 4\)",
+        ),
+        (
+            [1, 2, 3, 4, 0, 1],
+            r"^target: .* gives 6 per-sample values, but inputs yields 5 "
+            r"images",
+        ),
+    ],
+)
 def test_a_list_that_does_not_cover_the_dataset_is_refused(target, message):
     with pytest.raises(ValueError, match=message):
         tfxai.grad_cam(get_model("sequential"), _dataset(), target=target)
 
 
-@pytest.mark.parametrize("inputs, message", [
-    (IMAGES, r"^target: 'labels' takes each image's class from the \(x, y\) elements"),
-    (_dataset(), r"^target: 'labels' needs dataset elements \(x, y\)"),
-    (_dataset(np.zeros((5, SIZE, SIZE), np.int32)),
-     r"^target: 'labels' needs class ids \(batch,\) or one-hot rows .* shape \(2, 32, 32\)"),
-    (_dataset(np.array([0.5, 1, 2, 3, 4])), r"^target: 'labels' needs integer class ids"),
-])
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        (IMAGES, r"^target: 'labels' takes each image's class from the \(x, y\) elements"),
+        (_dataset(), r"^target: 'labels' needs dataset elements \(x, y\)"),
+        (
+            _dataset(np.zeros((5, SIZE, SIZE), np.int32)),
+            r"^target: 'labels' needs class ids \(batch,\) or one-hot rows .* shape \(2, 32, 32\)",
+        ),
+        (_dataset(np.array([0.5, 1, 2, 3, 4])), r"^target: 'labels' needs integer class ids"),
+    ],
+)
 def test_labels_without_class_labels_is_refused(inputs, message):
     with pytest.raises(ValueError, match=message):
         tfxai.grad_cam(get_model("sequential"), inputs, target="labels")

@@ -13,8 +13,23 @@ from tfxai import cli
 
 def test_demo_writes_grids_and_metrics(tmp_path, capsys):
     out = tmp_path / "demo"
-    status = cli.main(["demo", "--out", str(out), "--images", "3", "--methods", "grad_cam",
-                       "score_cam", "--top-n", "8", "--steps", "6", "--no-progress"])
+    status = cli.main(
+        [
+            "demo",
+            "--out",
+            str(out),
+            "--images",
+            "3",
+            "--methods",
+            "grad_cam",
+            "score_cam",
+            "--top-n",
+            "8",
+            "--steps",
+            "6",
+            "--no-progress",
+        ]
+    )
     assert status == 0
     results = json.loads((out / "metrics.json").read_text())
     assert set(results["classifier"]) == {"grad_cam", "score_cam"}
@@ -41,6 +56,5 @@ def test_demo_rejects_unknown_methods(capsys):
 def test_console_script_is_installed():
     """`pip install -e .` puts the `tfxai` script beside the interpreter."""
     script = Path(sys.executable).parent / "tfxai"
-    result = subprocess.run([str(script), "--version"], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "0.1.0"

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 import tfxai
-from tfxai import engine
 from tests.conftest import SIZE, get_model
+from tfxai import engine
 
 
 def test_resolve_layer_by_name_path_index_object_and_none():
@@ -28,10 +28,10 @@ def test_resolve_layer_rejects_foreign_and_ambiguous_layers():
     model = get_model("sequential")
     with pytest.raises(ValueError, match=r"layer: the layer object 'stranger' is not part"):
         engine.resolve_layer(model, keras.layers.Dense(2, name="stranger"))
-    twin = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(1, 1, name="c")],
-                            name="a")
-    other = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(1, 1, name="c")],
-                             name="b")
+    twin = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(1, 1, name="c")], name="a")
+    other = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Conv2D(1, 1, name="c")], name="b"
+    )
     both = keras.Sequential([keras.Input((4, 4, 1)), twin, other])
     with pytest.raises(ValueError, match=r"ambiguous.*a/c, b/c"):
         engine.resolve_layer(both, "c")
@@ -49,6 +49,7 @@ def test_to_logits_finds_softmax_and_sigmoid_inputs():
         model = keras.Model(inputs, keras.layers.Dense(3, activation=activation)(inputs))
         x = np.array([[1.0, -2.0, 0.5]], np.float32)
         logits = model.layers[-1].kernel.numpy().T @ x[0] + model.layers[-1].bias.numpy()
+
         @tf.function
         def graph_logits(batch):
             return engine.to_logits(model(batch))

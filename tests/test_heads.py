@@ -21,8 +21,9 @@ def _binary_model(activation="sigmoid"):
     kernel = np.zeros((1, 1, 3, 2), np.float32)
     kernel[0, 0, 0, 0] = kernel[0, 0, 1, 1] = 1.0
     model.get_layer("features").set_weights([kernel])
-    model.get_layer("decision").set_weights([np.array([[20.0], [-20.0]], np.float32),
-                                             np.zeros(1, np.float32)])
+    model.get_layer("decision").set_weights(
+        [np.array([[20.0], [-20.0]], np.float32), np.zeros(1, np.float32)]
+    )
     return model
 
 
@@ -85,9 +86,14 @@ def test_binary_deletion_is_not_a_constant():
 
 def test_multi_label_sigmoid_uses_each_labels_sigmoid():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
-                              keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(3, activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="sigmoid"),
+        ]
+    )
     images = np.random.default_rng(0).uniform(size=(4, 8, 8, 3)).astype(np.float32)
     scorer = scoring.ProbabilityScorer(model)
     target = tfxai.class_score([0, 1, 2, 2])

@@ -27,7 +27,8 @@ def test_softmax_and_sigmoid_results_carry_keras_logits():
         def traced(z, layer=layer):
             out = layer(z)
             assert getattr(out, "_keras_logits", None) is not None, (
-                f"Keras no longer sets _keras_logits on {activation} results (to_logits)")
+                f"Keras no longer sets _keras_logits on {activation} results (to_logits)"
+            )
             return engine.to_logits(out)
 
         z = tf.constant([[0.5, -1.0, 2.0]])
@@ -70,4 +71,5 @@ def test_a_layer_gets_an_integer_model_input_cast_to_float():
     traced(tf.zeros((1, 4, 4, 1)))
     assert seen == [(tf.float32, "Cast")], (
         f"Keras no longer autocasts an integer model input to float before the layer's "
-        f"call (float_pixels); the layer got {seen}")
+        f"call (float_pixels); the layer got {seen}"
+    )

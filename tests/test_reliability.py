@@ -12,32 +12,44 @@ import tfxai
 from tests.conftest import SIZE, get_model
 
 ALL_METHODS = {**tfxai.METHODS, **tfxai.ATTRIBUTION_METHODS}
-FAST = {"score_cam": {"top_n": 2}, "ablation_cam": {"top_n": 2}, "rise": {"masks": 8},
-        "smooth_grad": {"samples": 2}, "var_grad": {"samples": 2},
-        "square_grad": {"samples": 2}, "integrated_gradients": {"steps": 4},
-        "occlusion": {"patch": 16}}
+FAST = {
+    "score_cam": {"top_n": 2},
+    "ablation_cam": {"top_n": 2},
+    "rise": {"masks": 8},
+    "smooth_grad": {"samples": 2},
+    "var_grad": {"samples": 2},
+    "square_grad": {"samples": 2},
+    "integrated_gradients": {"steps": 4},
+    "occlusion": {"patch": 16},
+}
 
 
 def _images(n=2, seed=0):
     return np.random.default_rng(seed).uniform(size=(n, SIZE, SIZE, 3)).astype(np.float32)
 
 
-@pytest.mark.parametrize("call", [
-    lambda m, ds: tfxai.grad_cam(m, ds),
-    lambda m, ds: tfxai.saliency(m, ds),
-    lambda m, ds: tfxai.metrics.deletion(m, ds, np.zeros((2, SIZE, SIZE)), steps=2),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, ds: tfxai.grad_cam(m, ds),
+        lambda m, ds: tfxai.saliency(m, ds),
+        lambda m, ds: tfxai.metrics.deletion(m, ds, np.zeros((2, SIZE, SIZE)), steps=2),
+    ],
+)
 def test_an_infinite_dataset_is_refused_at_once(call):
     dataset = tf.data.Dataset.from_tensor_slices(_images(4)).batch(2).repeat()
     with pytest.raises(ValueError, match=r"inputs: the dataset is infinite.*\.take\(n\)"):
         call(get_model("sequential"), dataset)
 
 
-@pytest.mark.parametrize("dataset, message", [
-    (tf.data.Dataset.from_tensor_slices(_images(2)).batch(2).take(0), "the dataset is empty"),
-    (tf.data.Dataset.from_tensor_slices(_images(2)), r"single images .*dataset.batch\(32\)"),
-    (tf.data.Dataset.from_tensor_slices({"x": _images(2)}).batch(2), "got elements of type"),
-])
+@pytest.mark.parametrize(
+    "dataset, message",
+    [
+        (tf.data.Dataset.from_tensor_slices(_images(2)).batch(2).take(0), "the dataset is empty"),
+        (tf.data.Dataset.from_tensor_slices(_images(2)), r"single images .*dataset.batch\(32\)"),
+        (tf.data.Dataset.from_tensor_slices({"x": _images(2)}).batch(2), "got elements of type"),
+    ],
+)
 def test_empty_unbatched_and_dict_datasets(dataset, message):
     with pytest.raises(ValueError, match="inputs: .*" + message):
         tfxai.grad_cam(get_model("sequential"), dataset)
@@ -45,10 +57,14 @@ def test_empty_unbatched_and_dict_datasets(dataset, message):
 
 def _nan_model():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((SIZE, SIZE, 3)),
-                              keras.layers.Conv2D(4, 3, padding="same", name="conv"),
-                              keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(3, name="logits")])
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Conv2D(4, 3, padding="same", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, name="logits"),
+        ]
+    )
     kernel, bias = model.get_layer("logits").get_weights()
     kernel[0, :] = np.nan
     model.get_layer("logits").set_weights([kernel, bias])
@@ -90,19 +106,22 @@ def test_mask_score_checks_come_before_the_trace():
         mask = np.ones((2, SIZE, SIZE))
         mask[1] = 0
         tfxai.mask_score(1, mask)
-    seg = keras.Sequential([keras.Input((SIZE, SIZE, 3)),
-                            keras.layers.Conv2D(3, 3, padding="same", name="conv")])
+    seg = keras.Sequential(
+        [keras.Input((SIZE, SIZE, 3)), keras.layers.Conv2D(3, 3, padding="same", name="conv")]
+    )
     with pytest.raises(ValueError) as info:
         tfxai.grad_cam(seg, _images(), tfxai.mask_score(1, np.ones((8, 8))), layer="conv")
     assert str(info.value).startswith("mask: expected a mask of the output map size (32, 32)")
 
 
-@pytest.mark.parametrize("kind, call, first_line", [
-    ("subclassed", lambda m, x: tfxai.grad_cam(m, x, layer="head"), "layer: 'head' has an"),
-    ("subclassed", lambda m, x: tfxai.grad_cam(m, x, target=lambda y: y),
-     "target: "),
-    ("subclassed", lambda m, x: tfxai.grad_cam(m, x, output=1), "output: model 'subclassed'"),
-])
+@pytest.mark.parametrize(
+    "kind, call, first_line",
+    [
+        ("subclassed", lambda m, x: tfxai.grad_cam(m, x, layer="head"), "layer: 'head' has an"),
+        ("subclassed", lambda m, x: tfxai.grad_cam(m, x, target=lambda y: y), "target: "),
+        ("subclassed", lambda m, x: tfxai.grad_cam(m, x, output=1), "output: model 'subclassed'"),
+    ],
+)
 def test_errors_raised_while_tracing_are_one_clear_line(kind, call, first_line):
     with pytest.raises((ValueError, TypeError)) as info:
         call(get_model(kind), _images())
@@ -120,10 +139,10 @@ def test_four_threads_explain_one_model_at_once(fresh):
 
     def work(index):
         try:
-            part = images[2 * index:2 * index + 2]
+            part = images[2 * index : 2 * index + 2]
             if fresh:  # a new explainer per thread: each traces through the shared layer
                 results[index] = tfxai.GradCAM(model, "conv2")(part)
-            else:      # the shared, cached explainer
+            else:  # the shared, cached explainer
                 results[index] = tfxai.grad_cam(model, part, layer="conv2")
         except Exception as err:  # pragma: no cover - reported below
             errors.append(err)
@@ -136,8 +155,10 @@ def test_four_threads_explain_one_model_at_once(fresh):
     assert errors == []
     combined = np.concatenate([results[i] for i in range(4)])
     np.testing.assert_allclose(combined, serial, atol=1e-5)
-    print(f"4 threads ({'fresh' if fresh else 'shared'} explainers): max difference from "
-          f"serial {np.abs(combined - serial).max():.2e}")
+    print(
+        f"4 threads ({'fresh' if fresh else 'shared'} explainers): max difference from "
+        f"serial {np.abs(combined - serial).max():.2e}"
+    )
     assert not any("call" in vars(layer) for _, layer in tfxai.layer_paths(model))
 
 
@@ -153,14 +174,15 @@ def test_the_default_layer_is_never_a_1x1_map():
     keras.utils.set_random_seed(0)
     inputs = keras.Input((SIZE, SIZE, 3))
     x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="features")(inputs)
-    x = keras.layers.GlobalAveragePooling2D(keepdims=True)(x)        # (1, 1, 8), as MobileNet
-    x = keras.layers.Conv2D(4, 1, name="head_conv")(x)                # a 1x1 "classifier"
+    x = keras.layers.GlobalAveragePooling2D(keepdims=True)(x)  # (1, 1, 8), as MobileNet
+    x = keras.layers.Conv2D(4, 1, name="head_conv")(x)  # a 1x1 "classifier"
     model = keras.Model(inputs, keras.layers.Flatten()(x))
     assert tfxai.resolve_layer(model).name == "features"
     maps = tfxai.grad_cam(model, _images(), target=1)
     assert np.ptp(maps, axis=(1, 2)).min() > 0  # a real map, not the constant of head_conv
-    tiny = keras.Sequential([keras.Input((1, 1, 3)), keras.layers.Conv2D(2, 1, name="c"),
-                             keras.layers.Flatten()])
+    tiny = keras.Sequential(
+        [keras.Input((1, 1, 3)), keras.layers.Conv2D(2, 1, name="c"), keras.layers.Flatten()]
+    )
     with pytest.warns(UserWarning, match="every 4-D layer of model .* is 1x1"):
         assert tfxai.resolve_layer(tiny).name == "c"
 
@@ -170,14 +192,18 @@ def test_clear_cache_lets_a_deleted_model_go():
     import weakref
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((SIZE, SIZE, 3)),
-                              keras.layers.Conv2D(4, 3, padding="same", name="conv"),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Conv2D(4, 3, padding="same", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3),
+        ]
+    )
     images = _images()
     maps = tfxai.grad_cam(model, images, layer="conv")
     tfxai.metrics.deletion(model, images, maps, steps=2)
-    tfxai.render(model, tfxai.featurevis.channel("conv", 0), size=SIZE, steps=1,
-                 progress=False)
+    tfxai.render(model, tfxai.featurevis.channel("conv", 0), size=SIZE, steps=1, progress=False)
     ref = weakref.ref(model)
     del model
     gc.collect()
@@ -198,8 +224,15 @@ def _rescaling_model(dtype):
     return keras.Model(inputs, keras.layers.Dense(3)(x))
 
 
-GRADIENT_METHODS = ["saliency", "gradient_x_input", "smooth_grad", "var_grad",
-                    "integrated_gradients", "guided_backprop", "guided_grad_cam"]
+GRADIENT_METHODS = [
+    "saliency",
+    "gradient_x_input",
+    "smooth_grad",
+    "var_grad",
+    "integrated_gradients",
+    "guided_backprop",
+    "guided_grad_cam",
+]
 
 
 @pytest.mark.parametrize("method", GRADIENT_METHODS + ["grad_cam", "score_cam", "occlusion"])
@@ -218,6 +251,7 @@ def test_a_uint8_input_model_is_explained_through_its_cast(method):
 
 def test_a_model_that_casts_its_own_input_still_raises_instead_of_blank_maps():
     """A subclassed model casting to uint8 in `call` has no layer receiving the pixels."""
+
     class Quantized(keras.Model):
         def __init__(self):
             super().__init__()
@@ -239,6 +273,7 @@ def test_render_climbs_on_a_uint8_input_model():
     """`render` on a uint8-input model optimizes (it failed inside Keras: no gradients)
     and matches the same network on a float32 input."""
     from tfxai.featurevis import channel
+
     as_uint8, as_float = _rescaling_model("uint8"), _rescaling_model("float32")
     options = dict(size=SIZE, preprocess=lambda x: x * 255.0, progress=False, seed=1)
     objective = channel("conv2", [0, 1, 2, 3])
@@ -247,6 +282,8 @@ def test_render_climbs_on_a_uint8_input_model():
     expected = tfxai.render(as_float, objective, steps=48, **options)
     alive = start.values > 0  # a channel dead everywhere has no gradient to climb
     assert alive.sum() >= 2 and np.all(result.values[alive] > 1.2 * start.values[alive]), (
-        start.values, result.values)
+        start.values,
+        result.values,
+    )
     np.testing.assert_allclose(result.values, expected.values, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(result.images, expected.images, atol=1e-4)

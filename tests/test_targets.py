@@ -10,18 +10,19 @@ LOGITS = np.array([[1.0, 5.0, -2.0], [0.5, -1.0, 3.0]], np.float32)
 
 
 def _score(target, outputs, batch=2):
-    return target.score(tf.constant(outputs), tf.nest.map_structure(tf.constant,
-                                                                    target.bind(batch))).numpy()
+    return target.score(
+        tf.constant(outputs), tf.nest.map_structure(tf.constant, target.bind(batch))
+    ).numpy()
 
 
 def test_shorthands():
     np.testing.assert_array_equal(_score(targets.to_target(None), LOGITS), [5.0, 3.0])
     np.testing.assert_array_equal(_score(targets.to_target(0), LOGITS), [1.0, 0.5])
     np.testing.assert_array_equal(_score(targets.to_target([2, 1]), LOGITS), [-2.0, -1.0])
-    np.testing.assert_array_equal(_score(targets.to_target(np.array([1, 0])), LOGITS),
-                                  [5.0, 0.5])
+    np.testing.assert_array_equal(_score(targets.to_target(np.array([1, 0])), LOGITS), [5.0, 0.5])
     np.testing.assert_array_equal(
-        _score(targets.to_target(lambda y: y[:, 0] - y[:, 2]), LOGITS), [3.0, -2.5])
+        _score(targets.to_target(lambda y: y[:, 0] - y[:, 2]), LOGITS), [3.0, -2.5]
+    )
 
 
 def test_arithmetic_returns_new_targets_and_combines_scores():
@@ -38,7 +39,10 @@ def test_arithmetic_returns_new_targets_and_combines_scores():
 def test_mask_score_sums_the_class_logit_over_the_mask():
     outputs = np.arange(2 * 2 * 2 * 3, dtype=np.float32).reshape(2, 2, 2, 3)
     mask = np.array([[1, 0], [0, 1]], bool)
-    expected = [outputs[0, 0, 0, 2] + outputs[0, 1, 1, 2], outputs[1, 0, 0, 2] + outputs[1, 1, 1, 2]]
+    expected = [
+        outputs[0, 0, 0, 2] + outputs[0, 1, 1, 2],
+        outputs[1, 0, 0, 2] + outputs[1, 1, 1, 2],
+    ]
     np.testing.assert_allclose(_score(targets.mask_score(2, mask), outputs), expected)
     per_sample = np.stack([mask, ~mask])
     expected[1] = outputs[1, 0, 1, 0] + outputs[1, 1, 0, 0]
@@ -48,7 +52,7 @@ def test_mask_score_sums_the_class_logit_over_the_mask():
 def test_predicted_on_dense_outputs_uses_the_pixels_of_the_predicted_class():
     outputs = np.zeros((1, 2, 2, 2), np.float32)
     outputs[0, :, :, 1] = [[3.0, -1.0], [2.0, -5.0]]  # class 1 mean -0.25
-    outputs[0, :, :, 0] = [[0.0, 0.0], [0.0, 1.0]]    # class 0 mean 0.25 wins
+    outputs[0, :, :, 0] = [[0.0, 0.0], [0.0, 1.0]]  # class 0 mean 0.25 wins
     # class 0 is predicted at pixels where it beats class 1: (0,1) and (1,1)
     np.testing.assert_allclose(_score(targets.predicted(), outputs, batch=1), [0.0 + 1.0])
 

@@ -39,13 +39,15 @@ def target_batches(inputs, model, target, batch_size, name="inputs"):
         yield from _dataset_batches(inputs, model, target, batch_size, name)
         return
     if target.key == targets_lib.LABELS:
-        raise ValueError("target: 'labels' takes each image's class from the (x, y) elements "
-                         "of a tf.data.Dataset; with arrays, pass the classes (a list of "
-                         "ints) as target.")
+        raise ValueError(
+            "target: 'labels' takes each image's class from the (x, y) elements "
+            "of a tf.data.Dataset; with arrays, pass the classes (a list of "
+            "ints) as target."
+        )
     images = inputs_lib.as_image_batch(inputs, model, name)
     params = target.bind(len(images))
     for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
+        batch = images[start : start + batch_size]
         yield batch, target, inputs_lib.slice_params(params, start, start + len(batch))
 
 
@@ -54,10 +56,10 @@ def _dataset_batches(dataset, model, target, batch_size, name):
     offset = 0
     for images, labels in _dataset_elements(dataset, model, target, name):
         for start in range(0, len(images), batch_size):
-            batch = images[start:start + batch_size]
+            batch = images[start : start + batch_size]
             stop = offset + len(batch)
             if labels is not None:
-                batch_target = targets_lib.class_score(labels[start:start + len(batch)])
+                batch_target = targets_lib.class_score(labels[start : start + len(batch)])
                 yield batch, batch_target, batch_target.bind(len(batch))
             elif whole is not None:
                 _check_length(target, stop, name, more=True)
@@ -79,14 +81,15 @@ def _dataset_elements(dataset, model, target, name):
         labels = None
         if wants_labels:
             if len(parts) < 2:
-                raise ValueError(f"target: 'labels' needs dataset elements (x, y), but "
-                                 f"{name} yields images only.")
+                raise ValueError(
+                    f"target: 'labels' needs dataset elements (x, y), but "
+                    f"{name} yields images only."
+                )
             labels = targets_lib.label_classes(parts[1], len(images))
         empty = False
         yield images, labels
     if empty:
-        raise ValueError(f"{name}: the dataset is empty; expected at least one batch of "
-                         f"images.")
+        raise ValueError(f"{name}: the dataset is empty; expected at least one batch of images.")
 
 
 def _check_length(target, count, name, *, more):
@@ -96,8 +99,10 @@ def _check_length(target, count, name, *, more):
         raise ValueError(
             f"target: {label} gives {target.batch} per-sample values, but {name} "
             f"yields more images (at least {count}); with a dataset, give one value per "
-            f"image of the whole dataset, in order.")
+            f"image of the whole dataset, in order."
+        )
     if not more and count != target.batch:
         raise ValueError(
             f"target: {label} gives {target.batch} per-sample values, but {name} "
-            f"yields {count} images; give one value per image of the whole dataset.")
+            f"yields {count} images; give one value per image of the whole dataset."
+        )

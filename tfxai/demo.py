@@ -9,8 +9,7 @@ import os
 
 import numpy as np
 
-from tfxai import (attribution, cam, datasets, engine, inputs, metrics, models, targets,
-                   viz)
+from tfxai import attribution, cam, datasets, engine, inputs, metrics, models, targets, viz
 
 CLASSIFIER_LAYER = "block4_out"  # the bundled classifier's last residual block (24 x 24)
 ALL_METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
@@ -27,8 +26,16 @@ METRIC_COLUMNS = {
 }
 
 
-def run_demo(out_dir="tfxai-demo", *, images=8, seed=2024, methods=None, top_n=None,
-             deletion_steps=24, progress=True):
+def run_demo(
+    out_dir="tfxai-demo",
+    *,
+    images=8,
+    seed=2024,
+    methods=None,
+    top_n=None,
+    deletion_steps=24,
+    progress=True,
+):
     """Runs every CAM method on the bundled classifier and U-Net and writes the results.
 
     Args:
@@ -61,13 +68,22 @@ def run_demo(out_dir="tfxai-demo", *, images=8, seed=2024, methods=None, top_n=N
     classifier = _classifier_section(methods, images, seed, top_n, deletion_steps, bar)
     unet = _unet_section(methods, images, seed + 1, top_n, bar)
     bar.close()
-    files = [viz.save_png(out / "classifier_cams.png", classifier.pop("grid")),
-             viz.save_png(out / "unet_cams.png", unet.pop("grid"))]
-    results = {"classifier": classifier["scores"], "unet": unet["scores"],
-               "settings": {"images": images, "seed": seed, "top_n": top_n,
-                            "deletion_steps": deletion_steps,
-                            "classifier_layer": classifier["layer"],
-                            "unet_layer": unet["layer"]}}
+    files = [
+        viz.save_png(out / "classifier_cams.png", classifier.pop("grid")),
+        viz.save_png(out / "unet_cams.png", unet.pop("grid")),
+    ]
+    results = {
+        "classifier": classifier["scores"],
+        "unet": unet["scores"],
+        "settings": {
+            "images": images,
+            "seed": seed,
+            "top_n": top_n,
+            "deletion_steps": deletion_steps,
+            "classifier_layer": classifier["layer"],
+            "unet_layer": unet["layer"],
+        },
+    }
     files.append(_write(out / "metrics.json", json.dumps(results, indent=2) + "\n"))
     files.append(_write(out / "metrics.md", to_markdown(results)))
     results["files"] = [str(f) for f in files]
@@ -78,8 +94,9 @@ def _check_methods(methods):
     names = list(cam.METHODS) if methods is None else list(methods)
     unknown = [m for m in names if m not in ALL_METHODS]
     if unknown or not names:
-        raise ValueError(f"methods: unknown {unknown or names}; expected names from "
-                         f"{', '.join(ALL_METHODS)}.")
+        raise ValueError(
+            f"methods: unknown {unknown or names}; expected names from {', '.join(ALL_METHODS)}."
+        )
     return names
 
 
@@ -114,8 +131,11 @@ def _classifier_section(methods, count, seed, top_n, steps, bar):
         scores[method] = classifier_scores(model, data, maps, objects, steps)
         columns.append(viz.overlay(data.images, maps, alpha=0.5))
         bar.update()
-    grid = viz.image_grid(np.stack(columns, axis=1), col_labels=["input"] + methods,
-                          row_labels=[data.class_names[c] for c in data.labels])
+    grid = viz.image_grid(
+        np.stack(columns, axis=1),
+        col_labels=["input"] + methods,
+        row_labels=[data.class_names[c] for c in data.labels],
+    )
     return {"scores": scores, "grid": grid, "layer": layer}
 
 
@@ -143,20 +163,24 @@ def classifier_scores(model, data, maps, objects, steps):
         "pointing_game": float(np.mean(metrics.pointing_game(maps, objects, tolerance=0))),
         "energy_pointing_game": float(np.mean(metrics.energy_pointing_game(maps, objects))),
         "iou": float(np.mean(metrics.iou(maps, objects))),
-        "deletion": float(np.mean(metrics.deletion(model, data.images, maps, labels,
-                                                   steps=steps))),
-        "insertion": float(np.mean(metrics.insertion(model, data.images, maps, labels,
-                                                     steps=steps))),
+        "deletion": float(np.mean(metrics.deletion(model, data.images, maps, labels, steps=steps))),
+        "insertion": float(
+            np.mean(metrics.insertion(model, data.images, maps, labels, steps=steps))
+        ),
         "average_drop": float(metrics.average_drop(model, data.images, maps, labels)),
-        "increase_in_confidence": float(metrics.increase_in_confidence(
-            model, data.images, maps, labels)),
+        "increase_in_confidence": float(
+            metrics.increase_in_confidence(model, data.images, maps, labels)
+        ),
     }
 
 
 def decoder_layer(model):
     """The last 4-D layer before a segmentation model's output layer (its decoder end)."""
-    spatial = [path for path, layer in engine.layer_paths(model)
-               if _rank(layer) == 4 and layer is not model.layers[-1]]
+    spatial = [
+        path
+        for path, layer in engine.layer_paths(model)
+        if _rank(layer) == 4 and layer is not model.layers[-1]
+    ]
     if not spatial:
         raise ValueError(f"model: {model.name!r} has no spatial layer before its output.")
     return spatial[-1]
@@ -176,8 +200,11 @@ def _unet_section(methods, count, seed, top_n, bar):
     layer = decoder_layer(model)
     scores = {}
     predicted = np.argmax(model.predict(data.images, verbose=0), axis=-1)
-    columns = [np.stack([viz.to_uint8_image(image) for image in data.images]),
-               _label_image(np.argmax(data.masks, axis=-1)), _label_image(predicted)]
+    columns = [
+        np.stack([viz.to_uint8_image(image) for image in data.images]),
+        _label_image(np.argmax(data.masks, axis=-1)),
+        _label_image(predicted),
+    ]
     for method in methods:
         bar.set_description(f"unet {method}")
         maps = explainer(method, model, layer, top_n)(data.images, target)
@@ -188,9 +215,11 @@ def _unet_section(methods, count, seed, top_n, bar):
         }
         columns.append(viz.overlay(data.images, maps, alpha=0.5))
         bar.update()
-    grid = viz.image_grid(np.stack(columns, axis=1),
-                          col_labels=["input", "truth", "predicted"] + methods,
-                          row_labels=[data.class_names[c] for c in data.labels])
+    grid = viz.image_grid(
+        np.stack(columns, axis=1),
+        col_labels=["input", "truth", "predicted"] + methods,
+        row_labels=[data.class_names[c] for c in data.labels],
+    )
     return {"scores": scores, "grid": grid, "layer": layer}
 
 
@@ -213,18 +242,30 @@ def segmentation_target(model, data):
 
 def _label_image(classmap):
     """Class maps `(B, H, W)` drawn with a fixed qualitative palette (background black)."""
-    palette = np.array([[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25],
-                        [0, 130, 200], [245, 130, 48], [145, 30, 180]], np.uint8)
+    palette = np.array(
+        [
+            [0, 0, 0],
+            [230, 25, 75],
+            [60, 180, 75],
+            [255, 225, 25],
+            [0, 130, 200],
+            [245, 130, 48],
+            [145, 30, 180],
+        ],
+        np.uint8,
+    )
     return palette[np.clip(classmap, 0, len(palette) - 1)]
 
 
 def to_markdown(results):
     """The demo's metrics as two Markdown tables."""
-    lines = [f"# tfxai demo\n\n{results['settings']['images']} generated shapes images per "
-             f"model, seed {results['settings']['seed']}; classifier layer "
-             f"`{results['settings']['classifier_layer']}`, U-Net layer "
-             f"`{results['settings']['unet_layer']}` (Seg-Grad-CAM targets: the labeled "
-             f"class over its predicted pixels).\n"]
+    lines = [
+        f"# tfxai demo\n\n{results['settings']['images']} generated shapes images per "
+        f"model, seed {results['settings']['seed']}; classifier layer "
+        f"`{results['settings']['classifier_layer']}`, U-Net layer "
+        f"`{results['settings']['unet_layer']}` (Seg-Grad-CAM targets: the labeled "
+        f"class over its predicted pixels).\n"
+    ]
     for section, title in (("classifier", "Bundled classifier"), ("unet", "Bundled U-Net")):
         table = results[section]
         keys = [k for k in METRIC_COLUMNS if k in next(iter(table.values()))]
@@ -246,4 +287,5 @@ def _write(path, text):
 
 def _progress(total, enabled):
     from tqdm.auto import tqdm
+
     return tqdm(total=total, disable=not enabled, unit="method")

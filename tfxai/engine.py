@@ -38,7 +38,8 @@ if keras.backend.backend() != "tensorflow":
     raise ImportError(
         f"tfxai needs the TensorFlow backend of Keras 3, but keras.backend.backend() is "
         f"{keras.backend.backend()!r}. Set the environment variable KERAS_BACKEND=tensorflow "
-        f"before importing keras (e.g. `export KERAS_BACKEND=tensorflow`).")
+        f"before importing keras (e.g. `export KERAS_BACKEND=tensorflow`)."
+    )
 
 # Held while any layer's `call` is shadowed (i.e. while tfxai traces a graph): another
 # thread tracing the same model meanwhile would otherwise see this thread's hook. Tracing
@@ -49,6 +50,7 @@ _NOTHING = object()
 
 
 # --------------------------------------------------------------------------- layers
+
 
 def _children(layer):
     """Direct sub-layers of a model or layer (`[]` for leaves)."""
@@ -83,12 +85,18 @@ def _unknown_layer(model, ref):
     paths = [p for p, _ in layer_paths(model)]
     leaves = {p.rsplit("/", 1)[-1]: p for p in paths}
     close = difflib.get_close_matches(str(ref), paths, n=5, cutoff=0.5)
-    close += [leaves[n] for n in difflib.get_close_matches(
-        str(ref).rsplit("/", 1)[-1], list(leaves), n=5, cutoff=0.6) if leaves[n] not in close]
+    close += [
+        leaves[n]
+        for n in difflib.get_close_matches(
+            str(ref).rsplit("/", 1)[-1], list(leaves), n=5, cutoff=0.6
+        )
+        if leaves[n] not in close
+    ]
     hint = f" Closest names: {', '.join(close[:5])}." if close else ""
     return ValueError(
         f"layer: no layer {ref!r} in model {model.name!r}.{hint} Nested layers are named by "
-        f"path, e.g. 'backbone/conv5_block3_out'.")
+        f"path, e.g. 'backbone/conv5_block3_out'."
+    )
 
 
 def resolve_layer(model, ref=None):
@@ -116,17 +124,20 @@ def resolve_layer(model, ref=None):
     if isinstance(ref, keras.layers.Layer):
         if any(layer is ref for _, layer in layer_paths(model)):
             return ref
-        raise ValueError(f"layer: the layer object {ref.name!r} is not part of model "
-                         f"{model.name!r}.")
+        raise ValueError(
+            f"layer: the layer object {ref.name!r} is not part of model {model.name!r}."
+        )
     if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
         layers = _children(model)
         if not -len(layers) <= ref < len(layers):
-            raise ValueError(f"layer: index {ref} is out of range for a model with "
-                             f"{len(layers)} layers.")
+            raise ValueError(
+                f"layer: index {ref} is out of range for a model with {len(layers)} layers."
+            )
         return layers[ref]
     if not isinstance(ref, str):
-        raise TypeError(f"layer: expected a name, a path, an int, a Layer or None, got "
-                        f"{type(ref).__name__}.")
+        raise TypeError(
+            f"layer: expected a name, a path, an int, a Layer or None, got {type(ref).__name__}."
+        )
     paths = layer_paths(model)
     exact = [layer for path, layer in paths if path == ref]
     if exact:
@@ -135,8 +146,10 @@ def resolve_layer(model, ref=None):
     if len(by_name) == 1:
         return by_name[0][1]
     if len(by_name) > 1:
-        raise ValueError(f"layer: the name {ref!r} is ambiguous in model {model.name!r}; "
-                         f"use a path: {', '.join(p for p, _ in by_name)}.")
+        raise ValueError(
+            f"layer: the name {ref!r} is ambiguous in model {model.name!r}; "
+            f"use a path: {', '.join(p for p, _ in by_name)}."
+        )
     raise _unknown_layer(model, ref)
 
 
@@ -174,18 +187,26 @@ def last_spatial_layer(model):
     unknown = [layer for _, layer in paths if shapes[id(layer)] is None]
     if unknown:
         shapes.update(_probe_shapes(model, unknown))
-    spatial = [(path, layer) for path, layer in paths
-               if len(shapes[id(layer)] or ()) == 4 and not _children(layer)]
+    spatial = [
+        (path, layer)
+        for path, layer in paths
+        if len(shapes[id(layer)] or ()) == 4 and not _children(layer)
+    ]
     if not spatial:
-        raise ValueError(f"layer: model {model.name!r} has no layer with a 4-D "
-                         f"(batch, height, width, channels) output; pass `layer=` explicitly.")
-    extended = [(path, layer) for path, layer in spatial
-                if tuple(shapes[id(layer)][1:3]) != (1, 1)]
+        raise ValueError(
+            f"layer: model {model.name!r} has no layer with a 4-D "
+            f"(batch, height, width, channels) output; pass `layer=` explicitly."
+        )
+    extended = [(path, layer) for path, layer in spatial if tuple(shapes[id(layer)][1:3]) != (1, 1)]
     if extended:
         return extended[-1][1]
-    warnings.warn(f"layer: every 4-D layer of model {model.name!r} is 1x1 at this input size, "
-                  f"so the maps are constant; using {spatial[-1][0]!r}. Use larger inputs or "
-                  f"pass `layer=` explicitly.", UserWarning, stacklevel=3)
+    warnings.warn(
+        f"layer: every 4-D layer of model {model.name!r} is 1x1 at this input size, "
+        f"so the maps are constant; using {spatial[-1][0]!r}. Use larger inputs or "
+        f"pass `layer=` explicitly.",
+        UserWarning,
+        stacklevel=3,
+    )
     return spatial[-1][1]
 
 
@@ -196,7 +217,8 @@ def _probe_shapes(model, layers):
     if shape is None:
         raise ValueError(
             f"layer: cannot find the spatial layers of model {model.name!r} without a known "
-            f"input shape; call the model once, or pass `layer=` explicitly.")
+            f"input shape; call the model once, or pass `layer=` explicitly."
+        )
 
     def record(layer, output):
         shapes[id(layer)] = tuple(output.shape) if hasattr(output, "shape") else ()
@@ -223,6 +245,7 @@ def _model_input_shape(model):
 
 
 # --------------------------------------------------------------------------- capture
+
 
 @contextlib.contextmanager
 def shadow_calls(layers, on_output=None, *, on_inputs=None):
@@ -353,18 +376,23 @@ def select_output(outputs, output, model_name="model"):
             return outputs[output]
         if isinstance(output, int) and -len(names) <= output < len(names):
             return outputs[names[output]]
-        raise ValueError(f"output: model {model_name!r} has outputs {names}; pass output= "
-                         f"one of these names or an index, got {output!r}.")
+        raise ValueError(
+            f"output: model {model_name!r} has outputs {names}; pass output= "
+            f"one of these names or an index, got {output!r}."
+        )
     if isinstance(outputs, (list, tuple)):
         if output is None and len(outputs) == 1:
             return outputs[0]
         if isinstance(output, int) and -len(outputs) <= output < len(outputs):
             return outputs[output]
-        raise ValueError(f"output: model {model_name!r} has {len(outputs)} outputs; pass "
-                         f"output= an index in [0, {len(outputs) - 1}], got {output!r}.")
+        raise ValueError(
+            f"output: model {model_name!r} has {len(outputs)} outputs; pass "
+            f"output= an index in [0, {len(outputs) - 1}], got {output!r}."
+        )
     if output not in (None, 0, -1):
-        raise ValueError(f"output: model {model_name!r} has a single output; got "
-                         f"output={output!r}.")
+        raise ValueError(
+            f"output: model {model_name!r} has a single output; got output={output!r}."
+        )
     return outputs
 
 
@@ -375,10 +403,11 @@ def _output_index(model, output):
         if output in names:
             return names.index(output)
         if not names:
-            raise ValueError(f"output: model {model.name!r} has no named outputs; got "
-                             f"{output!r} (pass None for a single output, or an index).")
-        raise ValueError(f"output: model {model.name!r} has outputs {names}; got "
-                         f"{output!r}.")
+            raise ValueError(
+                f"output: model {model.name!r} has no named outputs; got "
+                f"{output!r} (pass None for a single output, or an index)."
+            )
+        raise ValueError(f"output: model {model.name!r} has outputs {names}; got {output!r}.")
     return output
 
 
@@ -396,6 +425,7 @@ def to_logits(tensor):
 
 
 # --------------------------------------------------------------------------- engine
+
 
 def user_error(err):
     """The error raised while tracing, without autograph's "in user code:" frame dump.
@@ -448,8 +478,7 @@ class Engine:
         self.layer_shape = None
         self._compiled = collections.OrderedDict()
 
-    def scores_and_outputs(self, inputs, target, params, *, capture=True, watch=(),
-                           replace=None):
+    def scores_and_outputs(self, inputs, target, params, *, capture=True, watch=(), replace=None):
         """Runs the model under a tape (inside a traced function).
 
         Args:
@@ -466,15 +495,18 @@ class Engine:
             output (or `None`).
         """
         if capture and self.layer is None:
-            raise ValueError("layer: this engine was built with capture=False; it has no "
-                             "layer to capture.")
+            raise ValueError(
+                "layer: this engine was built with capture=False; it has no layer to capture."
+            )
         seen = {}
 
         def on_output(layer, value):
             seen["calls"] = seen.get("calls", 0) + 1
             if not isinstance(value, tf.Tensor):
-                raise ValueError(f"layer: {self.layer_path!r} returns "
-                                 f"{type(value).__name__}, expected a single tensor.")
+                raise ValueError(
+                    f"layer: {self.layer_path!r} returns "
+                    f"{type(value).__name__}, expected a single tensor."
+                )
             tape.watch(value)
             if replace is not None:
                 value = replace(value)
@@ -485,8 +517,10 @@ class Engine:
         with tf.GradientTape(watch_accessed_variables=False, persistent=False) as tape:
             for tensor in watch:
                 tape.watch(tensor)
-            with float_pixels(self.model, inputs) as fed, \
-                    shadow_calls([self.layer] if capture else [], on_output):
+            with (
+                float_pixels(self.model, inputs) as fed,
+                shadow_calls([self.layer] if capture else [], on_output),
+            ):
                 outputs = self.model(fed, training=False)
             scores = target.score(self.scored(outputs), params)
         activations = seen.get("activations")
@@ -495,10 +529,13 @@ class Engine:
                 f"layer: {self.layer_path!r} is called {seen['calls']} times in one forward "
                 f"pass (a shared layer, e.g. a siamese branch), so its activations are "
                 f"ambiguous; choose a layer that is called once (one that is not shared, or "
-                f"the output of each branch).")
+                f"the output of each branch)."
+            )
         if capture and activations is None:
-            raise ValueError(f"layer: {self.layer_path!r} was not called when the model ran; "
-                             f"choose a layer on the path from the inputs to the outputs.")
+            raise ValueError(
+                f"layer: {self.layer_path!r} was not called when the model ran; "
+                f"choose a layer on the path from the inputs to the outputs."
+            )
         if activations is not None:
             self.layer_shape = tuple(activations.shape)
         return tape, scores, activations
@@ -527,8 +564,9 @@ class Engine:
         shape = self.output_shape
         if shape is None:
             try:
-                shape = tuple(select_output(list(self.model.outputs), self.output,
-                                            self.model.name).shape)
+                shape = tuple(
+                    select_output(list(self.model.outputs), self.output, self.model.name).shape
+                )
             except (AttributeError, ValueError, TypeError, KeyError):
                 return  # not declared (subclassed): checked after the first trace
             if heads.is_binary(shape):
@@ -541,8 +579,11 @@ class Engine:
         The batch axis of `inputs` and of every parameter array is left free, so all batch
         sizes share one graph.
         """
-        key = (name, tuple(inputs.shape[1:]),
-               tuple((tuple(p.shape[1:]), p.dtype) for p in tf.nest.flatten(params)))
+        key = (
+            name,
+            tuple(inputs.shape[1:]),
+            tuple((tuple(p.shape[1:]), p.dtype) for p in tf.nest.flatten(params)),
+        )
         with TRACE_LOCK:
             return self._compile(key, fn, inputs, params)
 
@@ -550,13 +591,15 @@ class Engine:
         if key in self._compiled:
             self._compiled.move_to_end(key)
         else:
+
             def traced(x, p):
                 self.traces += 1
                 return fn(x, p)
 
             specs = tf.nest.map_structure(
                 lambda a: tf.TensorSpec((None,) + tuple(a.shape[1:]), tf.as_dtype(a.dtype)),
-                (inputs, params))
+                (inputs, params),
+            )
             try:
                 self._compiled[key] = tf.function(traced).get_concrete_function(*specs)
             except (ValueError, TypeError) as err:

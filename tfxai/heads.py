@@ -76,6 +76,7 @@ def probability_target(target, engine):
     For dense outputs the score is divided by the target's score on an all-ones output
     (its pixel weight), giving the mean probability over its pixels, in [0, 1].
     """
+
     def to_probabilities(outputs):
         return probabilities(outputs, engine.head, binary=engine.binary, logits=engine.logits)
 

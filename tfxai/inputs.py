@@ -22,8 +22,10 @@ def expected_image_shape(model):
     if not inputs:
         return None
     if len(inputs) > 1:
-        raise ValueError(f"model: {model.name!r} has {len(inputs)} inputs; tfxai explains "
-                         f"single-input image models.")
+        raise ValueError(
+            f"model: {model.name!r} has {len(inputs)} inputs; tfxai explains "
+            f"single-input image models."
+        )
     return tuple(inputs[0].shape[1:])
 
 
@@ -34,8 +36,9 @@ def as_numeric_array(value, name):
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} "
-                        f"({err}).") from None
+        raise TypeError(
+            f"{name}: expected a numeric array, got {type(value).__name__} ({err})."
+        ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a numeric array, got dtype {array.dtype}.")
     return array
@@ -60,11 +63,14 @@ def as_image_batch(inputs, model, name="inputs"):
     array = refuse_booleans(as_numeric_array(inputs, name), name)
     if array.ndim != 4:
         hint = " (a single image? pass inputs[None])" if array.ndim == 3 else ""
-        raise ValueError(f"{name}: expected a batch of images of shape (batch, height, width, "
-                         f"channels), got shape {array.shape}{hint}.")
+        raise ValueError(
+            f"{name}: expected a batch of images of shape (batch, height, width, "
+            f"channels), got shape {array.shape}{hint}."
+        )
     if array.shape[0] == 0:
-        raise ValueError(f"{name}: the batch is empty (shape {array.shape}); expected at least "
-                         f"one image.")
+        raise ValueError(
+            f"{name}: the batch is empty (shape {array.shape}); expected at least one image."
+        )
     expected = expected_image_shape(model)
     if expected is not None:
         for axis, (got, want) in enumerate(zip(array.shape[1:], expected)):
@@ -72,7 +78,8 @@ def as_image_batch(inputs, model, name="inputs"):
                 what = ("channels", "height", "width")[(axis + 1) % 3]
                 raise ValueError(
                     f"{name}: model {model.name!r} expects images of shape "
-                    f"{tuple(expected)} but got {tuple(array.shape[1:])} ({what} differ).")
+                    f"{tuple(expected)} but got {tuple(array.shape[1:])} ({what} differ)."
+                )
     array = np.ascontiguousarray(array, dtype=np.float32)
     if not np.all(np.isfinite(array)):
         bad = int(np.sum(~np.isfinite(array)))
@@ -88,16 +95,22 @@ def check_dataset(dataset, name="inputs"):
             elements are dicts or unbatched images.
     """
     if int(dataset.cardinality()) == tf.data.INFINITE_CARDINALITY:
-        raise ValueError(f"{name}: the dataset is infinite (e.g. .repeat() without a count) "
-                         f"and would never end; pass a finite one, e.g. dataset.take(n).")
+        raise ValueError(
+            f"{name}: the dataset is infinite (e.g. .repeat() without a count) "
+            f"and would never end; pass a finite one, e.g. dataset.take(n)."
+        )
     spec = dataset.element_spec
     images = spec[0] if isinstance(spec, (tuple, list)) else spec
     if isinstance(images, dict) or not isinstance(images, tf.TensorSpec):
-        raise ValueError(f"{name}: expected dataset elements `x` or `(x, y, ...)` with `x` a "
-                         f"batch of images, got elements of type {type(images).__name__}.")
+        raise ValueError(
+            f"{name}: expected dataset elements `x` or `(x, y, ...)` with `x` a "
+            f"batch of images, got elements of type {type(images).__name__}."
+        )
     if images.shape.rank == 3:
-        raise ValueError(f"{name}: the dataset yields single images of shape "
-                         f"{tuple(images.shape)}; batch it first, e.g. dataset.batch(32).")
+        raise ValueError(
+            f"{name}: the dataset yields single images of shape "
+            f"{tuple(images.shape)}; batch it first, e.g. dataset.batch(32)."
+        )
     return dataset
 
 
@@ -120,17 +133,24 @@ def int_pair(value, name):
         pair = tuple(pair)
     except TypeError:
         pair = ()
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
-                             or v < 1 for v in pair):
-        raise ValueError(f"{name}: expected a positive integer or a pair of positive "
-                         f"integers (height, width), got {value!r}.")
+    if len(pair) != 2 or any(
+        isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in pair
+    ):
+        raise ValueError(
+            f"{name}: expected a positive integer or a pair of positive "
+            f"integers (height, width), got {value!r}."
+        )
     return int(pair[0]), int(pair[1])
 
 
 def non_negative_float(value, name):
     """Returns `value` as a finite float >= 0, or raises `ValueError` naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
     return float(value)
 
@@ -192,8 +212,7 @@ def positive_float(value, name):
 
 def non_negative_int(value, name):
     """Returns an integer >= 0 as an int, or raises `ValueError` naming `name`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
-            or value < 0:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name}: expected an integer >= 0, got {value!r}.")
     return int(value)
 
@@ -206,8 +225,10 @@ def refuse_booleans(array, name):
     """
     if array.dtype == np.bool_:
         got = f"a boolean array of shape {array.shape}" if array.ndim else repr(array.item())
-        raise TypeError(f"{name}: expected numeric values, got {got}; convert it first if "
-                        f"it really holds pixel values, e.g. {name}.astype('float32').")
+        raise TypeError(
+            f"{name}: expected numeric values, got {got}; convert it first if "
+            f"it really holds pixel values, e.g. {name}.astype('float32')."
+        )
     return array
 
 
@@ -225,14 +246,19 @@ def check_model(model, name="model"):
     if not isinstance(model, keras.Model):
         got = type(model).__name__
         module = type(model).__module__ or ""
-        hint = (f" from {module.split('.')[0]} (Keras 2 / tf.keras); tfxai needs a Keras 3 "
-                f"model (import keras)" if module.startswith(("tf_keras", "tensorflow"))
-                else "")
+        hint = (
+            f" from {module.split('.')[0]} (Keras 2 / tf.keras); tfxai needs a Keras 3 "
+            f"model (import keras)"
+            if module.startswith(("tf_keras", "tensorflow"))
+            else ""
+        )
         raise TypeError(f"{name}: expected a keras.Model, got {got}{hint}.")
     if not model.built:
-        raise ValueError(f"{name}: {model.name!r} is not built (it has no weights "
-                         f"yet); give it an input shape (keras.Input) or call it once on a "
-                         f"batch, e.g. model(images[:1]).")
+        raise ValueError(
+            f"{name}: {model.name!r} is not built (it has no weights "
+            f"yet); give it an input shape (keras.Input) or call it once on a "
+            f"batch, e.g. model(images[:1])."
+        )
     return model
 
 
@@ -243,9 +269,11 @@ def check_not_model(inputs, name="inputs"):
         TypeError: If `inputs` is a Keras model, naming `name`.
     """
     if isinstance(inputs, keras.Model):
-        raise TypeError(f"{name}: got the model {inputs.name!r}; an explainer instance "
-                        f"already holds its model: call it on the images, e.g. "
-                        f"GradCAM(model)(images, target).")
+        raise TypeError(
+            f"{name}: got the model {inputs.name!r}; an explainer instance "
+            f"already holds its model: call it on the images, e.g. "
+            f"GradCAM(model)(images, target)."
+        )
     return inputs
 
 
@@ -265,8 +293,9 @@ def writable_folder(folder, name):
             under a file, no permission (the cause is named).
     """
     if not isinstance(folder, (str, Path)) and not hasattr(folder, "__fspath__"):
-        raise TypeError(f"{name}: expected a folder path (str or os.PathLike), got "
-                        f"{type(folder).__name__}.")
+        raise TypeError(
+            f"{name}: expected a folder path (str or os.PathLike), got {type(folder).__name__}."
+        )
     folder = Path(folder)
     probe = folder / f".tfxai-probe-{uuid.uuid4().hex}"
     try:
@@ -274,6 +303,8 @@ def writable_folder(folder, name):
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as err:
-        raise ValueError(f"{name}: cannot write to {str(folder)!r} ({err.strerror or err}); "
-                         f"expected a folder that can be created and written.") from None
+        raise ValueError(
+            f"{name}: cannot write to {str(folder)!r} ({err.strerror or err}); "
+            f"expected a folder that can be created and written."
+        ) from None
     return folder

@@ -38,14 +38,18 @@ def explainer_class(method):
     """
     if isinstance(method, str):
         if method not in METHODS:
-            raise ValueError(f"method: unknown method {method!r}; expected one of "
-                             f"{', '.join(METHODS)}, an explainer class or a callable.")
+            raise ValueError(
+                f"method: unknown method {method!r}; expected one of "
+                f"{', '.join(METHODS)}, an explainer class or a callable."
+            )
         return METHODS[method]
     if inspect.isclass(method) and issubclass(method, (cam.CAM, attribution.Attribution)):
         return method
     if not callable(method):
-        raise TypeError(f"method: expected a method name, an explainer class or a callable, "
-                        f"got {type(method).__name__}.")
+        raise TypeError(
+            f"method: expected a method name, an explainer class or a callable, "
+            f"got {type(method).__name__}."
+        )
     name = getattr(method, "__name__", None)
     if name in METHODS and getattr(method, "__module__", "").startswith("tfxai."):
         return METHODS[name]  # a function form: use its class twin
@@ -64,9 +68,11 @@ def check_instance(instance, model, name="method"):
         ValueError: If the instance was built on another model, naming `name`.
     """
     if instance.model is not model:
-        raise ValueError(f"{name}: the {type(instance).__name__} instance explains model "
-                         f"{instance.model.name!r}, not {model.name!r}; build it on this "
-                         f"model, e.g. {type(instance).__name__}(model).")
+        raise ValueError(
+            f"{name}: the {type(instance).__name__} instance explains model "
+            f"{instance.model.name!r}, not {model.name!r}; build it on this "
+            f"model, e.g. {type(instance).__name__}(model)."
+        )
     return instance
 
 
@@ -81,10 +87,12 @@ def refuse_class(method, name):
             forms that work.
     """
     if inspect.isclass(method) and issubclass(method, (cam.CAM, attribution.Attribution)):
-        raise TypeError(f"{name}: got the class {method.__name__}, which is built on a "
-                        f"model rather than called on images; pass the function "
-                        f"tfxai.{method_name(method)} or an instance "
-                        f"{method.__name__}(model, ...).")
+        raise TypeError(
+            f"{name}: got the class {method.__name__}, which is built on a "
+            f"model rather than called on images; pass the function "
+            f"tfxai.{method_name(method)} or an instance "
+            f"{method.__name__}(model, ...)."
+        )
     return method
 
 
@@ -94,9 +102,11 @@ def _instance_options(instance, layer, options):
     held = sorted(k for k in options if k not in call_names)
     held += ["layer"] if layer is not None else []
     if held:
-        raise ValueError(f"{held[0]}: a {type(instance).__name__} instance already holds its "
-                         f"options; build it with {', '.join(held)}, or pass the method's "
-                         f"name.")
+        raise ValueError(
+            f"{held[0]}: a {type(instance).__name__} instance already holds its "
+            f"options; build it with {', '.join(held)}, or pass the method's "
+            f"name."
+        )
     return {}, dict(options)
 
 
@@ -127,17 +137,24 @@ def split_options(method, layer, options):
     for key, value in options.items():
         if key in call_names:
             call_options[key] = value
-        elif key in init and key not in ("self", "model", "layer") or accepts_any:
+        elif (key in init and key not in ("self", "model", "layer")) or accepts_any:
             init_options[key] = value
         else:
-            allowed = sorted(k for k in init if k not in ("self", "model", "layer")
-                             and init[k].kind is not init[k].VAR_KEYWORD)
-            raise ValueError(f"{key}: not an option of {method_name(method)!r}; it takes "
-                             f"{', '.join(allowed + list(call_names))}.")
+            allowed = sorted(
+                k
+                for k in init
+                if k not in ("self", "model", "layer") and init[k].kind is not init[k].VAR_KEYWORD
+            )
+            raise ValueError(
+                f"{key}: not an option of {method_name(method)!r}; it takes "
+                f"{', '.join(allowed + list(call_names))}."
+            )
     if layer is not None:
         if not takes_layer(cls):
-            raise ValueError(f"layer: {method_name(method)!r} explains the input pixels and "
-                             f"takes no layer; got layer={layer!r}.")
+            raise ValueError(
+                f"layer: {method_name(method)!r} explains the input pixels and "
+                f"takes no layer; got layer={layer!r}."
+            )
         init_options["layer"] = layer
     return init_options, call_options
 
@@ -171,8 +188,10 @@ def build(method, model, *, layer=None, **options):
         return _bound(check_instance(method, model), call_options)
     cls = explainer_class(method)
     if cls is None:
+
         def explain_with_callable(inputs, target):
             return method(model, inputs, target=target, **call_options)
+
         return explain_with_callable
     explainer = cls(model, **init_options)
 
@@ -185,6 +204,7 @@ def build(method, model, *, layer=None, **options):
 
 def _bound(explainer, call_options):
     """`explain(inputs, target)` calling an explainer instance."""
+
     def explain(inputs, target):
         return explainer(inputs, target, **call_options)
 

@@ -46,8 +46,18 @@ class Target:
         ((array([3, 3], dtype=int32),), (array([7, 7], dtype=int32),))
     """
 
-    def __init__(self, score_fn, bind_fn=None, key=None, check_fn=None, name="target", *,
-                 layers=(), batch=None, reads="outputs"):
+    def __init__(
+        self,
+        score_fn,
+        bind_fn=None,
+        key=None,
+        check_fn=None,
+        name="target",
+        *,
+        layers=(),
+        batch=None,
+        reads="outputs",
+    ):
         self._score_fn = score_fn
         self._bind_fn = bind_fn
         self._check_fn = check_fn
@@ -76,7 +86,8 @@ class Target:
         if scores.shape.rank != 1:
             raise ValueError(
                 f"target: {self.name} must return one score per sample, shape (batch,); "
-                f"got shape {tuple(scores.shape)}.")
+                f"got shape {tuple(scores.shape)}."
+            )
         return tf.cast(scores, tf.float32)
 
     def on_outputs(self, transform, label, reads=None):
@@ -91,24 +102,38 @@ class Target:
         Returns:
             A `Target` with the same parameters and checks.
         """
-        return Target(lambda out, p: self._score_fn(transform(out), p), self._bind_fn,
-                      key=(label, self.key), check_fn=self._check_fn,
-                      name=f"{self.name} on {label}", layers=self.layers, batch=self.batch,
-                      reads=reads or self.reads)
+        return Target(
+            lambda out, p: self._score_fn(transform(out), p),
+            self._bind_fn,
+            key=(label, self.key),
+            check_fn=self._check_fn,
+            name=f"{self.name} on {label}",
+            layers=self.layers,
+            batch=self.batch,
+            reads=reads or self.reads,
+        )
 
     def mean_over_pixels(self):
         """A new target: on dense outputs `(B, H, W, K)` this target's score divided by its
         score on an all-ones output (the pixel weight it sums: a mask's weight, or every
         pixel), i.e. a mean over its pixels; on `(B, K)` outputs the same score."""
+
         def score(outputs, params):
             value = self._score_fn(outputs, params)
             if outputs.shape.rank <= 2:
                 return value
             return tf.math.divide_no_nan(value, self._score_fn(tf.ones_like(outputs), params))
 
-        return Target(score, self._bind_fn, key=("mean over pixels", self.key),
-                      check_fn=self._check_fn, name=f"mean of {self.name} over its pixels",
-                      layers=self.layers, batch=self.batch, reads=self.reads)
+        return Target(
+            score,
+            self._bind_fn,
+            key=("mean over pixels", self.key),
+            check_fn=self._check_fn,
+            name=f"mean of {self.name} over its pixels",
+            layers=self.layers,
+            batch=self.batch,
+            reads=self.reads,
+        )
 
     def _combine(self, other, op, symbol):
         if isinstance(other, Target):
@@ -116,22 +141,31 @@ class Target:
                 raise ValueError(
                     f"target: cannot combine {self.name} (scores the {self.reads}) with "
                     f"{other.name} (scores the {other.reads}); for feature visualization use "
-                    f"tfxai.featurevis objectives (class_logit, segmentation_class, ...).")
+                    f"tfxai.featurevis objectives (class_logit, segmentation_class, ...)."
+                )
             layers = self.layers + tuple(r for r in other.layers if r not in self.layers)
             return Target(
                 lambda out, p: op(self._score_fn(out, p[0]), other._score_fn(out, p[1])),
                 lambda b: (self.bind(b), other.bind(b)),
                 key=(symbol, self.key, other.key),
                 check_fn=lambda shape, b: (self.check(shape, b), other.check(shape, b)),
-                name=f"({self.name} {symbol} {other.name})", layers=layers,
-                batch=_common_batch(self, other), reads=self.reads)
+                name=f"({self.name} {symbol} {other.name})",
+                layers=layers,
+                batch=_common_batch(self, other),
+                reads=self.reads,
+            )
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             value = float(other)
             return Target(
                 lambda out, p: op(self._score_fn(out, p), value),
-                self.bind, key=(symbol, self.key, value), check_fn=self.check,
-                name=f"({self.name} {symbol} {value:g})", layers=self.layers,
-                batch=self.batch, reads=self.reads)
+                self.bind,
+                key=(symbol, self.key, value),
+                check_fn=self.check,
+                name=f"({self.name} {symbol} {value:g})",
+                layers=self.layers,
+                batch=self.batch,
+                reads=self.reads,
+            )
         return NotImplemented
 
     def _combine_right(self, other, op, symbol):
@@ -139,9 +173,14 @@ class Target:
             value = float(other)
             return Target(
                 lambda out, p: op(value, self._score_fn(out, p)),
-                self.bind, key=("r" + symbol, self.key, value), check_fn=self.check,
-                name=f"({value:g} {symbol} {self.name})", layers=self.layers,
-                batch=self.batch, reads=self.reads)
+                self.bind,
+                key=("r" + symbol, self.key, value),
+                check_fn=self.check,
+                name=f"({value:g} {symbol} {self.name})",
+                layers=self.layers,
+                batch=self.batch,
+                reads=self.reads,
+            )
         return NotImplemented
 
     def __add__(self, other):
@@ -174,8 +213,10 @@ class Target:
 def _common_batch(first, second):
     """The batch two combined targets fix, or `None`; raises if they disagree."""
     if first.batch is not None and second.batch is not None and first.batch != second.batch:
-        raise ValueError(f"target: {first.name} has parameters for {first.batch} samples "
-                         f"and {second.name} for {second.batch}; expected the same count.")
+        raise ValueError(
+            f"target: {first.name} has parameters for {first.batch} samples "
+            f"and {second.name} for {second.batch}; expected the same count."
+        )
     return first.batch if first.batch is not None else second.batch
 
 
@@ -191,7 +232,8 @@ def _check_class_ids(ids, output_shape, name):
     if bad:
         raise ValueError(
             f"{name}: class index {bad[0]} is out of range; the model output has {classes} "
-            f"classes, so expected an index in [0, {classes - 1}].")
+            f"classes, so expected an index in [0, {classes - 1}]."
+        )
 
 
 def _class_ids(classes, batch, name):
@@ -199,13 +241,15 @@ def _class_ids(classes, batch, name):
     ids = np.asarray(classes)
     if ids.dtype.kind not in "iu":
         raise TypeError(
-            f"{name}: expected an int or a sequence of ints (one per sample), got {classes!r}.")
+            f"{name}: expected an int or a sequence of ints (one per sample), got {classes!r}."
+        )
     if ids.ndim == 0:
         return np.full((batch,), int(ids), dtype=np.int32)
     if ids.ndim != 1 or len(ids) != batch:
         raise ValueError(
             f"{name}: expected one class index per sample ({batch} for this batch), got "
-            f"{len(ids) if ids.ndim == 1 else 'shape ' + str(ids.shape)} values.")
+            f"{len(ids) if ids.ndim == 1 else 'shape ' + str(ids.shape)} values."
+        )
     return ids.astype(np.int32)
 
 
@@ -242,7 +286,9 @@ def class_score(classes, *, name="target"):
         lambda b: (_class_ids(classes, b, name),),
         key=("class_score",),
         check_fn=lambda shape, b: _check_class_ids(classes, shape, name),
-        name=label, batch=None if np.ndim(classes) == 0 else len(classes))
+        name=label,
+        batch=None if np.ndim(classes) == 0 else len(classes),
+    )
 
 
 def predicted(*, name="target"):
@@ -304,22 +350,24 @@ def mask_score(classes, mask, *, name="target"):
     """
     weights = np.asarray(mask, dtype=np.float32)
     if weights.ndim not in (2, 3):
-        raise ValueError(
-            f"mask: expected shape (H, W) or (batch, H, W), got {weights.shape}.")
+        raise ValueError(f"mask: expected shape (H, W) or (batch, H, W), got {weights.shape}.")
     if not np.all(np.isfinite(weights)):
         raise ValueError("mask: contains NaN or Inf values; expected finite weights.")
     empty = ~np.any(weights.reshape((-1,) + weights.shape[-2:]) != 0, axis=(1, 2))
     if np.any(empty):
         which = "the mask" if weights.ndim == 2 else f"mask {int(np.argmax(empty))}"
-        raise ValueError(f"mask: {which} has no pixel (all zero), so its score and every map "
-                         f"would be zero; expected at least one pixel per mask.")
+        raise ValueError(
+            f"mask: {which} has no pixel (all zero), so its score and every map "
+            f"would be zero; expected at least one pixel per mask."
+        )
     label = f"mask_score({classes!r}, mask{weights.shape})"
 
     def bind(batch):
         if weights.ndim == 3 and weights.shape[0] != batch:
             raise ValueError(
                 f"mask: expected one mask per sample ({batch}) or a single (H, W) mask, got "
-                f"{weights.shape[0]} masks.")
+                f"{weights.shape[0]} masks."
+            )
         masks = np.broadcast_to(weights, (batch,) + weights.shape[-2:])
         return _class_ids(classes, batch, name), np.ascontiguousarray(masks)
 
@@ -327,17 +375,25 @@ def mask_score(classes, mask, *, name="target"):
         if len(shape) != 4:
             raise ValueError(
                 f"{name}: mask_score needs a dense (batch, H, W, classes) model output, got "
-                f"an output of shape {shape}.")
+                f"an output of shape {shape}."
+            )
         if tuple(weights.shape[-2:]) != tuple(shape[1:3]) and None not in shape[1:3]:
             raise ValueError(
                 f"mask: expected a mask of the output map size {tuple(shape[1:3])}, got "
-                f"{tuple(weights.shape[-2:])}.")
+                f"{tuple(weights.shape[-2:])}."
+            )
         _check_class_ids(classes, shape, name)
 
     sizes = [len(classes)] if np.ndim(classes) == 1 else []
     sizes += [weights.shape[0]] if weights.ndim == 3 else []
-    return Target(_mask_score, bind, key=("mask_score",), check_fn=check, name=label,
-                  batch=sizes[0] if sizes else None)
+    return Target(
+        _mask_score,
+        bind,
+        key=("mask_score",),
+        check_fn=check,
+        name=label,
+        batch=sizes[0] if sizes else None,
+    )
 
 
 def _mask_score(outputs, params):
@@ -365,9 +421,12 @@ def labels(*, name="target"):
     Example:
         >>> cams = tfxai.grad_cam(model, dataset.take(10), target="labels")
     """
+
     def score(outputs, params):
-        raise ValueError(f"{name}: 'labels' takes each image's class from the (x, y) "
-                         f"elements of a tf.data.Dataset; with arrays pass the classes.")
+        raise ValueError(
+            f"{name}: 'labels' takes each image's class from the (x, y) "
+            f"elements of a tf.data.Dataset; with arrays pass the classes."
+        )
 
     return Target(score, key=LABELS, name="labels")
 
@@ -388,9 +447,11 @@ def label_classes(values, count, name="target"):
     elif array.ndim == 2 and array.shape[0] == count:
         array = array.argmax(axis=-1)
     if array.shape != (count,):
-        raise ValueError(f"{name}: 'labels' needs class ids (batch,) or one-hot rows "
-                         f"(batch, classes) for {count} images, got labels of shape "
-                         f"{array.shape}.")
+        raise ValueError(
+            f"{name}: 'labels' needs class ids (batch,) or one-hot rows "
+            f"(batch, classes) for {count} images, got labels of shape "
+            f"{array.shape}."
+        )
     if array.dtype.kind == "f" and not np.all(array == np.round(array)):
         raise ValueError(f"{name}: 'labels' needs integer class ids, got fractions.")
     return array.astype(np.int32)
@@ -442,4 +503,5 @@ def to_target(target, *, name="target"):
         return from_callable(target, name=name)
     raise TypeError(
         f"{name}: expected None, an int, a sequence of ints, 'labels', a callable on the "
-        f"model output or a tfxai Target, got {target!r}.")
+        f"model output or a tfxai Target, got {target!r}."
+    )

@@ -33,8 +33,10 @@ RELU_SIZES = (H * W * C, 7, 5, CLASSES)
 
 def relu_weights(seed=2):
     rng = np.random.RandomState(seed)
-    return [(rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(scale=0.3, size=b))
-            for a, b in zip(RELU_SIZES[:-1], RELU_SIZES[1:])]
+    return [
+        (rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(scale=0.3, size=b))
+        for a, b in zip(RELU_SIZES[:-1], RELU_SIZES[1:])
+    ]
 
 
 def relu_net(style="activation"):
@@ -45,8 +47,7 @@ def relu_net(style="activation"):
     """
     weights = relu_weights()
     activations = ["relu", "relu", None] if style == "activation" else [None] * 3
-    dense = [keras.layers.Dense(b, activation=a)
-             for b, a in zip(RELU_SIZES[1:], activations)]
+    dense = [keras.layers.Dense(b, activation=a) for b, a in zip(RELU_SIZES[1:], activations)]
     inputs = keras.Input((H, W, C))
     x = keras.layers.Flatten()(inputs)
     if style == "activation":
@@ -55,8 +56,16 @@ def relu_net(style="activation"):
         x = keras.layers.Activation("relu")(keras.layers.ReLU()(dense[0](x)))  # relu twice
         x = keras.layers.Activation("relu")(dense[1](x))
     else:
-        hidden = keras.Sequential([keras.Input((H * W * C,)), dense[0], keras.layers.ReLU(),
-                                   dense[1], keras.layers.Activation("relu")], name="hidden")
+        hidden = keras.Sequential(
+            [
+                keras.Input((H * W * C,)),
+                dense[0],
+                keras.layers.ReLU(),
+                dense[1],
+                keras.layers.Activation("relu"),
+            ],
+            name="hidden",
+        )
         x = hidden(x)
     model = keras.Model(inputs, dense[2](x), name=f"relu_{style}")
     for layer, (kernel, bias) in zip(dense, weights):
@@ -114,7 +123,7 @@ def trained_classifier(size=16, seed=0):
     y = np.arange(count) % 3
     for i, label in enumerate(y):
         top, left = rng.randint(0, size - 4, size=2)
-        x[i, top:top + 4, left:left + 4, label] = 1.0
+        x[i, top : top + 4, left : left + 4, label] = 1.0
     inputs = keras.Input((size, size, 3))
     h = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
     h = keras.layers.MaxPooling2D()(h)
@@ -122,7 +131,9 @@ def trained_classifier(size=16, seed=0):
     h = keras.layers.GlobalAveragePooling2D()(h)
     h = keras.layers.Dense(16, activation="relu")(h)
     model = keras.Model(inputs, keras.layers.Dense(3)(h), name="trained")
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     model.fit(x, y, batch_size=32, epochs=3, verbose=0)
     return model, x[:4], y[:4]

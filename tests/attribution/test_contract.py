@@ -60,8 +60,9 @@ def test_every_method_on_every_model_kind(kind, method, images):
     assert explainer.engine.traces == traces  # batch sizes share the compiled graphs
 
     assert_unchanged(before, model)
-    for after, original in zip(tf.nest.flatten(model(images, training=False)),
-                               tf.nest.flatten(predictions)):
+    for after, original in zip(
+        tf.nest.flatten(model(images, training=False)), tf.nest.flatten(predictions)
+    ):
         np.testing.assert_array_equal(after, original)
     assert not any("call" in vars(layer) for _, layer in tfxai.layer_paths(model))
 
@@ -90,8 +91,11 @@ def test_repeated_calls_never_retrace(images):
         explainer(images, target=[0, 1, 2])
         traces = explainer.engine.traces
         for batch, target in calls:
-            explainer(rng.uniform(size=(batch, SIZE, SIZE, 3)), target=target,
-                      batch_size=[2, 4, 32][batch % 3])
+            explainer(
+                rng.uniform(size=(batch, SIZE, SIZE, 3)),
+                target=target,
+                batch_size=[2, 4, 32][batch % 3],
+            )
         assert explainer.engine.traces == traces, name
         assert traces <= 4, (name, traces)
 
@@ -101,8 +105,9 @@ def test_function_forms_reuse_their_compiled_explainer(images):
     tfxai.clear_cache()
     for _ in range(3):
         A.smooth_grad(model, images, [1, 2, 3], samples=2)
-        A.integrated_gradients(model, images, [1, 2, 3], steps=3,
-                               baseline=np.zeros((SIZE, SIZE, 3), np.float32))
+        A.integrated_gradients(
+            model, images, [1, 2, 3], steps=3, baseline=np.zeros((SIZE, SIZE, 3), np.float32)
+        )
     explainers = list(tfxai.cam.base._cache.values())
     assert len(explainers) == 2
     assert all(e.engine.traces == 1 for e in explainers)
@@ -114,11 +119,15 @@ def test_dataset_inputs_match_array_inputs(images):
     dataset = tf.data.Dataset.from_tensor_slices((images, np.zeros(len(images)))).batch(2)
     for method in ("saliency", "smooth_grad", "integrated_gradients", "rise"):
         options = FAST.get(method, {})
-        np.testing.assert_allclose(FUNCTIONS[method](model, dataset, target=3, **options),
-                                   FUNCTIONS[method](model, images, target=3, **options),
-                                   atol=1e-5, err_msg=method)
-    np.testing.assert_allclose(A.saliency(model, tf.constant(images), 3),
-                               A.saliency(model, images, 3), atol=1e-6)
+        np.testing.assert_allclose(
+            FUNCTIONS[method](model, dataset, target=3, **options),
+            FUNCTIONS[method](model, images, target=3, **options),
+            atol=1e-5,
+            err_msg=method,
+        )
+    np.testing.assert_allclose(
+        A.saliency(model, tf.constant(images), 3), A.saliency(model, images, 3), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("method", list(A.ATTRIBUTION_METHODS))
@@ -126,8 +135,7 @@ def test_batch_size_does_not_change_the_maps(method, images):
     model = get_model("sequential")
     options = FAST.get(method, {})
     whole = FUNCTIONS[method](model, images, [0, 3, 4], normalize=False, **options)
-    split = FUNCTIONS[method](model, images, [0, 3, 4], normalize=False, batch_size=2,
-                              **options)
+    split = FUNCTIONS[method](model, images, [0, 3, 4], normalize=False, batch_size=2, **options)
     np.testing.assert_allclose(split, whole, rtol=1e-4, atol=1e-5 * np.abs(whole).max())
 
 
@@ -136,20 +144,32 @@ def test_none_target_is_the_clean_prediction_for_perturbing_methods(images):
     predicted = [int(c) for c in model.predict(images, verbose=0).argmax(-1)]
     for method in ("smooth_grad", "integrated_gradients", "occlusion", "rise", "saliency"):
         options = FAST.get(method, {})
-        np.testing.assert_allclose(FUNCTIONS[method](model, images, **options),
-                                   FUNCTIONS[method](model, images, predicted, **options),
-                                   atol=1e-6, err_msg=method)
+        np.testing.assert_allclose(
+            FUNCTIONS[method](model, images, **options),
+            FUNCTIONS[method](model, images, predicted, **options),
+            atol=1e-6,
+            err_msg=method,
+        )
 
 
 # --------------------------------------------------------------------------- segmentation
+
 
 @pytest.fixture(scope="module")
 def segmenter():
     return models.segmenter()
 
 
-LOCAL_METHODS = ("saliency", "gradient_x_input", "smooth_grad", "var_grad", "square_grad",
-                 "integrated_gradients", "guided_backprop", "occlusion")
+LOCAL_METHODS = (
+    "saliency",
+    "gradient_x_input",
+    "smooth_grad",
+    "var_grad",
+    "square_grad",
+    "integrated_gradients",
+    "guided_backprop",
+    "occlusion",
+)
 
 
 @pytest.mark.parametrize("method", list(A.ATTRIBUTION_METHODS))
@@ -163,8 +183,9 @@ def test_mask_score_targets_on_a_segmentation_model(method, segmenter):
         options.update(patch=4, stride=4)
     if method == "guided_grad_cam":
         options["layer"] = "dec"
-    maps = FUNCTIONS[method](segmenter, x, tfxai.mask_score([1, 2], mask), normalize=False,
-                             **options)
+    maps = FUNCTIONS[method](
+        segmenter, x, tfxai.mask_score([1, 2], mask), normalize=False, **options
+    )
     assert maps.shape == (2, 24, 24) and np.all(np.isfinite(maps))
     assert np.abs(maps).max() > 0
     if method in LOCAL_METHODS:

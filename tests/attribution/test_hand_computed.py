@@ -31,6 +31,7 @@ def _weights(classes):
 
 # --------------------------------------------------------------------------- linear model
 
+
 def test_saliency_of_a_linear_model_is_the_weight_magnitude(linear):
     x = models.images()
     expected = np.abs(_weights(CLASSES)).max(axis=-1)
@@ -51,10 +52,15 @@ def test_gradient_x_input_of_a_linear_model(linear):
     per_channel = x * _weights(CLASSES)
     explainer = A.GradientXInput(linear, keep_sign=True)
     np.testing.assert_allclose(explainer.attributions(x, CLASSES), per_channel, rtol=1e-6)
-    np.testing.assert_allclose(explainer(x, CLASSES, normalize=False), per_channel.sum(-1),
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(A.gradient_x_input(linear, x, CLASSES, normalize=False),
-                               np.abs(per_channel).sum(-1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        explainer(x, CLASSES, normalize=False), per_channel.sum(-1), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        A.gradient_x_input(linear, x, CLASSES, normalize=False),
+        np.abs(per_channel).sum(-1),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("baseline", ["black", "uniform", "blurred", 0.25, "array"])
@@ -66,8 +72,7 @@ def test_integrated_gradients_of_a_linear_model_is_exact(linear, baseline):
     explainer = A.IntegratedGradients(linear, baseline=baseline, steps=3, keep_sign=True)
     x0 = explainer.baselines(x, 0)
     expected = (x - x0) * _weights(CLASSES)
-    np.testing.assert_allclose(explainer.attributions(x, CLASSES), expected, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(explainer.attributions(x, CLASSES), expected, rtol=1e-5, atol=1e-6)
     maps, delta = explainer(x, CLASSES, normalize=False, return_delta=True)
     np.testing.assert_allclose(maps, expected.sum(-1), rtol=1e-5, atol=1e-5)
     assert delta.shape == (2,) and np.all(np.abs(delta) < 1e-4), delta
@@ -86,8 +91,13 @@ def test_integrated_gradients_baselines():
     assert blurred.shape == x.shape and blurred.std() < x.std()
     np.testing.assert_allclose(blurred.mean(axis=(1, 2)), x.mean(axis=(1, 2)), atol=0.05)
     constant = np.ones((4, 4, 3), np.float32)
-    np.testing.assert_allclose(A.IntegratedGradients(models.linear_model(), baseline="blurred")
-                               .baselines(constant[None], 0)[0], constant, rtol=1e-6)
+    np.testing.assert_allclose(
+        A.IntegratedGradients(models.linear_model(), baseline="blurred").baselines(
+            constant[None], 0
+        )[0],
+        constant,
+        rtol=1e-6,
+    )
 
 
 def test_noise_wrappers_of_a_linear_model(linear):
@@ -97,21 +107,23 @@ def test_noise_wrappers_of_a_linear_model(linear):
     smooth = A.smooth_grad(linear, x, CLASSES, samples=5, normalize=False)
     np.testing.assert_allclose(smooth, np.abs(weights).max(-1), rtol=1e-5)
     square = A.SquareGrad(linear, samples=5).attributions(x, CLASSES)
-    np.testing.assert_allclose(square, weights ** 2, rtol=1e-5)
+    np.testing.assert_allclose(square, weights**2, rtol=1e-5)
     variance = A.VarGrad(linear, samples=5).attributions(x, CLASSES)
     assert np.abs(variance).max() < 1e-10
     # gradient x input does change with noise: its mean is W * x, its variance W^2 sigma^2
     mean = A.SmoothGrad(linear, "gradient_x_input", samples=400, noise=0.1, keep_sign=True)
-    np.testing.assert_allclose(mean.attributions(x, CLASSES), weights * x,
-                               atol=0.02 * np.abs(weights).max())
+    np.testing.assert_allclose(
+        mean.attributions(x, CLASSES), weights * x, atol=0.02 * np.abs(weights).max()
+    )
     spread = A.VarGrad(linear, "gradient_x_input", samples=400, noise=0.1)
     sigma = 0.1 * (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3)))[:, None, None, None]
     got = spread.attributions(x, CLASSES)
-    expected = weights ** 2 * sigma ** 2
+    expected = weights**2 * sigma**2
     assert abs(got.mean() / expected.mean() - 1) < 0.05
 
 
 # --------------------------------------------------------------------------- nonlinear
+
 
 @pytest.fixture(scope="module")
 def trained():
@@ -134,12 +146,12 @@ def test_smooth_grad_without_noise_is_saliency(trained):
     model, x, y = trained
     expected = A.saliency(model, x, list(y), normalize=False)
     for method in ("saliency", A.Saliency, A.Saliency(model)):
-        got = A.smooth_grad(model, x, list(y), method=method, noise=0.0, samples=3,
-                            normalize=False)
+        got = A.smooth_grad(model, x, list(y), method=method, noise=0.0, samples=3, normalize=False)
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
     guided = A.guided_backprop(model, x, list(y), normalize=False)
-    got = A.smooth_grad(model, x, list(y), method="guided_backprop", noise=0.0, samples=2,
-                        normalize=False)
+    got = A.smooth_grad(
+        model, x, list(y), method="guided_backprop", noise=0.0, samples=2, normalize=False
+    )
     np.testing.assert_allclose(got, guided, rtol=1e-5, atol=1e-7)
 
 
@@ -154,11 +166,11 @@ def test_noise_is_seeded_and_independent_of_batch_size(trained):
     assert np.abs(other - first).max() > 1e-3
     assert np.abs(A.saliency(model, x, list(y)) - first).max() > 1e-3
     variance = A.VarGrad(model, samples=6, seed=4)
-    np.testing.assert_allclose(variance(x, list(y), batch_size=4), variance(x, list(y)),
-                               atol=1e-6)
+    np.testing.assert_allclose(variance(x, list(y), batch_size=4), variance(x, list(y)), atol=1e-6)
 
 
 # --------------------------------------------------------------------------- guided
+
 
 @pytest.mark.parametrize("style", ["activation", "layers", "nested"])
 def test_guided_backprop_matches_the_hand_computed_guided_gradient(style):
@@ -197,6 +209,7 @@ def test_guided_backprop_finds_relus_in_nested_models_only():
 
 def test_guided_grad_cam_is_guided_backprop_times_grad_cam(trained):
     from tfxai import cam
+
     model, x, y = trained
     layer = model.layers[3].name  # the second conv, 8 x 8
     guided = A.guided_backprop(model, x, list(y), normalize=False)
@@ -206,11 +219,15 @@ def test_guided_grad_cam_is_guided_backprop_times_grad_cam(trained):
     assert got.max() > 0
     per_channel = A.GuidedGradCAM(model, layer=layer, keep_sign=True).attributions(x, list(y))
     np.testing.assert_allclose(
-        per_channel, A.GuidedBackprop(model, keep_sign=True).attributions(x, list(y))
-        * grad_cam[..., None], rtol=1e-5, atol=1e-7 * np.abs(per_channel).max())
+        per_channel,
+        A.GuidedBackprop(model, keep_sign=True).attributions(x, list(y)) * grad_cam[..., None],
+        rtol=1e-5,
+        atol=1e-7 * np.abs(per_channel).max(),
+    )
 
 
 # --------------------------------------------------------------------------- occlusion, RISE
+
 
 def _occlusion_by_hand(x, kernel, cls, patch, starts, fill):
     """The mean score drop over the windows covering each pixel, by explicit loops."""
@@ -230,8 +247,9 @@ def _occlusion_by_hand(x, kernel, cls, patch, starts, fill):
 def test_occlusion_on_a_region_mean_model(fill):
     model, kernel = models.region_model(channels=2)
     x = models.images(2, seed=8, size=(16, 16, 2))
-    got = A.occlusion(model, x, [0, 1], patch=(5, 3), stride=(4, 3), fill=fill,
-                      normalize=False, batch_size=7)
+    got = A.occlusion(
+        model, x, [0, 1], patch=(5, 3), stride=(4, 3), fill=fill, normalize=False, batch_size=7
+    )
     starts = ([0, 4, 8, 11], [0, 3, 6, 9, 12, 13])  # 16 - 5 = 11, 16 - 3 = 13: flush ends
     for image, cls, maps in zip(x, [0, 1], got):
         value = image.mean(axis=(0, 1)) if fill == "mean" else fill
@@ -246,7 +264,7 @@ def test_rise_finds_the_region():
     maps = A.rise(model, x, 0, masks=1500, cell=4, seed=1, normalize=False)[0]
     inside = np.zeros((16, 16), bool)
     inside[models.REGION] = True
-    top = np.argsort(maps.ravel())[-inside.sum():]
+    top = np.argsort(maps.ravel())[-inside.sum() :]
     assert inside.ravel()[top].mean() >= 0.75
     assert np.corrcoef(maps.ravel(), inside.ravel())[0, 1] > 0.7
     # far from the region E[f(x * M) M] / p is ~ E[f(x * M)] = p: the excess is the region

@@ -18,7 +18,8 @@ import tfxai.attribution as A
 from tests.attribution import models
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:The structure of `inputs` doesn't match:UserWarning")
+    "ignore:The structure of `inputs` doesn't match:UserWarning"
+)
 
 EPSILON = 1e-7  # keras.backend.epsilon(), as tf_keras_vis.utils.normalize uses it
 
@@ -45,8 +46,12 @@ def test_saliency_matches_tf_keras_vis(case):
     assert expected.std() > 0.05
     assert np.abs(got - expected).max() <= 1e-5
     raw = Saliency(model, clone=False)(CategoricalScore(classes), x, normalize_map=False)
-    np.testing.assert_allclose(A.saliency(model, x, classes, normalize=False), raw,
-                               rtol=1e-5, atol=1e-6 * np.abs(raw).max())
+    np.testing.assert_allclose(
+        A.saliency(model, x, classes, normalize=False),
+        raw,
+        rtol=1e-5,
+        atol=1e-6 * np.abs(raw).max(),
+    )
     # tfxai's own normalization differs only by the epsilon
     np.testing.assert_allclose(A.saliency(model, x, classes), expected, atol=1e-4)
 
@@ -65,8 +70,9 @@ def test_guided_backprop_matches_tf_keras_vis_guided_modifier(case):
     """tf-keras-vis clones the model and swaps each relu activation for a guided one."""
     model, x, classes = case
     reference = Saliency(model, model_modifier=GuidedBackpropagation(), clone=True)
-    expected = reference(CategoricalScore(classes), x, keepdims=True, normalize_map=False,
-                         gradient_modifier=None)
+    expected = reference(
+        CategoricalScore(classes), x, keepdims=True, normalize_map=False, gradient_modifier=None
+    )
     got = A.GuidedBackprop(model, keep_sign=True).attributions(x, classes)
     assert np.abs(expected).max() > 0
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())

@@ -25,9 +25,13 @@ import tfxai.metrics
 from tfxai import datasets, demo, models
 
 OPTIONS = {
-    "smooth_grad": {"samples": 8}, "var_grad": {"samples": 8}, "square_grad": {"samples": 8},
-    "integrated_gradients": {"steps": 16}, "guided_grad_cam": {"layer": demo.CLASSIFIER_LAYER},
-    "occlusion": {"patch": 16, "stride": 8}, "rise": {"masks": 300},
+    "smooth_grad": {"samples": 8},
+    "var_grad": {"samples": 8},
+    "square_grad": {"samples": 8},
+    "integrated_gradients": {"steps": 16},
+    "guided_grad_cam": {"layer": demo.CLASSIFIER_LAYER},
+    "occlusion": {"patch": 16, "stride": 8},
+    "rise": {"masks": 300},
 }
 
 
@@ -38,8 +42,9 @@ def cascades():
     results = {}
     for name in tfxai.ATTRIBUTION_METHODS:
         explainer = functools.partial(getattr(tfxai, name), **OPTIONS.get(name, {}))
-        results[name] = tfxai.metrics.sanity_check(model, data.images, explainer,
-                                                   target=list(data.labels))
+        results[name] = tfxai.metrics.sanity_check(
+            model, data.images, explainer, target=list(data.labels)
+        )
     print("\nmean Spearman after randomizing down to: first layer / 5 / 10 / all")
     for name, result in results.items():
         mean = result.mean

@@ -15,8 +15,10 @@ def _relative_errors(model, data, steps):
     explainer = tfxai.IntegratedGradients(model, steps=steps, baseline="black")
     _, delta = explainer(data.images, data.labels, normalize=False, return_delta=True)
     rows = np.arange(len(data.labels))
-    gap = (model.predict(data.images, verbose=0)[rows, data.labels]
-           - model.predict(np.zeros_like(data.images), verbose=0)[rows, data.labels])
+    gap = (
+        model.predict(data.images, verbose=0)[rows, data.labels]
+        - model.predict(np.zeros_like(data.images), verbose=0)[rows, data.labels]
+    )
     return np.abs(delta) / np.abs(gap)
 
 
@@ -24,7 +26,9 @@ def test_integrated_gradients_completeness_on_20_images():
     model = models.load("shapes-classifier")
     data = datasets.make_shapes(20, seed=4242)
     coarse, fine = _relative_errors(model, data, 64), _relative_errors(model, data, 256)
-    print(f"IG completeness error: 64 steps max {coarse.max():.4f} mean {coarse.mean():.4f}; "
-          f"256 steps max {fine.max():.4f} mean {fine.mean():.4f}")
+    print(
+        f"IG completeness error: 64 steps max {coarse.max():.4f} mean {coarse.mean():.4f}; "
+        f"256 steps max {fine.max():.4f} mean {fine.mean():.4f}"
+    )
     assert fine.mean() < 0.01 and fine.max() < 0.02
     assert fine.mean() < coarse.mean() / 2

@@ -18,9 +18,11 @@ def fresh_model(kind):
     """A new, compiled model of `kind` (the shared builders, never the cached models)."""
     model = shared.MODEL_KINDS[kind][0]()
     from_logits = kind not in ("functional", "mixed_precision")  # those end in a softmax
-    model.compile(optimizer=keras.optimizers.SGD(0.05),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -34,16 +36,16 @@ def data():
     for i, label in enumerate(labels):
         y, x = divmod(int(label), 2)
         top, left = 4 + 16 * y, 4 + 16 * x
-        images[i, top:top + 8, left:left + 8] = 1.0
-        masks[i, top:top + 8, left:left + 8] = True
+        images[i, top : top + 8, left : left + 8] = 1.0
+        masks[i, top : top + 8, left : left + 8] = True
     return images, labels.astype(np.int64), masks
 
 
 def read_events(folder):
     """`{tag: [(step, value)]}` from the event files in `folder`; image values are decoded
     to uint8 arrays, scalars to floats (TensorBoard's own event reader)."""
-    from tensorboard.backend.event_processing import event_accumulator as ea
     import tensorflow as tf
+    from tensorboard.backend.event_processing import event_accumulator as ea
 
     accumulator = ea.EventAccumulator(str(folder), size_guidance={ea.TENSORS: 0})
     accumulator.Reload()

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 
 import tfxai
-from tfxai.featurevis import channel, class_logit
 from tests.callbacks.conftest import fresh_model, png, read_events
+from tfxai.featurevis import channel, class_logit
 
 
 def test_renders_what_render_gives_on_the_final_weights(data, tmp_path):
@@ -20,8 +20,7 @@ def test_renders_what_render_gives_on_the_final_weights(data, tmp_path):
         def on_epoch_end(self, epoch, logs=None):
             steps_seen.append({k: id(r.step) for k, r in callback.renderers.items()})
 
-    model.fit(images, labels, epochs=2, batch_size=8, verbose=0,
-              callbacks=[callback, Watch()])
+    model.fit(images, labels, epochs=2, batch_size=8, verbose=0, callbacks=[callback, Watch()])
     assert callback.warnings == []
     assert steps_seen[0] == steps_seen[1]  # the same compiled steps in both epochs
     final = callback.timeline[-1][1]
@@ -37,8 +36,7 @@ def test_renders_what_render_gives_on_the_final_weights(data, tmp_path):
     assert [s for s, _ in events["features"]] == [0, 1]
     np.testing.assert_array_equal(events["features"][1][1], png(run / "epoch_0002.png"))
     assert [s for s, _ in events["features/class 2"]] == [0, 1]
-    np.testing.assert_allclose(events["features/class 2"][1][1], final["class 2"][1][0],
-                               rtol=1e-5)
+    np.testing.assert_allclose(events["features/class 2"][1][1], final["class 2"][1][0], rtol=1e-5)
     timeline = png(run / "timeline.png")  # rows: class 2, conv2[0], conv2[1]; 2 epochs
     assert timeline.shape[0] == 14 + 3 * 34 + 2
     assert [label for label, _ in callback.timeline] == ["epoch 1", "epoch 2"]
@@ -50,16 +48,18 @@ def test_grayscale_model_gets_grey_tiles_of_its_one_channel_renderings(tmp_path)
     x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
     model.compile(optimizer="sgd", loss="mse")
-    callback = tfxai.FeatureVisCallback(channel("conv", [0, 1]), steps=4, size=16, seed=1,
-                                        log_dir=tmp_path)
-    model.fit(np.zeros((4, 20, 28, 1)), np.zeros((4, 2)), epochs=1, verbose=0,
-              callbacks=[callback])
+    callback = tfxai.FeatureVisCallback(
+        channel("conv", [0, 1]), steps=4, size=16, seed=1, log_dir=tmp_path
+    )
+    model.fit(np.zeros((4, 20, 28, 1)), np.zeros((4, 2)), epochs=1, verbose=0, callbacks=[callback])
     assert callback.warnings == []
-    (images, _), = callback.timeline[-1][1].values()
-    expected = tfxai.render(model, channel("conv", [0, 1]), size=16, steps=4, seed=1,
-                            progress=False)
+    ((images, _),) = callback.timeline[-1][1].values()
+    expected = tfxai.render(
+        model, channel("conv", [0, 1]), size=16, steps=4, seed=1, progress=False
+    )
     assert images.shape == (2, 16, 16, 3)
     for c in range(3):  # the one rendered channel, repeated into grey RGB
-        np.testing.assert_allclose(images[..., c] / 255.0, expected.images[..., 0],
-                                   atol=1 / 255 + 1e-4)
+        np.testing.assert_allclose(
+            images[..., c] / 255.0, expected.images[..., 0], atol=1 / 255 + 1e-4
+        )
     assert png(tmp_path / "tfxai_features" / "epoch_0001.png").ndim == 3

@@ -37,8 +37,9 @@ def test_every_method_on_every_model_kind(method, model_kind, images, request):
     function = getattr(tfxai, method)(model, images, target=classes, **options)
     np.testing.assert_allclose(function, maps, atol=1e-5)
     assert_unchanged(before, model)
-    for after, before_call in zip(tf.nest.flatten(model.predict(images, verbose=0)),
-                                  tf.nest.flatten(predictions)):
+    for after, before_call in zip(
+        tf.nest.flatten(model.predict(images, verbose=0)), tf.nest.flatten(predictions)
+    ):
         np.testing.assert_allclose(after, before_call, rtol=1e-6)
     assert not any("call" in vars(layer) for _, layer in tfxai.layer_paths(model))
 
@@ -48,23 +49,26 @@ def _same_weights(kind, reference):
     model = get_model(kind)
     weights = reference.get_weights()
     if kind == "multi_output":
-        weights = weights + model.get_weights()[len(weights):]
+        weights = weights + model.get_weights()[len(weights) :]
     model.set_weights(weights)
     return model
 
 
-@pytest.mark.parametrize("method", ["grad_cam", "grad_cam_plus_plus", "layer_cam",
-                                    "score_cam", "ablation_cam"])
+@pytest.mark.parametrize(
+    "method", ["grad_cam", "grad_cam_plus_plus", "layer_cam", "score_cam", "ablation_cam"]
+)
 def test_same_network_gives_same_maps_in_every_wrapper(method, images):
     """Sequential, Functional+softmax (scored on logits), subclassed and multi-output."""
     reference = get_model("sequential")
     expected = getattr(tfxai, method)(reference, images, target=[4, 0, 2], normalize=False)
     assert expected.max() > 0
-    for kind, options in [("functional", {}), ("subclassed", {}),
-                          ("multi_output", {"output": "classes"})]:
+    for kind, options in [
+        ("functional", {}),
+        ("subclassed", {}),
+        ("multi_output", {"output": "classes"}),
+    ]:
         model = _same_weights(kind, reference)
-        maps = getattr(tfxai, method)(model, images, target=[4, 0, 2], normalize=False,
-                                      **options)
+        maps = getattr(tfxai, method)(model, images, target=[4, 0, 2], normalize=False, **options)
         np.testing.assert_allclose(maps, expected, rtol=1e-4, atol=1e-6 * expected.max())
 
 
@@ -123,9 +127,14 @@ def test_nested_backbone_matches_a_manual_tape(method, images):
 def test_default_layer_is_the_last_spatial_layer_of_every_kind():
     # At 32 px ResNet50's conv5_block3_out is 1x1 (a constant map): the default is the last
     # layer larger than that, conv4_block6_out (2x2).
-    expected = {"sequential": "conv2", "functional": "conv2", "nested": "resnet50/conv4_block6_out",
-                "subclassed": "features/conv2", "multi_output": "conv2",
-                "mixed_precision": "conv2"}
+    expected = {
+        "sequential": "conv2",
+        "functional": "conv2",
+        "nested": "resnet50/conv4_block6_out",
+        "subclassed": "features/conv2",
+        "multi_output": "conv2",
+        "mixed_precision": "conv2",
+    }
     for kind, path in expected.items():
         assert tfxai.GradCAM(get_model(kind), output=0).engine.layer_path == path
 
@@ -144,8 +153,9 @@ def test_segmentation_mask_score_is_local(images):
     model = _segmenter()
     mask = np.zeros((SIZE, SIZE), bool)
     mask[:4, :4] = True
-    maps = tfxai.hires_cam(model, images, target=tfxai.mask_score(1, mask), layer="enc",
-                           normalize=False)
+    maps = tfxai.hires_cam(
+        model, images, target=tfxai.mask_score(1, mask), layer="enc", normalize=False
+    )
     assert maps[:, :7, :7].sum() > 0
     assert np.all(maps[:, 8:, :] == 0) and np.all(maps[:, :, 8:] == 0)
     predicted = tfxai.grad_cam(model, images, layer="dec")
@@ -155,8 +165,9 @@ def test_segmentation_mask_score_is_local(images):
 def test_dataset_inputs_match_array_inputs(images):
     model = get_model("sequential")
     dataset = tf.data.Dataset.from_tensor_slices((images, np.zeros(len(images)))).batch(2)
-    np.testing.assert_allclose(tfxai.grad_cam(model, dataset, target=3),
-                               tfxai.grad_cam(model, images, target=3), atol=1e-6)
+    np.testing.assert_allclose(
+        tfxai.grad_cam(model, dataset, target=3), tfxai.grad_cam(model, images, target=3), atol=1e-6
+    )
 
 
 def test_batches_split_by_batch_size_give_the_same_maps(images):

@@ -25,19 +25,33 @@ K = 2
 CLASSES = 3
 CONV_KERNEL = np.array([1.0, -0.5])  # one 1x1 weight per output channel
 CONV_BIAS = np.array([-0.2, 0.3])
-GAP_KERNEL = np.array([[1.0, -1.0, 0.5],  # (K, classes): a negative channel weight per class
-                       [-2.0, 1.5, 0.25]])
+GAP_KERNEL = np.array(
+    [
+        [1.0, -1.0, 0.5],  # (K, classes): a negative channel weight per class
+        [-2.0, 1.5, 0.25],
+    ]
+)
 DENSE_BIAS = np.array([0.1, -0.2, 0.0])
-IMAGES = np.stack([
-    np.array([[0.0, 0.1, 0.2, 0.3],
-              [0.9, 0.8, 0.7, 0.6],
-              [0.4, 0.5, 1.0, 0.05],
-              [0.15, 0.35, 0.55, 0.75]]),
-    np.array([[1.0, 0.9, 0.05, 0.0],
-              [0.8, 0.6, 0.3, 0.1],
-              [0.2, 0.45, 0.65, 0.7],
-              [0.0, 0.25, 0.95, 0.5]]),
-])[..., None].astype(np.float32)  # (2, 4, 4, 1)
+IMAGES = np.stack(
+    [
+        np.array(
+            [
+                [0.0, 0.1, 0.2, 0.3],
+                [0.9, 0.8, 0.7, 0.6],
+                [0.4, 0.5, 1.0, 0.05],
+                [0.15, 0.35, 0.55, 0.75],
+            ]
+        ),
+        np.array(
+            [
+                [1.0, 0.9, 0.05, 0.0],
+                [0.8, 0.6, 0.3, 0.1],
+                [0.2, 0.45, 0.65, 0.7],
+                [0.0, 0.25, 0.95, 0.5],
+            ]
+        ),
+    ]
+)[..., None].astype(np.float32)  # (2, 4, 4, 1)
 TARGETS = [0, 1]  # one class per image
 RTOL, ATOL = 1e-5, 1e-6
 GRADIENT_METHODS = ["grad_cam", "grad_cam_plus_plus", "xgrad_cam", "layer_cam", "hires_cam"]
@@ -61,20 +75,23 @@ def build_model(head="gap", activation="relu", output_activation=None):
     x = pool(x)
     outputs = keras.layers.Dense(CLASSES, activation=output_activation, name="dense")(x)
     model = keras.Model(inputs, outputs, name=f"one_conv_{head}_{activation}")
-    model.get_layer("conv").set_weights([CONV_KERNEL.reshape(1, 1, 1, K).astype(np.float32),
-                                         CONV_BIAS.astype(np.float32)])
-    model.get_layer("dense").set_weights([_head_kernel(head).astype(np.float32),
-                                          DENSE_BIAS.astype(np.float32)])
+    model.get_layer("conv").set_weights(
+        [CONV_KERNEL.reshape(1, 1, 1, K).astype(np.float32), CONV_BIAS.astype(np.float32)]
+    )
+    model.get_layer("dense").set_weights(
+        [_head_kernel(head).astype(np.float32), DENSE_BIAS.astype(np.float32)]
+    )
     return model
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shared_model(head="gap", activation="relu", output_activation=None):
     """`build_model`, built once per module for the tests that do not change weights."""
     return build_model(head, activation, output_activation)
 
 
 # --------------------------------------------------------------------------- numpy model
+
 
 def np_activations(x, activation="relu"):
     """`A` of shape (B, H, W, K) in float64."""
@@ -133,16 +150,18 @@ def np_cam(method, a, g):
         weights = g.mean(axis=(1, 2), keepdims=True)
     elif method == "grad_cam_plus_plus":
         total = a.sum(axis=(1, 2), keepdims=True)
-        denom = 2.0 * g ** 2 + total * g ** 3
-        alpha = np.where(g == 0.0, 0.0, g ** 2 / np.where(denom == 0.0, 1.0, denom))
+        denom = 2.0 * g**2 + total * g**3
+        alpha = np.where(g == 0.0, 0.0, g**2 / np.where(denom == 0.0, 1.0, denom))
         norm = alpha.sum(axis=(1, 2), keepdims=True)
         alpha = alpha / np.where(norm == 0.0, 1.0, norm)
         weights = (alpha * relu(g)).sum(axis=(1, 2), keepdims=True)
     elif method == "xgrad_cam":
         total = a.sum(axis=(1, 2), keepdims=True)
-        weights = np.where(total == 0.0, 0.0,
-                           (a * g).sum(axis=(1, 2), keepdims=True)
-                           / np.where(total == 0.0, 1.0, total))
+        weights = np.where(
+            total == 0.0,
+            0.0,
+            (a * g).sum(axis=(1, 2), keepdims=True) / np.where(total == 0.0, 1.0, total),
+        )
     elif method == "layer_cam":
         weights = relu(g)
     elif method == "hires_cam":
@@ -199,8 +218,9 @@ def np_score_cam(x, targets, head, channels=None):
 
 
 def _run(method, model, inputs=IMAGES, target=TARGETS, normalize=False, **options):
-    return getattr(tfxai, method)(model, inputs, target, layer="conv", normalize=normalize,
-                                  **options)
+    return getattr(tfxai, method)(
+        model, inputs, target, layer="conv", normalize=normalize, **options
+    )
 
 
 def _assert_map(got, expected):
@@ -210,11 +230,13 @@ def _assert_map(got, expected):
 
 # --------------------------------------------------------------------------- the model itself
 
+
 @pytest.mark.parametrize("head", ["gap", "flatten"])
 def test_numpy_model_matches_keras_model(head):
     model = shared_model(head)
-    np.testing.assert_allclose(model.predict(IMAGES, verbose=0), np_logits(IMAGES, head),
-                               rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        model.predict(IMAGES, verbose=0), np_logits(IMAGES, head), rtol=RTOL, atol=ATOL
+    )
 
 
 def test_fixture_exercises_the_relus():
@@ -222,12 +244,14 @@ def test_fixture_exercises_the_relus():
     a = np_activations(IMAGES)
     assert np.any(a == 0.0) and np.all(a.max(axis=(1, 2)) > 0.0)
     assert np.all((GAP_KERNEL[:, TARGETS] < 0.0).any(axis=0))  # a negative channel weight
-    pre_relu = (np.broadcast_to(np_logit_jacobian("gap")[..., TARGETS[0]], a.shape[1:])
-                * a[0]).sum(axis=-1)
+    pre_relu = (np.broadcast_to(np_logit_jacobian("gap")[..., TARGETS[0]], a.shape[1:]) * a[0]).sum(
+        axis=-1
+    )
     assert (pre_relu < 0).any() and (pre_relu > 0).any()
 
 
 # --------------------------------------------------------------------------- gradient CAMs
+
 
 @pytest.mark.parametrize("activation", ["relu", "linear"])
 @pytest.mark.parametrize("head", ["gap", "flatten"])
@@ -252,7 +276,7 @@ def test_gap_gradient_is_the_dense_weight_over_the_area():
     a = np_activations(IMAGES)
     for image, c in zip(range(len(IMAGES)), TARGETS):
         expected = relu((a[image] * (GAP_KERNEL[:, c] / (H * W))).sum(axis=-1))
-        got = _run("grad_cam", model, IMAGES[image:image + 1], c)[0]
+        got = _run("grad_cam", model, IMAGES[image : image + 1], c)[0]
         np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
 
 
@@ -262,8 +286,7 @@ def test_gap_identities_between_methods():
     maps = {m: _run(m, model) for m in GRADIENT_METHODS}
     for same in ("xgrad_cam", "hires_cam"):
         np.testing.assert_allclose(maps[same], maps["grad_cam"], rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(maps["layer_cam"], maps["grad_cam_plus_plus"], rtol=RTOL,
-                               atol=ATOL)
+    np.testing.assert_allclose(maps["layer_cam"], maps["grad_cam_plus_plus"], rtol=RTOL, atol=ATOL)
     # the negative channel weight makes the two groups differ
     assert np.abs(maps["grad_cam"] - maps["layer_cam"]).max() > 1e-3
 
@@ -273,7 +296,7 @@ def test_gradient_methods_give_different_maps():
     model = shared_model("flatten")
     maps = {m: _run(m, model, normalize=True) for m in GRADIENT_METHODS}
     for i, first in enumerate(GRADIENT_METHODS):
-        for second in GRADIENT_METHODS[i + 1:]:
+        for second in GRADIENT_METHODS[i + 1 :]:
             gap = np.abs(maps[first] - maps[second]).max()
             assert gap > 1e-2, f"{first} and {second} give the same maps"
 
@@ -292,6 +315,7 @@ def test_relu_of_the_map_matters():
 
 # --------------------------------------------------------------------------- logits=True/False
 
+
 @pytest.mark.parametrize("head", ["gap", "flatten"])
 @pytest.mark.parametrize("method", GRADIENT_METHODS)
 def test_softmax_output_scores_the_logit(method, head):
@@ -305,7 +329,8 @@ def test_softmax_output_scores_the_logit(method, head):
 
     expected_logit = np_cam(method, a, np_gradients(IMAGES, TARGETS, head))
     expected_probability = np_cam(
-        method, a, np_gradients(IMAGES, TARGETS, head, probabilities=True))
+        method, a, np_gradients(IMAGES, TARGETS, head, probabilities=True)
+    )
     _assert_map(from_logits, expected_logit)
     np.testing.assert_allclose(from_logits, _run(method, linear), rtol=RTOL, atol=ATOL)
     _assert_map(from_probabilities, expected_probability)
@@ -322,14 +347,14 @@ def test_logits_flag_changes_the_gradient_not_just_its_scale():
 
 # --------------------------------------------------------------------------- gradient-free
 
+
 def test_eigen_cam_matches_numpy_svd():
     model = shared_model("gap")
     expected = np_eigen_cam(np_activations(IMAGES))
     _assert_map(_run("eigen_cam", model), expected)
     _assert_map(_run("eigen_cam", model, normalize=True), np_normalize(expected))
     # class-free: the target does not change the map
-    np.testing.assert_array_equal(_run("eigen_cam", model, target=[2, 2]),
-                                  _run("eigen_cam", model))
+    np.testing.assert_array_equal(_run("eigen_cam", model, target=[2, 2]), _run("eigen_cam", model))
 
 
 @pytest.mark.parametrize("head", ["gap", "flatten"])
@@ -402,8 +427,9 @@ def _assert_finite_zeros(maps):
 def test_zero_activations_give_finite_zero_maps(method):
     """Inputs that switch every conv unit off give A = 0: every map is zero, not NaN."""
     model = build_model("gap")
-    model.get_layer("conv").set_weights([np.full((1, 1, 1, K), 1.0, np.float32),
-                                         np.full((K,), -1.0, np.float32)])
+    model.get_layer("conv").set_weights(
+        [np.full((1, 1, 1, K), 1.0, np.float32), np.full((K,), -1.0, np.float32)]
+    )
     dead = np.zeros_like(IMAGES)  # relu(0 * 1 - 1) = 0 everywhere
     for normalize in (False, True):
         _assert_finite_zeros(_run(method, model, dead, normalize=normalize))

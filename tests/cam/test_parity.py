@@ -31,7 +31,8 @@ from tf_keras_vis.utils.scores import CategoricalScore
 import tfxai
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:The structure of `inputs` doesn't match:UserWarning")
+    "ignore:The structure of `inputs` doesn't match:UserWarning"
+)
 
 CLASSES = 4
 COLORS = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], np.float32)
@@ -63,8 +64,8 @@ def make_data(count, size, seed):
     side = size // 4
     for i, label in enumerate(labels):
         top, left = rng.randint(0, size - side + 1, size=2)
-        images[i, top:top + side, left:left + side] = 0.25 + 0.75 * COLORS[label]
-        masks[i, top:top + side, left:left + side] = True
+        images[i, top : top + side, left : left + side] = 0.25 + 0.75 * COLORS[label]
+        masks[i, top : top + side, left : left + side] = True
     return images, labels, masks
 
 
@@ -97,8 +98,10 @@ def trained_case(build, size, seed):
     keras.utils.set_random_seed(seed)
     model, layer = build(size)
     images, labels, _ = make_data(256, size, seed)
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     model.fit(images, labels, batch_size=32, epochs=3, shuffle=False, verbose=0)
     test_images, test_labels, masks = make_data(len(TEST_CLASSES), size, seed + 100)
     assert list(test_labels) == TEST_CLASSES
@@ -121,21 +124,26 @@ def reference_maps(method, case, **options):
     """The tf-keras-vis maps `(B, H, W)` for the test classes."""
     explainer = REFERENCES[method](case["model"], clone=False)
     extra = {"max_N": -1} if method == "score_cam" else {}  # every channel
-    maps = explainer(CategoricalScore(TEST_CLASSES), case["images"],
-                     penultimate_layer=case["layer"], **extra, **options)
+    maps = explainer(
+        CategoricalScore(TEST_CLASSES),
+        case["images"],
+        penultimate_layer=case["layer"],
+        **extra,
+        **options,
+    )
     return np.asarray(maps, np.float32)
 
 
 def tfxai_maps(method, case, **options):
-    return getattr(tfxai, method)(case["model"], case["images"], TEST_CLASSES,
-                                  layer=case["layer"], **options)
+    return getattr(tfxai, method)(
+        case["model"], case["images"], TEST_CLASSES, layer=case["layer"], **options
+    )
 
 
 def correlations(first, second):
     """Pearson correlation of each pair of maps."""
     assert first.shape == second.shape
-    return np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1]
-                     for a, b in zip(first, second)])
+    return np.array([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(first, second)])
 
 
 def assert_informative(maps):
@@ -145,6 +153,7 @@ def assert_informative(maps):
 
 
 # --------------------------------------------------------------------------- same resolution
+
 
 @pytest.mark.parametrize("method", list(REFERENCES))
 def test_parity_at_input_resolution(method, flat_case):
@@ -173,7 +182,7 @@ def test_methods_differ_from_each_other(flat_case):
     maps = {m: tfxai_maps(m, flat_case) for m in REFERENCES}
     names = list(maps)
     for i, first in enumerate(names):
-        for second in names[i + 1:]:
+        for second in names[i + 1 :]:
             assert np.abs(maps[first] - maps[second]).max() > 0.05, (first, second)
 
 
@@ -184,16 +193,24 @@ def test_parity_on_a_softmax_output(method, flat_case):
     probs = keras.layers.Activation("softmax", name="probs")(flat.output)
     softmax = keras.Model(flat.inputs, probs, name="parity_softmax")
     explainer = REFERENCES[method](softmax, model_modifier=ReplaceToLinear(), clone=True)
-    expected = np.asarray(explainer(CategoricalScore(TEST_CLASSES), flat_case["images"],
-                                    penultimate_layer=flat_case["layer"]), np.float32)
-    got = getattr(tfxai, method)(softmax, flat_case["images"], TEST_CLASSES,
-                                 layer=flat_case["layer"])
+    expected = np.asarray(
+        explainer(
+            CategoricalScore(TEST_CLASSES),
+            flat_case["images"],
+            penultimate_layer=flat_case["layer"],
+        ),
+        np.float32,
+    )
+    got = getattr(tfxai, method)(
+        softmax, flat_case["images"], TEST_CLASSES, layer=flat_case["layer"]
+    )
     corr = correlations(got, expected)
     assert np.all(corr >= PARITY), corr
     np.testing.assert_allclose(got, tfxai_maps(method, flat_case), atol=1e-5)
 
 
 # --------------------------------------------------------------------------- downsampled
+
 
 @pytest.mark.parametrize("method", list(REFERENCES))
 def test_parity_with_a_downsampling_layer(method, downsampling_case):
@@ -216,8 +233,7 @@ def test_downsampled_gap_is_only_the_resize_convention(method, downsampling_case
     weights keep a small trace of the corner-aligned convention (measured corr 0.99997,
     max |diff| 8e-3).
     """
-    layer_maps = reference_maps(method, downsampling_case, expand_cam=False,
-                                normalize_cam=False)
+    layer_maps = reference_maps(method, downsampling_case, expand_cam=False, normalize_cam=False)
     assert layer_maps.shape == (4, 8, 8)
     resized = tf.image.resize(layer_maps[..., None], (32, 32), method="bilinear")[..., 0]
     expected = tfxai.cam.base.normalize_maps(resized.numpy())

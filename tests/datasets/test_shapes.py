@@ -40,11 +40,11 @@ def test_masks_one_hot_and_label_channel_present(data):
     task, d = data
     assert set(np.unique(d.masks)) <= {0.0, 1.0}
     np.testing.assert_array_equal(d.masks.sum(axis=-1), 1.0)
-    area = d.masks.sum(axis=(1, 2))                          # (N, 6) pixels per class
+    area = d.masks.sum(axis=(1, 2))  # (N, 6) pixels per class
     assert np.all(area[np.arange(N), 1 + d.labels] > 0)
-    assert np.all(area[:, 0] > 0)                            # some background everywhere
+    assert np.all(area[:, 0] > 0)  # some background everywhere
     if task == "classification":
-        assert np.all((area[:, 1:] > 0).sum(axis=1) == 1)    # exactly one class per image
+        assert np.all((area[:, 1:] > 0).sum(axis=1) == 1)  # exactly one class per image
         assert np.all(area[np.arange(N), 1 + d.labels] >= 150)  # >= ~18 px across
     else:
         # the label is the class with the largest visible shape; with one shape per
@@ -64,6 +64,7 @@ def test_segmentation_label_is_largest_visible_shape():
 def test_shapes_contrast_with_their_surroundings(data):
     task, d = data
     from scipy import ndimage
+
     for image, mask in zip(d.images, d.masks):
         for c in range(1, mask.shape[-1]):
             inside = mask[..., c] > 0
@@ -84,17 +85,20 @@ def test_clutter_is_not_in_the_masks():
         np.testing.assert_array_equal(clean.labels, cluttered.labels)
         changed = np.abs(clean.images - cluttered.images).max(axis=-1) > 1e-6
         objects = clean.masks[..., 0] == 0
-        assert changed.any()                      # clutter was drawn ...
-        assert not (changed & objects).any()      # ... only where the masks say background
+        assert changed.any()  # clutter was drawn ...
+        assert not (changed & objects).any()  # ... only where the masks say background
 
 
 def test_size_scales_and_bad_arguments():
     d = make_shapes(3, size=48, seed=0, task="segmentation")
     assert d.images.shape == (3, 48, 48, 3) and d.masks.shape == (3, 48, 48, 6)
     assert make_shapes(0).images.shape == (0, 96, 96, 3)
-    for kwargs, word in [({"n": -1}, "n:"), ({"n": 2, "task": "detect"}, "task:"),
-                         ({"n": 2, "size": 16}, "size:"), ({"n": 2, "max_shapes": 0},
-                                                           "max_shapes:")]:
+    for kwargs, word in [
+        ({"n": -1}, "n:"),
+        ({"n": 2, "task": "detect"}, "task:"),
+        ({"n": 2, "size": 16}, "size:"),
+        ({"n": 2, "max_shapes": 0}, "max_shapes:"),
+    ]:
         with pytest.raises(ValueError, match=word):
             make_shapes(**kwargs)
 

@@ -41,10 +41,13 @@ def nested_model():
     """A functional model around a Sequential backbone (a model used as a layer)."""
     keras.utils.set_random_seed(7)
     backbone = keras.Sequential(
-        [keras.Input((SIZE, SIZE, 3)),
-         keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="inner_conv"),
-         keras.layers.Conv2D(5, 3, strides=2, activation="relu", name="inner_conv2")],
-        name="backbone")
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="inner_conv"),
+            keras.layers.Conv2D(5, 3, strides=2, activation="relu", name="inner_conv2"),
+        ],
+        name="backbone",
+    )
     inputs = keras.Input((SIZE, SIZE, 3))
     x = keras.layers.GlobalAveragePooling2D()(backbone(inputs))
     return keras.Model(inputs, keras.layers.Dense(2)(x), name="outer")
@@ -75,14 +78,18 @@ def built(tmp_path_factory):
 
 # --------------------------------------------------------------------------- outputs
 
+
 def test_files_and_summary(built):
     _, _, out, summary = built
     assert summary["rendered"] == 12 and summary["skipped"] == 0
     assert summary["index"] == str(out / "index.html")
     for path, count in (("conv1", 8), ("conv2", 4)):
         layer = summary["layers"][path]
-        assert (layer["slug"], layer["count"], layer["channels"]) == (path, count,
-                                                                       list(range(count)))
+        assert (layer["slug"], layer["count"], layer["channels"]) == (
+            path,
+            count,
+            list(range(count)),
+        )
         assert (layer["rendered"], layer["skipped"]) == (count, 0)
         for c in range(count):
             image = load(out / path / f"channel_{c:04d}.png")
@@ -104,13 +111,15 @@ def test_manifest_values_are_finite_and_match_render(built):
     for c, entry in layer["channels"].items():
         assert math.isfinite(entry["value"]) and entry["png"] == f"conv1/channel_{int(c):04d}.png"
     # The second chunk of conv1 is channels 4..7, rendered from the same seed.
-    direct = render_lib.render(model, objectives.channel("conv1", [4, 5, 6, 7]), size=SIZE,
-                               steps=STEPS, progress=False)
+    direct = render_lib.render(
+        model, objectives.channel("conv1", [4, 5, 6, 7]), size=SIZE, steps=STEPS, progress=False
+    )
     stored = [layer["channels"][str(c)]["value"] for c in (4, 5, 6, 7)]
     np.testing.assert_allclose(stored, direct.values, rtol=1e-5, atol=1e-7)
     for i, c in enumerate((4, 5, 6, 7)):
-        np.testing.assert_array_equal(load(out / f"conv1/channel_{c:04d}.png"),
-                                      viz.to_uint8_image(direct.images[i]))
+        np.testing.assert_array_equal(
+            load(out / f"conv1/channel_{c:04d}.png"), viz.to_uint8_image(direct.images[i])
+        )
 
 
 def test_pages_list_every_channel_value_and_setting(built):
@@ -137,6 +146,7 @@ def test_model_unchanged(built):
 
 # --------------------------------------------------------------------------- re-runs
 
+
 def test_rerun_skips_and_changed_settings_rerender(tmp_path):
     model = tiny_model()
     first = gallery_lib.gallery(model, "conv2", out_dir=tmp_path, **FAST)
@@ -160,8 +170,12 @@ def test_rerun_skips_and_changed_settings_rerender(tmp_path):
     assert new_key != key and list(manifest["settings"]) == [new_key]  # old settings pruned
 
     retrained = tiny_model(seed=1)  # same name and layers, other weights
-    assert gallery_lib.gallery(retrained, "conv2", out_dir=tmp_path,
-                               **{**FAST, "steps": 9})["rendered"] == 4
+    assert (
+        gallery_lib.gallery(retrained, "conv2", out_dir=tmp_path, **{**FAST, "steps": 9})[
+            "rendered"
+        ]
+        == 4
+    )
 
 
 def test_unreadable_manifest_warns_and_renders_again(tmp_path):
@@ -175,19 +189,26 @@ def test_unreadable_manifest_warns_and_renders_again(tmp_path):
 
 # --------------------------------------------------------------------------- layers
 
+
 def test_nested_model_paths(tmp_path):
     model = nested_model()
     before = snapshot(model)
     summary = gallery_lib.gallery(
-        model, ["backbone/inner_conv", "inner_conv2"],
-        {"backbone/inner_conv": [1, 3], "backbone/inner_conv2": 2}, out_dir=tmp_path, **FAST)
+        model,
+        ["backbone/inner_conv", "inner_conv2"],
+        {"backbone/inner_conv": [1, 3], "backbone/inner_conv2": 2},
+        out_dir=tmp_path,
+        **FAST,
+    )
     assert list(summary["layers"]) == ["backbone/inner_conv", "backbone/inner_conv2"]
     first, second = summary["layers"].values()
-    assert (first["slug"], first["count"], first["channels"]) == (
-        "backbone--inner_conv", 6, [1, 3])
+    assert (first["slug"], first["count"], first["channels"]) == ("backbone--inner_conv", 6, [1, 3])
     assert (second["count"], second["channels"]) == (5, [0, 1])
     assert sorted(p.name for p in (tmp_path / "backbone--inner_conv").iterdir()) == [
-        "channel_0001.png", "channel_0003.png", "grid.png"]
+        "channel_0001.png",
+        "channel_0003.png",
+        "grid.png",
+    ]
     page = (tmp_path / "backbone--inner_conv.html").read_text(encoding="utf-8")
     assert "<code>backbone/inner_conv</code>" in page and "channel 3<br>" in page
     assert "channel 0<br>" not in page
@@ -234,11 +255,12 @@ def test_channel_count_by_tracing_when_the_output_is_unknown():
 def test_html_escapes_layer_names(tmp_path):
     keras.utils.set_random_seed(3)
     inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(2, 3, padding="same", name='odd>name')(inputs)
+    x = keras.layers.Conv2D(2, 3, padding="same", name="odd>name")(inputs)
     model = keras.Model(inputs, x, name="odd")  # TF allows few characters in names: > is one
-    summary = gallery_lib.gallery(model, 'odd>name', [1], out_dir=tmp_path, steps=1,
-                                  size=SIZE, progress=False, title="T<&>")
-    slug = summary["layers"]['odd>name']["slug"]
+    summary = gallery_lib.gallery(
+        model, "odd>name", [1], out_dir=tmp_path, steps=1, size=SIZE, progress=False, title="T<&>"
+    )
+    slug = summary["layers"]["odd>name"]["slug"]
     assert re.fullmatch(r"odd_name-[0-9a-f]{6}", slug)
     page = (tmp_path / f"{slug}.html").read_text(encoding="utf-8")
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
@@ -277,28 +299,33 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("change, error, name", BAD, ids=[f"{n}-{i}" for i, (_, _, n)
-                                                          in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "change, error, name", BAD, ids=[f"{n}-{i}" for i, (_, _, n) in enumerate(BAD)]
+)
 def test_bad_arguments_name_the_argument(tmp_path, change, error, name):
     change = dict(change)
     model = change.pop("model", None) or tiny_model()
     args = {"layers": "conv1", "channels": None, **change}
     out = tmp_path / "never"
     with pytest.raises(error, match=rf"^{name}: "):
-        gallery_lib.gallery(model, args.pop("layers"), args.pop("channels"), out_dir=out,
-                            **{**FAST, **args})
+        gallery_lib.gallery(
+            model, args.pop("layers"), args.pop("channels"), out_dir=out, **{**FAST, **args}
+        )
     assert not out.exists()
 
 
 # --------------------------------------------------------------------------- Chromium
+
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A real headless Chromium (Debian's package), driven by Selenium, offline."""
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
     if missing:
-        reason = (f"needs Debian's chromium and chromium-driver packages; missing "
-                  f"{', '.join(missing)} (.ci/run installs them)")
+        reason = (
+            f"needs Debian's chromium and chromium-driver packages; missing "
+            f"{', '.join(missing)} (.ci/run installs them)"
+        )
         if os.environ.get("CI", "").lower() == "true":  # CI must not hide a broken gallery
             pytest.fail(reason)
         pytest.skip(reason)
@@ -307,11 +334,19 @@ def browser(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM  # with the driver path: Selenium Manager stays off
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1000,800",
-                 "--force-device-scale-factor=1",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1000,800",
+        "--force-device-scale-factor=1",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:
@@ -320,18 +355,23 @@ def browser(tmp_path_factory):
         driver.quit()
 
 
-_IMAGES = ("return Array.from(document.images, i => [i.getAttribute('src'), i.complete, "
-           "i.naturalWidth, i.naturalHeight]);")
-_FIRST_IMAGE_BOX = ("const r = document.images[0].getBoundingClientRect(); "
-                    "return [r.left, r.top, r.width, r.height];")
+_IMAGES = (
+    "return Array.from(document.images, i => [i.getAttribute('src'), i.complete, "
+    "i.naturalWidth, i.naturalHeight]);"
+)
+_FIRST_IMAGE_BOX = (
+    "const r = document.images[0].getBoundingClientRect(); "
+    "return [r.left, r.top, r.width, r.height];"
+)
 
 
 def test_pages_load_every_image_in_headless_chromium(built, browser):
     _, _, out, summary = built
     pages = {out / "index.html": ("conv1/grid.png", "conv2/grid.png")}
     for layer in summary["layers"].values():
-        pages[Path(layer["page"])] = tuple(f"{layer['slug']}/channel_{c:04d}.png"
-                                           for c in layer["channels"])
+        pages[Path(layer["page"])] = tuple(
+            f"{layer['slug']}/channel_{c:04d}.png" for c in layer["channels"]
+        )
     for page, expected in pages.items():
         browser.get(page.resolve().as_uri())
         images = browser.execute_script(_IMAGES)
@@ -339,17 +379,19 @@ def test_pages_load_every_image_in_headless_chromium(built, browser):
         for src, complete, width, height in images:
             assert complete and width > 0, f"{page.name}: {src} did not load"
             assert (height, width) == load(out / src).shape[:2]
-        shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png()))
-                          .convert("RGB")).astype(np.float64)
+        shot = np.asarray(
+            Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+        ).astype(np.float64)
         colors = len(np.unique(shot.reshape(-1, 3), axis=0))
         left, top, width, height = (round(v) for v in browser.execute_script(_FIRST_IMAGE_BOX))
-        first = shot[top + 1:top + height - 1, left + 1:left + width - 1]  # inside the border
+        first = shot[top + 1 : top + height - 1, left + 1 : left + width - 1]  # inside the border
         source = load(out / expected[0]).astype(np.float64)
         error = np.abs(first - source).mean() if first.shape == source.shape else np.inf
-        print(f"chromium {page.name}: {len(images)} images loaded, screenshot "
-              f"{shot.shape[1]}x{shot.shape[0]} std {shot.std():.1f}, {colors} colours; "
-              f"first image on screen {first.shape[1]}x{first.shape[0]} std "
-              f"{first.std():.2f}, mean |screen - PNG| {error:.2f}")
+        print(
+            f"chromium {page.name}: {len(images)} images loaded, screenshot "
+            f"{shot.shape[1]}x{shot.shape[0]} std {shot.std():.1f}, {colors} colours; "
+            f"first image on screen {first.shape[1]}x{first.shape[0]} std "
+            f"{first.std():.2f}, mean |screen - PNG| {error:.2f}"
+        )
         assert shot.std() > 5 and colors > 16, f"{page.name}: the screenshot looks blank"
-        assert error < 3, \
-            f"{page.name}: {expected[0]} is not what the screenshot shows"
+        assert error < 3, f"{page.name}: {expected[0]} is not what the screenshot shows"

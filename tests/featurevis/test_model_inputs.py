@@ -54,18 +54,22 @@ def render(model, objective, **options):
 
 # --------------------------------------------------------------------------- grayscale
 
+
 def test_grayscale_model_renders_one_channel_images_by_gradient_ascent(gray):
     before = snapshot(gray)
     objective = objectives.channel("conv2", [0, 3])
     start = render(gray, objective, steps=0, seed=2)
     end = render(gray, objective, steps=40, seed=2)
     assert end.images.shape == (2, 24, 24, 1) and end.images.dtype == np.float32
-    assert 0.0 <= end.images.min() and end.images.max() <= 1.0
+    assert end.images.min() >= 0.0 and end.images.max() <= 1.0
     assert end.settings["decorrelate"] is False and end.settings["size"] == [24, 24]
     assert np.all(end.values - start.values > 0.05 * np.abs(start.values) + 1e-6), (
-        start.values, end.values)
-    np.testing.assert_allclose(end.values, channel_means(gray, end.images, "conv2", [0, 3]),
-                               rtol=1e-4, atol=1e-6)
+        start.values,
+        end.values,
+    )
+    np.testing.assert_allclose(
+        end.values, channel_means(gray, end.images, "conv2", [0, 3]), rtol=1e-4, atol=1e-6
+    )
     assert_unchanged(before, gray)
 
 
@@ -78,12 +82,15 @@ def test_grayscale_renderer_matches_render(gray):
     np.testing.assert_allclose(first.images, direct.images, atol=1e-6)
 
 
-@pytest.mark.parametrize("options, match", [
-    (dict(decorrelate=True), r"decorrelate: .*1 channel.*expected .*False"),
-    (dict(preprocess="caffe"), r"preprocess: 'caffe' .*RGB.*1 channel"),
-    (dict(preprocess="torch"), r"preprocess: 'torch' .*RGB.*1 channel"),
-    (dict(param=param_lib.image(24, 1, param="pixel")), r"param: .*3-channel.*1 channel"),
-])
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(decorrelate=True), r"decorrelate: .*1 channel.*expected .*False"),
+        (dict(preprocess="caffe"), r"preprocess: 'caffe' .*RGB.*1 channel"),
+        (dict(preprocess="torch"), r"preprocess: 'torch' .*RGB.*1 channel"),
+        (dict(param=param_lib.image(24, 1, param="pixel")), r"param: .*3-channel.*1 channel"),
+    ],
+)
 def test_grayscale_model_refuses_rgb_only_options(gray, options, match):
     with pytest.raises(ValueError, match=match):
         render(gray, objectives.channel("conv2", 0), steps=1, **options)
@@ -91,8 +98,16 @@ def test_grayscale_model_refuses_rgb_only_options(gray, options, match):
 
 def test_grayscale_gallery_writes_grayscale_pngs_of_the_rendered_images(gray, tmp_path):
     before = snapshot(gray)
-    summary = gallery_lib.gallery(gray, "conv2", channels=[0, 2, 5], out_dir=tmp_path,
-                                  steps=6, batch_size=3, seed=1, progress=False)
+    summary = gallery_lib.gallery(
+        gray,
+        "conv2",
+        channels=[0, 2, 5],
+        out_dir=tmp_path,
+        steps=6,
+        batch_size=3,
+        seed=1,
+        progress=False,
+    )
     assert summary["rendered"] == 3
     direct = render(gray, objectives.channel("conv2", [0, 2, 5]), steps=6, seed=1)
     for i, c in enumerate([0, 2, 5]):
@@ -111,8 +126,9 @@ def test_grayscale_gallery_writes_grayscale_pngs_of_the_rendered_images(gray, tm
 
 def test_grayscale_gallery_refuses_rgb_preprocessing(gray, tmp_path):
     with pytest.raises(ValueError, match="preprocess: 'tf'"):
-        gallery_lib.gallery(gray, "conv2", channels=1, out_dir=tmp_path, steps=1,
-                            preprocess="tf", progress=False)
+        gallery_lib.gallery(
+            gray, "conv2", channels=1, out_dir=tmp_path, steps=1, preprocess="tf", progress=False
+        )
     assert not list(tmp_path.glob("*/channel_*.png"))
 
 
@@ -120,8 +136,19 @@ def test_gallery_command_on_a_grayscale_keras_file(gray, tmp_path, capsys):
     path = tmp_path / "gray.keras"
     gray.save(path)
     out = tmp_path / "site"
-    argv = ["gallery", str(path), "--layers", "conv1", "--channels", "2", "--out", str(out),
-            "--steps", "3", "--no-progress"]
+    argv = [
+        "gallery",
+        str(path),
+        "--layers",
+        "conv1",
+        "--channels",
+        "2",
+        "--out",
+        str(out),
+        "--steps",
+        "3",
+        "--no-progress",
+    ]
     assert cli.main(argv) == 0
     assert "rendered 2 channels" in capsys.readouterr().out
     for png in sorted(out.glob("conv1/channel_*.png")):
@@ -135,13 +162,16 @@ def test_other_channel_counts_render_without_decorrelation_but_make_no_gallery(t
     model = conv_model((16, 16, 4), 24, "four")
     result = render(model, objectives.channel("conv2", 1), steps=2)
     assert result.images.shape == (1, 16, 16, 4) and result.settings["decorrelate"] is False
-    with pytest.raises(ValueError, match=r"model: 'four' takes 4-channel inputs; .*expects "
-                                         r"a 1-channel \(grayscale\) or 3-channel"):
-        gallery_lib.gallery(model, "conv2", channels=1, out_dir=tmp_path, steps=1,
-                            progress=False)
+    with pytest.raises(
+        ValueError,
+        match=r"model: 'four' takes 4-channel inputs; .*expects "
+        r"a 1-channel \(grayscale\) or 3-channel",
+    ):
+        gallery_lib.gallery(model, "conv2", channels=1, out_dir=tmp_path, steps=1, progress=False)
 
 
 # --------------------------------------------------------------------------- sizes
+
 
 def test_non_square_model_renders_at_its_own_input_size_by_default(wide):
     objective = objectives.channel("conv2", [1, 6])
@@ -149,9 +179,9 @@ def test_non_square_model_renders_at_its_own_input_size_by_default(wide):
     assert result.images.shape == (2, 48, 80, 3)
     assert result.settings["size"] == [48, 80]
     # At the model's own size nothing is resized: the values are the model's own.
-    np.testing.assert_allclose(result.values,
-                               channel_means(wide, result.images, "conv2", [1, 6]),
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        result.values, channel_means(wide, result.images, "conv2", [1, 6]), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_explicit_sizes_stay_as_given(wide):
@@ -160,13 +190,13 @@ def test_explicit_sizes_stay_as_given(wide):
     tall = render(wide, objective, size=(40, 24), steps=1, transforms=None)
     assert tall.images.shape == (1, 40, 24, 3)
     resized = keras.ops.image.resize(tall.images, (48, 80))  # what the model is fed
-    np.testing.assert_allclose(tall.values, channel_means(wide, resized, "conv2", [2]),
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        tall.values, channel_means(wide, resized, "conv2", [2]), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_gallery_on_a_non_square_model_defaults_to_its_size(wide, tmp_path):
-    gallery_lib.gallery(wide, "conv1", channels=2, out_dir=tmp_path, steps=2,
-                        progress=False)
+    gallery_lib.gallery(wide, "conv1", channels=2, out_dir=tmp_path, steps=2, progress=False)
     pngs = sorted(tmp_path.glob("conv1/channel_*.png"))
     assert len(pngs) == 2
     for png in pngs:
@@ -177,8 +207,20 @@ def test_gallery_on_a_non_square_model_defaults_to_its_size(wide, tmp_path):
 def test_gallery_command_size_takes_one_or_two_integers(wide, tmp_path, capsys):
     path = tmp_path / "wide.keras"
     wide.save(path)
-    argv = ["gallery", str(path), "--layers", "conv1", "--channels", "1", "--steps", "1",
-            "--no-progress", "--out", str(tmp_path / "site"), "--size"]
+    argv = [
+        "gallery",
+        str(path),
+        "--layers",
+        "conv1",
+        "--channels",
+        "1",
+        "--steps",
+        "1",
+        "--no-progress",
+        "--out",
+        str(tmp_path / "site"),
+        "--size",
+    ]
     assert cli.main(argv + ["20", "36"]) == 0
     with Image.open(tmp_path / "site" / "conv1" / "channel_0000.png") as image:
         assert image.size == (36, 20)

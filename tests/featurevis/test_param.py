@@ -22,6 +22,7 @@ def sigmoid(x):
 
 # --------------------------------------------------------------------------- outputs
 
+
 @pytest.mark.parametrize("kind", ["fft", "pixel"])
 @pytest.mark.parametrize("decorrelate", [True, False])
 def test_output_shape_dtype_and_range(kind, decorrelate):
@@ -71,6 +72,7 @@ def test_usable_inside_tf_function():
 
 # --------------------------------------------------------------------------- seeds
 
+
 @pytest.mark.parametrize("kind", ["fft", "pixel"])
 def test_same_seed_gives_identical_variables_and_images(kind):
     a = param.image(10, batch=2, param=kind, seed=7)
@@ -95,6 +97,7 @@ def test_sd_sets_the_spread_and_zero_gives_gray():
 
 # --------------------------------------------------------------------------- spectrum
 
+
 @pytest.mark.parametrize("decorrelate", [False, True])
 def test_fft_images_have_less_high_frequency_energy_than_pixel_images(decorrelate):
     """Same init sd: the 1/f scaling moves energy to low frequencies; white noise does not."""
@@ -118,16 +121,14 @@ def test_fft_scale_by_hand_on_4x4():
     # fftfreq(4) = [0, .25, -.5, -.25] (rows), rfftfreq(4) = [0, .25, .5] (columns);
     # scale = sqrt(16) / max(f, 1/4).
     r2, r5 = np.sqrt(2), np.sqrt(5)
-    expected = np.array([[16, 16, 8],
-                         [16, 8 * r2, 16 / r5],
-                         [8, 16 / r5, 4 * r2],
-                         [16, 8 * r2, 16 / r5]])
+    expected = np.array(
+        [[16, 16, 8], [16, 8 * r2, 16 / r5], [8, 16 / r5, 4 * r2], [16, 8 * r2, 16 / r5]]
+    )
     scale = param.fft_scale(4, 4)
     assert scale.dtype == np.float32 and scale.shape == (4, 3)
     np.testing.assert_allclose(scale, expected, rtol=1e-6)
     # decay_power=2 squares the clipped 1/f; decay_power=0 leaves only sqrt(H * W).
-    np.testing.assert_allclose(param.fft_scale(4, 4, decay_power=2.0)[0], [64, 64, 16],
-                               rtol=1e-6)
+    np.testing.assert_allclose(param.fft_scale(4, 4, decay_power=2.0)[0], [64, 64, 16], rtol=1e-6)
     np.testing.assert_allclose(param.fft_scale(4, 4, decay_power=0.0), np.full((4, 3), 4.0))
 
 
@@ -142,16 +143,17 @@ def test_fft_scale_odd_and_rectangular_sizes():
 
 # --------------------------------------------------------------------------- color
 
+
 def test_color_matrix_normalized_by_its_largest_column_norm():
     raw = param.COLOR_CORRELATION_SVD_SQRT
-    np.testing.assert_allclose(raw, [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05],
-                                     [0.27, -0.09, 0.03]])
+    np.testing.assert_allclose(raw, [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
     norms = np.linalg.norm(param.COLOR_CORRELATION_NORMALIZED, axis=0)
     assert norms.max() == pytest.approx(1.0, abs=1e-6)
     assert norms.argmax() == 0  # the luminance-like first column
     # The largest column is the first: sqrt(0.26^2 + 0.27^2 + 0.27^2).
-    np.testing.assert_allclose(param.COLOR_CORRELATION_NORMALIZED,
-                               raw / np.sqrt(0.26 ** 2 + 2 * 0.27 ** 2), rtol=1e-6)
+    np.testing.assert_allclose(
+        param.COLOR_CORRELATION_NORMALIZED, raw / np.sqrt(0.26**2 + 2 * 0.27**2), rtol=1e-6
+    )
 
 
 def test_to_rgb_without_decorrelation_is_sigmoid():
@@ -165,8 +167,9 @@ def test_to_rgb_decorrelated_applies_the_matrix_to_channel_vectors():
     for k in range(3):
         x = np.zeros((1, 1, 1, 3), np.float32)
         x[..., k] = 1.0
-        np.testing.assert_allclose(param.to_rgb(x, True).numpy()[0, 0, 0],
-                                   sigmoid(matrix[:, k]), rtol=1e-6)
+        np.testing.assert_allclose(
+            param.to_rgb(x, True).numpy()[0, 0, 0], sigmoid(matrix[:, k]), rtol=1e-6
+        )
     x = np.random.default_rng(1).normal(0, 2, (2, 3, 4, 3)).astype(np.float32)
     expected = sigmoid(np.einsum("ij,bhwj->bhwi", matrix, x))
     np.testing.assert_allclose(param.to_rgb(x, True).numpy(), expected, rtol=1e-5)
@@ -178,6 +181,7 @@ def test_to_rgb_decorrelate_needs_three_channels():
 
 
 # --------------------------------------------------------------------------- gradients
+
 
 @pytest.mark.parametrize("kind", ["fft", "pixel"])
 def test_gradients_reach_the_variables(kind):
@@ -199,11 +203,9 @@ def sliced_fft_image(p):
     return tf.transpose(images, (0, 2, 3, 1)) * param.FFT_OUTPUT_SCALE
 
 
-@pytest.mark.parametrize("size, channels", [((7, 9), 1), ((6, 8), 3), ((64, 48), 3),
-                                            ((5, 2), 2)])
+@pytest.mark.parametrize("size, channels", [((7, 9), 1), ((6, 8), 3), ((64, 48), 3), ((5, 2), 2)])
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "tf.function"])
-def test_fft_image_and_gradient_are_tensorflows_autodiff_bit_for_bit(size, channels,
-                                                                     compiled):
+def test_fft_image_and_gradient_are_tensorflows_autodiff_bit_for_bit(size, channels, compiled):
     p = param.FFT(size, batch=2, decorrelate=False, channels=channels, sd=1.0, seed=4)
     weights = tf.constant(np.random.default_rng(1).normal(size=p.shape), tf.float32)
 
@@ -232,38 +234,43 @@ def test_a_gradient_step_changes_the_image():
 
 # --------------------------------------------------------------------------- arguments
 
+
 def test_existing_parameterization_is_returned_as_is():
     p = param.Pixel(8)
     assert param.image(32, param=p) is p
 
 
-@pytest.mark.parametrize("kwargs, error, name", [
-    ({"size": 0}, ValueError, "size"),
-    ({"size": (8,)}, ValueError, "size"),
-    ({"size": (8, -1)}, ValueError, "size"),
-    ({"size": "8"}, ValueError, "size"),
-    ({"size": 8.0}, ValueError, "size"),
-    ({"batch": 0}, ValueError, "batch"),
-    ({"batch": 1.5}, TypeError, "batch"),
-    ({"batch": True}, TypeError, "batch"),
-    ({"param": "wavelet"}, ValueError, "param"),
-    ({"param": 3}, TypeError, "param"),
-    ({"sd": -0.1}, ValueError, "sd"),
-    ({"sd": float("nan")}, ValueError, "sd"),
-    ({"seed": -1}, ValueError, "seed"),
-    ({"seed": 1.0}, ValueError, "seed"),
-    ({"channels": 0}, ValueError, "channels"),
-    ({"channels": 4}, ValueError, "decorrelate"),
-    ({"decorrelate": "yes"}, TypeError, "decorrelate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        ({"size": 0}, ValueError, "size"),
+        ({"size": (8,)}, ValueError, "size"),
+        ({"size": (8, -1)}, ValueError, "size"),
+        ({"size": "8"}, ValueError, "size"),
+        ({"size": 8.0}, ValueError, "size"),
+        ({"batch": 0}, ValueError, "batch"),
+        ({"batch": 1.5}, TypeError, "batch"),
+        ({"batch": True}, TypeError, "batch"),
+        ({"param": "wavelet"}, ValueError, "param"),
+        ({"param": 3}, TypeError, "param"),
+        ({"sd": -0.1}, ValueError, "sd"),
+        ({"sd": float("nan")}, ValueError, "sd"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": 1.0}, ValueError, "seed"),
+        ({"channels": 0}, ValueError, "channels"),
+        ({"channels": 4}, ValueError, "decorrelate"),
+        ({"decorrelate": "yes"}, TypeError, "decorrelate"),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, error, name):
     kwargs = {"size": 8, **kwargs}
     with pytest.raises(error, match=rf"^{name}:"):
         param.image(**kwargs)
 
 
-@pytest.mark.parametrize("args, name", [
-    ((0, 4), "height"), ((4, 0), "width"), ((4, 4, -1.0), "decay_power")])
+@pytest.mark.parametrize(
+    "args, name", [((0, 4), "height"), ((4, 0), "width"), ((4, 4, -1.0), "decay_power")]
+)
 def test_fft_scale_bad_arguments(args, name):
     with pytest.raises((ValueError, TypeError), match=rf"^{name}:"):
         param.fft_scale(*args)

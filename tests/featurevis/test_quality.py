@@ -34,7 +34,7 @@ def high_frequency_fraction(images):
     power = np.abs(np.fft.fft2(gray)) ** 2
     fy = np.fft.fftfreq(gray.shape[1])[:, None]
     fx = np.fft.fftfreq(gray.shape[2])[None, :]
-    high = np.sqrt(fy ** 2 + fx ** 2) > 0.25
+    high = np.sqrt(fy**2 + fx**2) > 0.25
     return power[:, high].sum(-1) / power.reshape(len(power), -1).sum(-1)
 
 
@@ -57,10 +57,8 @@ def test_channel_objective_raises_the_mean_activation(classifier):
 
 
 def test_same_seed_same_image_on_the_classifier(classifier):
-    first = render(classifier, class_logit([1, 3]), size=SIZE, steps=16, seed=7,
-                   progress=False)
-    again = render(classifier, class_logit([1, 3]), size=SIZE, steps=16, seed=7,
-                   progress=False)
+    first = render(classifier, class_logit([1, 3]), size=SIZE, steps=16, seed=7, progress=False)
+    again = render(classifier, class_logit([1, 3]), size=SIZE, steps=16, seed=7, progress=False)
     np.testing.assert_array_equal(first.images, again.images)
 
 
@@ -75,10 +73,16 @@ def test_fft_decorrelated_images_have_less_high_frequency_energy(classifier):
     objective = class_logit(list(range(classifier.output_shape[-1])))
     shares = {}
     for transforms in (None, "standard"):
-        for name, options in (("fft", {}), ("pixel", {"param": "pixel",
-                                                      "decorrelate": False})):
-            result = render(classifier, objective, size=SIZE, steps=128,
-                            transforms=transforms, progress=False, **options)
+        for name, options in (("fft", {}), ("pixel", {"param": "pixel", "decorrelate": False})):
+            result = render(
+                classifier,
+                objective,
+                size=SIZE,
+                steps=128,
+                transforms=transforms,
+                progress=False,
+                **options,
+            )
             shares[name, transforms] = high_frequency_fraction(result.images)
     print("\nspectral power above half Nyquist (mean of 5 images):")
     for (name, transforms), share in shares.items():

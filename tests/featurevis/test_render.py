@@ -14,9 +14,14 @@ from tfxai.featurevis import transforms as transforms_lib
 
 render_lib = importlib.import_module("tfxai.featurevis.render")
 
-LAYER_OF_KIND = {"sequential": "conv2", "functional": "conv2", "multi_output": "conv2",
-                 "mixed_precision": "conv2", "subclassed": "features/conv2",
-                 "nested": "resnet50/conv3_block4_out"}
+LAYER_OF_KIND = {
+    "sequential": "conv2",
+    "functional": "conv2",
+    "multi_output": "conv2",
+    "mixed_precision": "conv2",
+    "subclassed": "features/conv2",
+    "nested": "resnet50/conv3_block4_out",
+}
 
 
 def render(model, objective, **options):
@@ -32,7 +37,7 @@ def test_every_model_kind_renders_without_changing_the_model(model_kind, request
     start = render(model, objective, size=32, steps=0, **options)
     result = render(model, objective, size=32, steps=24, **options)
     assert result.images.shape == (2, 32, 32, 3) and result.images.dtype == np.float32
-    assert 0.0 <= result.images.min() and result.images.max() <= 1.0
+    assert result.images.min() >= 0.0 and result.images.max() <= 1.0
     assert np.all(result.values > start.values)
     assert_unchanged(before, model)
 
@@ -48,19 +53,33 @@ def tiny():
     return keras.Model(inputs, outputs, name="tiny")
 
 
-@pytest.mark.parametrize("make", [
-    lambda: objectives.channel("conv2", [0, 3, 5]),
-    lambda: objectives.neuron("conv2", [1, 2, 7]),
-    lambda: objectives.layer_energy("conv1"),
-    lambda: objectives.direction("conv2", np.linspace(-1, 1, 8)),
-    lambda: objectives.class_logit([0, 1, 3]),
-    lambda: objectives.diversity("conv1"),
-    lambda: -1.0 * objectives.total_variation(),
-    lambda: -1.0 * objectives.l1(),
-    lambda: -1.0 * objectives.blur(),
-    lambda: objectives.channel("conv2", 2) - 0.1 * objectives.total_variation(),
-], ids=["channel", "neuron", "layer_energy", "direction", "class_logit", "diversity",
-        "total_variation", "l1", "blur", "composed"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: objectives.channel("conv2", [0, 3, 5]),
+        lambda: objectives.neuron("conv2", [1, 2, 7]),
+        lambda: objectives.layer_energy("conv1"),
+        lambda: objectives.direction("conv2", np.linspace(-1, 1, 8)),
+        lambda: objectives.class_logit([0, 1, 3]),
+        lambda: objectives.diversity("conv1"),
+        lambda: -1.0 * objectives.total_variation(),
+        lambda: -1.0 * objectives.l1(),
+        lambda: -1.0 * objectives.blur(),
+        lambda: objectives.channel("conv2", 2) - 0.1 * objectives.total_variation(),
+    ],
+    ids=[
+        "channel",
+        "neuron",
+        "layer_energy",
+        "direction",
+        "class_logit",
+        "diversity",
+        "total_variation",
+        "l1",
+        "blur",
+        "composed",
+    ],
+)
 def test_gradient_ascent_raises_every_objective(tiny, make):
     objective = make()
     options = dict(size=24, batch=None if objective.batch else 3, seed=5)
@@ -72,11 +91,14 @@ def test_gradient_ascent_raises_every_objective(tiny, make):
 
 def test_segmentation_class_per_class_and_region_on_the_bundled_unet():
     from tfxai import models
+
     unet = models.load("shapes-unet")
     before = snapshot(unet)
     box = (32, 32, 64, 64)
-    for objective in (objectives.segmentation_class([1, 2, 3, 4, 5]),
-                      objectives.segmentation_class([1, 4], region=box)):
+    for objective in (
+        objectives.segmentation_class([1, 2, 3, 4, 5]),
+        objectives.segmentation_class([1, 4], region=box),
+    ):
         start = render(unet, objective, size=96, steps=0, transforms=None)
         end = render(unet, objective, size=96, steps=48, transforms=None)
         assert np.all(end.values > start.values + 1.0), (start.values, end.values)
@@ -88,6 +110,7 @@ def test_segmentation_class_per_class_and_region_on_the_bundled_unet():
 
 def test_model_output_targets_render_on_the_logits(tiny):
     import tfxai
+
     by_target = render(tiny, tfxai.class_score([0, 3]), size=24, steps=6, seed=2)
     by_objective = render(tiny, objectives.class_logit([0, 3]), size=24, steps=6, seed=2)
     np.testing.assert_allclose(by_target.values, by_objective.values, rtol=1e-5)
@@ -108,8 +131,9 @@ def test_same_seed_same_images_other_seed_other_images(tiny):
 
 def test_snapshots_settings_and_one_compiled_step_per_structure(tiny):
     render_lib.clear_cache()
-    result = render(tiny, objectives.channel("conv2", [0, 1]), size=24, steps=12,
-                    thresholds=(4, 12))
+    result = render(
+        tiny, objectives.channel("conv2", [0, 1]), size=24, steps=12, thresholds=(4, 12)
+    )
     assert sorted(result.snapshots) == [4, 12]
     np.testing.assert_allclose(result.snapshots[12], result.images, atol=1e-6)
     assert not np.allclose(result.snapshots[4], result.images)
@@ -123,8 +147,7 @@ def test_snapshots_settings_and_one_compiled_step_per_structure(tiny):
 def test_render_matches_a_hand_written_lucid_loop(tiny):
     """Seeded FFT image, standard transforms, Adam(0.05) up the channel means, step by step."""
     channels, seed, steps = [2, 5], 3, 12
-    result = render(tiny, objectives.channel("conv2", channels), size=24, steps=steps,
-                    seed=seed)
+    result = render(tiny, objectives.channel("conv2", channels), size=24, steps=steps, seed=seed)
     image = param_lib.image(24, 2, seed=seed)
     transform = transforms_lib.standard(output_size=(24, 24))
     optimizer = keras.optimizers.Adam(learning_rate=0.05)
@@ -136,8 +159,9 @@ def test_render_matches_a_hand_written_lucid_loop(tiny):
 
     for step in range(1, steps + 1):
         with tf.GradientTape() as tape:
-            loss = -tf.reduce_sum(channel_means(
-                transform(image(), tf.constant([seed, step], tf.int64))))
+            loss = -tf.reduce_sum(
+                channel_means(transform(image(), tf.constant([seed, step], tf.int64)))
+            )
         optimizer.apply_gradients(zip(tape.gradient(loss, image.variables), image.variables))
     np.testing.assert_allclose(result.images, image().numpy(), atol=1e-4)
     np.testing.assert_allclose(result.values, channel_means(image()).numpy(), rtol=1e-4)
@@ -166,8 +190,11 @@ def test_warm_render_builds_no_optimizer(tiny):
     created = []
 
     def record(next_creator, **kwargs):
-        created.append(tuple(kwargs["initial_value"].shape) if hasattr(
-            kwargs.get("initial_value"), "shape") else kwargs.get("name"))
+        created.append(
+            tuple(kwargs["initial_value"].shape)
+            if hasattr(kwargs.get("initial_value"), "shape")
+            else kwargs.get("name")
+        )
         return next_creator(**kwargs)
 
     with tf.variable_creator_scope(record):
@@ -180,26 +207,35 @@ def test_warm_render_builds_no_optimizer(tiny):
 def test_user_parameterization_transforms_and_optimizer(tiny):
     image = param_lib.image(24, 2, param="pixel", seed=1)
     optimizer = keras.optimizers.SGD(learning_rate=0.5)
-    result = render(tiny, objectives.channel("conv2", [0, 1]), param=image,
-                    transforms=[transforms_lib.jitter(2)], optimizer=optimizer, steps=5)
+    result = render(
+        tiny,
+        objectives.channel("conv2", [0, 1]),
+        param=image,
+        transforms=[transforms_lib.jitter(2)],
+        optimizer=optimizer,
+        steps=5,
+    )
     np.testing.assert_allclose(result.images, image().numpy(), atol=1e-6)
     assert int(optimizer.iterations.numpy()) == 0  # the caller's optimizer is not used
     assert result.settings["param"] == "pixel"
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(objective=objectives.channel("nope", 0)), ValueError, "nope"),
-    (dict(objective=objectives.channel("conv2", 8)), ValueError, "channels: index 8"),
-    (dict(objective=objectives.channel("conv2", [0, 1]), batch=3), ValueError, "batch"),
-    (dict(steps=-1), ValueError, "steps"),
-    (dict(thresholds=(5,), steps=2), ValueError, "thresholds"),
-    (dict(preprocess="vgg"), ValueError, "preprocess"),
-    (dict(objective="conv2"), TypeError, "objective"),
-    (dict(optimizer="adam"), TypeError, "optimizer"),
-    (dict(param="wavelet"), ValueError, "param"),
-    (dict(transforms="lucid"), ValueError, "transforms"),
-    (dict(objective=objectives.segmentation_class(0)), ValueError, "segmentation_class"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(objective=objectives.channel("nope", 0)), ValueError, "nope"),
+        (dict(objective=objectives.channel("conv2", 8)), ValueError, "channels: index 8"),
+        (dict(objective=objectives.channel("conv2", [0, 1]), batch=3), ValueError, "batch"),
+        (dict(steps=-1), ValueError, "steps"),
+        (dict(thresholds=(5,), steps=2), ValueError, "thresholds"),
+        (dict(preprocess="vgg"), ValueError, "preprocess"),
+        (dict(objective="conv2"), TypeError, "objective"),
+        (dict(optimizer="adam"), TypeError, "optimizer"),
+        (dict(param="wavelet"), ValueError, "param"),
+        (dict(transforms="lucid"), ValueError, "transforms"),
+        (dict(objective=objectives.segmentation_class(0)), ValueError, "segmentation_class"),
+    ],
+)
 def test_bad_arguments_are_named(tiny, kwargs, error, match):
     options = dict(objective=objectives.channel("conv2", 0), size=24, steps=1)
     options.update(kwargs)

@@ -21,8 +21,11 @@ def resnet():
     return keras.applications.ResNet50(weights=None)
 
 
-@pytest.mark.parametrize("objective", [channel(layer, [0, 7]) for layer in LAYERS]
-                         + [class_logit([3, 999])], ids=LAYERS + ["class_logit"])
+@pytest.mark.parametrize(
+    "objective",
+    [channel(layer, [0, 7]) for layer in LAYERS] + [class_logit([3, 999])],
+    ids=LAYERS + ["class_logit"],
+)
 def test_resnet50_layers_and_logits(resnet, objective):
     before = snapshot(resnet)
     options = dict(size=64, preprocess="caffe", transforms=None, progress=False, seed=1)

@@ -14,21 +14,23 @@ def random_images(shape, seed=0):
 def crop_offset(out, image, d):
     """The unique (dy, dx) in [0, d]^2 with out == image[dy:, dx:] cropped, or None."""
     h, w = out.shape[:2]
-    found = [(dy, dx) for dy in range(d + 1) for dx in range(d + 1)
-             if np.array_equal(out, image[dy:dy + h, dx:dx + w])]
+    found = [
+        (dy, dx)
+        for dy in range(d + 1)
+        for dx in range(d + 1)
+        if np.array_equal(out, image[dy : dy + h, dx : dx + w])
+    ]
     return found[0] if len(found) == 1 else None
 
 
 # --------------------------------------------------------------------------- pad
 
+
 def test_pad_constant_by_hand():
     x = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)[None, :, :, None]
     out = T.pad(1)(x, [0, 0]).numpy()[0, :, :, 0]
     g = 0.5
-    np.testing.assert_array_equal(out, [[g, g, g, g],
-                                        [g, 1, 2, g],
-                                        [g, 3, 4, g],
-                                        [g, g, g, g]])
+    np.testing.assert_array_equal(out, [[g, g, g, g], [g, 1, 2, g], [g, 3, 4, g], [g, g, g, g]])
     out = T.pad(2, value=-1.0)(x, [0, 0]).numpy()
     assert out.shape == (1, 6, 6, 1)
     assert out[0, 0, 0, 0] == -1 and out[0, 2, 3, 0] == 2
@@ -37,11 +39,9 @@ def test_pad_constant_by_hand():
 def test_pad_reflect_by_hand():
     x = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
     out = T.pad(1, mode="reflect")(x, [0, 0]).numpy()[0, :, :, 0]
-    np.testing.assert_array_equal(out, [[4, 3, 4, 5, 4],
-                                        [1, 0, 1, 2, 1],
-                                        [4, 3, 4, 5, 4],
-                                        [7, 6, 7, 8, 7],
-                                        [4, 3, 4, 5, 4]])
+    np.testing.assert_array_equal(
+        out, [[4, 3, 4, 5, 4], [1, 0, 1, 2, 1], [4, 3, 4, 5, 4], [7, 6, 7, 8, 7], [4, 3, 4, 5, 4]]
+    )
 
 
 def test_pad_zero_is_identity():
@@ -50,6 +50,7 @@ def test_pad_zero_is_identity():
 
 
 # --------------------------------------------------------------------------- jitter
+
 
 def test_jitter_gives_an_exact_crop_per_element_with_its_own_offset():
     d = 3
@@ -84,11 +85,12 @@ def test_jitter_gradient_is_the_crop_mask():
     for b in range(3):
         dy, dx = crop_offset(out.numpy()[b], x.numpy()[b], 2)
         mask = np.zeros((9, 9, 1), np.float32)
-        mask[dy:dy + 7, dx:dx + 7] = 1
+        mask[dy : dy + 7, dx : dx + 7] = 1
         np.testing.assert_array_equal(grad[b], mask)
 
 
 # --------------------------------------------------------------------------- scale
+
 
 def test_scale_one_is_identity():
     x = random_images((2, 9, 7, 3))
@@ -111,6 +113,7 @@ def test_scale_by_two_by_hand():
 
 
 # --------------------------------------------------------------------------- rotate
+
 
 @pytest.mark.parametrize("size", [8, 9])
 def test_rotate_zero_is_identity(size):
@@ -158,8 +161,9 @@ def test_rotate_gradient_is_the_exact_adjoint():
         score = tf.reduce_sum(rotate(x, [4, 4]) * g)
     grad = tape.gradient(score, x)
     linear = rotate(x, [4, 4]) - rotate(tf.zeros_like(x), [4, 4])
-    np.testing.assert_allclose(tf.reduce_sum(linear * g).numpy(),
-                               tf.reduce_sum(x * grad).numpy(), rtol=1e-4)
+    np.testing.assert_allclose(
+        tf.reduce_sum(linear * g).numpy(), tf.reduce_sum(x * grad).numpy(), rtol=1e-4
+    )
 
 
 # --------------------------------------------------------------------------- compose, seeds
@@ -201,10 +205,12 @@ def test_compose_applies_in_order():
 
 def test_standard_is_lucids_recipe():
     np.testing.assert_allclose(T.STANDARD_SCALES, np.arange(0.90, 1.1001, 0.02))
-    assert T.STANDARD_ANGLES == tuple(range(-10, 11))
+    assert tuple(range(-10, 11)) == T.STANDARD_ANGLES
     assert repr(T.STANDARD) == repr(T.standard()) == repr(T.random_affine())
-    assert "pad_width=12, jitter_before=8, scales=11 values, angles=21 values, " \
-           "jitter_after=4, fill_value=0.5" in repr(T.STANDARD)
+    assert (
+        "pad_width=12, jitter_before=8, scales=11 values, angles=21 values, "
+        "jitter_after=4, fill_value=0.5" in repr(T.STANDARD)
+    )
     text = repr(T.standard(fused=False))
     assert text.startswith("compose(pad(12, value=0.5), jitter(8), random_scale([0.9,")
     assert "random_rotate([-10.0," in text and text.endswith("jitter(4))")
@@ -255,8 +261,9 @@ def test_random_affine_output_size_resamples_like_a_resize_of_its_output():
     resized = tf.image.resize(shifts(x, [5, 6]), (21, 17))
     assert direct.shape == (4, 21, 17, 3)
     # inside; at the border a resize clamps to its input's edge, the affine reads on
-    np.testing.assert_allclose(direct.numpy()[:, 1:-1, 1:-1], resized.numpy()[:, 1:-1, 1:-1],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        direct.numpy()[:, 1:-1, 1:-1], resized.numpy()[:, 1:-1, 1:-1], atol=1e-5
+    )
     assert T.standard(output_size=224)(x, [0, 0]).shape == (4, 224, 224, 3)
     with pytest.raises(ValueError, match="output_size"):
         T.standard(fused=False, output_size=224)
@@ -292,9 +299,11 @@ def test_gradients_flow_to_the_images(name):
 
 # --------------------------------------------------------------------------- tf.function
 
+
 def test_dynamic_batch_under_tf_function_without_retracing():
-    @tf.function(input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32),
-                                  tf.TensorSpec([2], tf.int64)])
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, 32, 32, 3], tf.float32), tf.TensorSpec([2], tf.int64)]
+    )
     def apply(images, seed):
         return T.STANDARD(images, seed)
 
@@ -308,8 +317,12 @@ def test_dynamic_batch_under_tf_function_without_retracing():
 
 
 def test_fully_dynamic_shapes_under_tf_function():
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32),
-                                  tf.TensorSpec([2], tf.int32)])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, None, 3], tf.float32),
+            tf.TensorSpec([2], tf.int32),
+        ]
+    )
     def apply(images, seed):
         return T.crop_or_pad_to(T.STANDARD(images, seed), 20)
 
@@ -320,14 +333,13 @@ def test_fully_dynamic_shapes_under_tf_function():
 
 # --------------------------------------------------------------------------- crop_or_pad_to
 
+
 def test_crop_or_pad_to_by_hand():
     x = random_images((2, 9, 8, 1))
     np.testing.assert_array_equal(T.crop_or_pad_to(x, 4).numpy(), x[:, 2:6, 2:6])
     small = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)[None, :, :, None]
     out = T.crop_or_pad_to(small, (3, 5), value=0.0).numpy()[0, :, :, 0]
-    np.testing.assert_array_equal(out, [[0, 1, 2, 0, 0],
-                                        [0, 3, 4, 0, 0],
-                                        [0, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(out, [[0, 1, 2, 0, 0], [0, 3, 4, 0, 0], [0, 0, 0, 0, 0]])
     mixed = T.crop_or_pad_to(x, (5, 10)).numpy()  # crop rows, pad columns
     np.testing.assert_array_equal(mixed[:, :, 1:9], x[:, 2:7])
     assert np.all(mixed[:, :, [0, 9]] == 0.5)
@@ -335,35 +347,42 @@ def test_crop_or_pad_to_by_hand():
 
 # --------------------------------------------------------------------------- arguments
 
-@pytest.mark.parametrize("build, name", [
-    (lambda: T.pad(-1), "width"),
-    (lambda: T.pad(1.5), "width"),
-    (lambda: T.pad(2, value=float("nan")), "value"),
-    (lambda: T.pad(2, mode="wrap"), "mode"),
-    (lambda: T.jitter(-1), "d"),
-    (lambda: T.jitter("4"), "d"),
-    (lambda: T.random_scale([]), "scales"),
-    (lambda: T.random_scale([1.0, 0.0]), "scales"),
-    (lambda: T.random_scale(1.1), "scales"),
-    (lambda: T.random_scale("1"), "scales"),
-    (lambda: T.random_rotate([]), "angles"),
-    (lambda: T.random_rotate([float("inf")]), "angles"),
-    (lambda: T.random_rotate([5], fill_value=None), "fill_value"),
-    (lambda: T.compose(), "transforms"),
-    (lambda: T.crop_or_pad_to(np.zeros((1, 4, 4, 3)), 0), "size"),
-    (lambda: T.crop_or_pad_to(np.zeros((1, 4, 4, 3)), (4,)), "size"),
-])
+
+@pytest.mark.parametrize(
+    "build, name",
+    [
+        (lambda: T.pad(-1), "width"),
+        (lambda: T.pad(1.5), "width"),
+        (lambda: T.pad(2, value=float("nan")), "value"),
+        (lambda: T.pad(2, mode="wrap"), "mode"),
+        (lambda: T.jitter(-1), "d"),
+        (lambda: T.jitter("4"), "d"),
+        (lambda: T.random_scale([]), "scales"),
+        (lambda: T.random_scale([1.0, 0.0]), "scales"),
+        (lambda: T.random_scale(1.1), "scales"),
+        (lambda: T.random_scale("1"), "scales"),
+        (lambda: T.random_rotate([]), "angles"),
+        (lambda: T.random_rotate([float("inf")]), "angles"),
+        (lambda: T.random_rotate([5], fill_value=None), "fill_value"),
+        (lambda: T.compose(), "transforms"),
+        (lambda: T.crop_or_pad_to(np.zeros((1, 4, 4, 3)), 0), "size"),
+        (lambda: T.crop_or_pad_to(np.zeros((1, 4, 4, 3)), (4,)), "size"),
+    ],
+)
 def test_bad_factory_arguments_name_the_argument(build, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):
         build()
 
 
-@pytest.mark.parametrize("images, seed, name", [
-    (np.zeros((4, 4, 3), np.float32), [0, 0], "images"),
-    (np.zeros((1, 4, 4, 3), np.float32), [0, 0, 0], "seed"),
-    (np.zeros((1, 4, 4, 3), np.float32), [0.5, 1.0], "seed"),
-    (np.zeros((1, 4, 4, 3), np.float32), 3, "seed"),
-])
+@pytest.mark.parametrize(
+    "images, seed, name",
+    [
+        (np.zeros((4, 4, 3), np.float32), [0, 0], "images"),
+        (np.zeros((1, 4, 4, 3), np.float32), [0, 0, 0], "seed"),
+        (np.zeros((1, 4, 4, 3), np.float32), [0.5, 1.0], "seed"),
+        (np.zeros((1, 4, 4, 3), np.float32), 3, "seed"),
+    ],
+)
 def test_bad_call_arguments_name_the_argument(images, seed, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):
         T.jitter(1)(images, seed)

@@ -24,8 +24,7 @@ def toy_model(kernel, bias=(0.0, 0.0), *, size=(3, 3), softmax=False, name="toy"
     kernel = np.asarray(kernel, dtype=np.float32)
     inputs = keras.Input(tuple(size) + (kernel.shape[0],))
     pooled = keras.layers.GlobalAveragePooling2D(name="gap")(inputs)
-    outputs = keras.layers.Dense(2, activation="softmax" if softmax else None,
-                                 name="head")(pooled)
+    outputs = keras.layers.Dense(2, activation="softmax" if softmax else None, name="head")(pooled)
     model = keras.Model(inputs, outputs, name=name + ("_softmax" if softmax else "_logits"))
     model.get_layer("head").set_weights([kernel, np.asarray(bias, dtype=np.float32)])
     return model
@@ -39,26 +38,32 @@ def square_data(count, seed):
     masks = np.zeros((count, SIZE, SIZE), dtype=bool)
     for index, label in enumerate(labels):
         row, col = rng.integers(0, SIZE - SQUARE + 1, 2)
-        masks[index, row:row + SQUARE, col:col + SQUARE] = True
+        masks[index, row : row + SQUARE, col : col + SQUARE] = True
         colour = np.full(3, 0.1, dtype=np.float32)
         colour[label] = 1.0
-        images[index, row:row + SQUARE, col:col + SQUARE] = colour
+        images[index, row : row + SQUARE, col : col + SQUARE] = colour
     return images, labels, masks
 
 
 @functools.cache
 def _trained():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((SIZE, SIZE, 3)),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1"),
-        keras.layers.MaxPooling2D(name="pool"),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2"),
-        keras.layers.GlobalAveragePooling2D(name="gap"),
-        keras.layers.Dense(CLASSES, activation="softmax", name="probs"),
-    ], name="squares")
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1"),
+            keras.layers.MaxPooling2D(name="pool"),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2"),
+            keras.layers.GlobalAveragePooling2D(name="gap"),
+            keras.layers.Dense(CLASSES, activation="softmax", name="probs"),
+        ],
+        name="squares",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     images, labels, _ = square_data(480, seed=1)
     model.fit(images, labels, epochs=4, batch_size=32, verbose=0)
     test_images, test_labels, test_masks = square_data(12, seed=2)

@@ -31,8 +31,7 @@ FRACTIONS = [0, 2 / 9, 4 / 9, 6 / 9, 1]
 
 
 def hand_trapezoid(curve):
-    return sum((FRACTIONS[i + 1] - FRACTIONS[i]) * (curve[i] + curve[i + 1]) / 2
-               for i in range(4))
+    return sum((FRACTIONS[i + 1] - FRACTIONS[i]) * (curve[i] + curve[i + 1]) / 2 for i in range(4))
 
 
 @pytest.mark.parametrize("softmax", [False, True])
@@ -68,8 +67,9 @@ def test_insertion_of_a_perfect_map_from_a_black_baseline(softmax):
     model = toy_model([[8.0, 0.0]], softmax=softmax)
     perfect = OBJECT.astype(np.float32)[None]
 
-    result = tfxai.metrics.insertion(model, IMAGE, perfect, steps=4, baseline=0.0,
-                                     return_curves=True)
+    result = tfxai.metrics.insertion(
+        model, IMAGE, perfect, steps=4, baseline=0.0, return_curves=True
+    )
 
     np.testing.assert_allclose(result.curves[0], [EMPTY, FULL, FULL, FULL, FULL], rtol=1e-6)
     expected = (2 / 9) * (EMPTY + FULL) / 2 + (7 / 9) * FULL
@@ -96,8 +96,10 @@ def reference_curves(mode, images, maps, baseline, kernel, bias, target, steps):
             probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
             curves[b, k] = probs[target[b]]
     fractions = np.array(counts) / pixels
-    aucs = [sum((fractions[i + 1] - fractions[i]) * (c[i] + c[i + 1]) / 2
-                for i in range(steps)) for c in curves]
+    aucs = [
+        sum((fractions[i + 1] - fractions[i]) * (c[i] + c[i + 1]) / 2 for i in range(steps))
+        for c in curves
+    ]
     return curves, np.array(aucs)
 
 
@@ -114,8 +116,9 @@ def test_random_case_against_a_step_by_step_reference(mode, softmax):
     model = toy_model(kernel, bias, size=(5, 4), softmax=softmax)
     metric = getattr(tfxai.metrics, mode)
 
-    result = metric(model, images, maps, target, steps=3, baseline=baseline,
-                    return_curves=True, batch_size=5)
+    result = metric(
+        model, images, maps, target, steps=3, baseline=baseline, return_curves=True, batch_size=5
+    )
 
     curves, aucs = reference_curves(mode, images, maps, baseline, kernel, bias, target, 3)
     np.testing.assert_allclose(result.curves, curves, rtol=1e-5, atol=1e-6)
@@ -129,12 +132,11 @@ def test_target_is_fixed_on_the_intact_image_not_re_predicted():
     perfect = OBJECT.astype(np.float32)[None]
 
     fixed = tfxai.metrics.deletion(model, IMAGE, perfect, steps=4, return_curves=True)
-    class_0 = tfxai.metrics.deletion(model, IMAGE, perfect, target=0, steps=4,
-                                     return_curves=True)
-    class_1 = tfxai.metrics.deletion(model, IMAGE, perfect, target=1, steps=4,
-                                     return_curves=True)
-    predicted = tfxai.metrics.deletion(model, IMAGE, perfect, target=tfxai.predicted(),
-                                       steps=4, return_curves=True)
+    class_0 = tfxai.metrics.deletion(model, IMAGE, perfect, target=0, steps=4, return_curves=True)
+    class_1 = tfxai.metrics.deletion(model, IMAGE, perfect, target=1, steps=4, return_curves=True)
+    predicted = tfxai.metrics.deletion(
+        model, IMAGE, perfect, target=tfxai.predicted(), steps=4, return_curves=True
+    )
 
     np.testing.assert_array_equal(fixed.curves, class_0.curves)
     np.testing.assert_array_equal(predicted.curves, class_0.curves)
@@ -159,6 +161,7 @@ def test_blur_is_rise_s_11x11_gaussian_with_sigma_5():
 
 # --------------------------------------------------------------------------- trained model
 
+
 def test_perfect_map_beats_a_random_map_on_the_trained_classifier(trained_classifier):
     model, images, _, masks = trained_classifier
     perfect = masks.astype(np.float32)
@@ -166,12 +169,17 @@ def test_perfect_map_beats_a_random_map_on_the_trained_classifier(trained_classi
     random = rng.uniform(0, 1, masks.shape).astype(np.float32)
     cams = tfxai.grad_cam(model, images, layer="conv2")
 
-    deletion = {name: tfxai.metrics.deletion(model, images, maps, steps=16)
-                for name, maps in [("perfect", perfect), ("random", random), ("cam", cams)]}
-    insertion = {(name, str(baseline)): tfxai.metrics.insertion(
-        model, images, maps, steps=16, baseline=baseline).mean()
+    deletion = {
+        name: tfxai.metrics.deletion(model, images, maps, steps=16)
+        for name, maps in [("perfect", perfect), ("random", random), ("cam", cams)]
+    }
+    insertion = {
+        (name, str(baseline)): tfxai.metrics.insertion(
+            model, images, maps, steps=16, baseline=baseline
+        ).mean()
         for name, maps in [("perfect", perfect), ("random", random)]
-        for baseline in ("blur", 0.0)}
+        for baseline in ("blur", 0.0)
+    }
 
     assert deletion["perfect"].mean() < deletion["random"].mean() - 0.2
     assert np.mean(deletion["perfect"] < deletion["random"]) >= 0.9
@@ -202,8 +210,9 @@ def test_curve_ends_are_the_intact_image_and_the_baseline(trained_classifier):
 def test_batch_size_does_not_change_the_result(trained_classifier, metric):
     model, images, _, _ = trained_classifier
     maps = np.random.default_rng(1).uniform(0, 1, images.shape[:3]).astype(np.float32)
-    run = functools.partial(getattr(tfxai.metrics, metric), model, images, maps, steps=8,
-                            return_curves=True)
+    run = functools.partial(
+        getattr(tfxai.metrics, metric), model, images, maps, steps=8, return_curves=True
+    )
 
     one, many = run(batch_size=1), run(batch_size=32)
 
@@ -243,7 +252,8 @@ def test_explainer_callable_gets_the_fixed_classes_and_matches_its_maps(trained_
     from_callable = tfxai.metrics.deletion(model, images, explainer, steps=8)
     predicted = model.predict(images, verbose=0).argmax(-1)
     precomputed = tfxai.metrics.deletion(
-        model, images, tfxai.grad_cam(model, images, layer="conv2"), steps=8)
+        model, images, tfxai.grad_cam(model, images, layer="conv2"), steps=8
+    )
 
     assert seen == [[int(c) for c in predicted]]
     np.testing.assert_array_equal(from_callable, precomputed)
@@ -255,34 +265,40 @@ def test_dataset_and_tensor_inputs_give_the_array_result(trained_classifier):
     expected = tfxai.metrics.deletion(model, images, maps, steps=4)
 
     dataset = tf.data.Dataset.from_tensor_slices(images).batch(5)
+    np.testing.assert_array_equal(tfxai.metrics.deletion(model, dataset, maps, steps=4), expected)
     np.testing.assert_array_equal(
-        tfxai.metrics.deletion(model, dataset, maps, steps=4), expected)
-    np.testing.assert_array_equal(
-        tfxai.metrics.deletion(model, tf.constant(images), tf.constant(maps), steps=4),
-        expected)
+        tfxai.metrics.deletion(model, tf.constant(images), tf.constant(maps), steps=4), expected
+    )
 
 
 # --------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"maps": np.zeros((1, 3, 4), np.float32)}, ValueError, r"maps: .*\(1, 3, 3\)"),
-    ({"maps": np.zeros((2, 3, 3), np.float32)}, ValueError, r"maps: .*\(1, 3, 3\)"),
-    ({"maps": np.zeros((3, 3), np.float32)}, ValueError, r"maps: .*maps\[None\]"),
-    ({"maps": np.zeros((1, 3, 3, 1), np.float32)}, ValueError, r"maps: .*maps\[\.\.\., 0\]"),
-    ({"maps": np.full((1, 3, 3), np.nan, np.float32)}, ValueError, r"maps: .*NaN"),
-    ({"maps": np.array([[["a"] * 3] * 3])}, TypeError, r"maps: "),
-    ({"steps": 0}, ValueError, r"steps: .*\[1, 9\].*got 0"),
-    ({"steps": 10}, ValueError, r"steps: .*\[1, 9\]"),
-    ({"steps": 2.0}, ValueError, r"steps: "),
-    ({"steps": True}, ValueError, r"steps: "),
-    ({"baseline": "noise"}, ValueError, r"baseline: .*'blur'"),
-    ({"baseline": np.zeros((2, 2))}, ValueError, r"baseline: .*broadcastable"),
-    ({"baseline": np.nan}, ValueError, r"baseline: .*NaN"),
-    ({"batch_size": 0}, ValueError, r"batch_size: "),
-    ({"target": 5}, ValueError, r"target: class index 5"),
-    ({"maps": lambda model, inputs, target=None: np.zeros((1, 2, 2))}, ValueError,
-     r"maps \(returned by <lambda>\): .*\(1, 3, 3\)"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"maps": np.zeros((1, 3, 4), np.float32)}, ValueError, r"maps: .*\(1, 3, 3\)"),
+        ({"maps": np.zeros((2, 3, 3), np.float32)}, ValueError, r"maps: .*\(1, 3, 3\)"),
+        ({"maps": np.zeros((3, 3), np.float32)}, ValueError, r"maps: .*maps\[None\]"),
+        ({"maps": np.zeros((1, 3, 3, 1), np.float32)}, ValueError, r"maps: .*maps\[\.\.\., 0\]"),
+        ({"maps": np.full((1, 3, 3), np.nan, np.float32)}, ValueError, r"maps: .*NaN"),
+        ({"maps": np.array([[["a"] * 3] * 3])}, TypeError, r"maps: "),
+        ({"steps": 0}, ValueError, r"steps: .*\[1, 9\].*got 0"),
+        ({"steps": 10}, ValueError, r"steps: .*\[1, 9\]"),
+        ({"steps": 2.0}, ValueError, r"steps: "),
+        ({"steps": True}, ValueError, r"steps: "),
+        ({"baseline": "noise"}, ValueError, r"baseline: .*'blur'"),
+        ({"baseline": np.zeros((2, 2))}, ValueError, r"baseline: .*broadcastable"),
+        ({"baseline": np.nan}, ValueError, r"baseline: .*NaN"),
+        ({"batch_size": 0}, ValueError, r"batch_size: "),
+        ({"target": 5}, ValueError, r"target: class index 5"),
+        (
+            {"maps": lambda model, inputs, target=None: np.zeros((1, 2, 2))},
+            ValueError,
+            r"maps \(returned by <lambda>\): .*\(1, 3, 3\)",
+        ),
+    ],
+)
 @pytest.mark.parametrize("metric", ["deletion", "insertion"])
 def test_bad_arguments_are_named(metric, kwargs, error, match):
     model = toy_model([[8.0, 0.0]])
@@ -297,5 +313,6 @@ def test_bad_arguments_are_named(metric, kwargs, error, match):
 def test_bad_inputs_are_named():
     model = toy_model([[8.0, 0.0]])
     with pytest.raises(ValueError, match=r"inputs: .*\(3, 3, 1\)"):
-        tfxai.metrics.deletion(model, np.zeros((1, 4, 4, 1), np.float32),
-                               np.zeros((1, 4, 4), np.float32))
+        tfxai.metrics.deletion(
+            model, np.zeros((1, 4, 4, 1), np.float32), np.zeros((1, 4, 4), np.float32)
+        )

@@ -18,12 +18,16 @@ def sigmoid(z):
 # logit 0: p0 = sigmoid(4 * (m0 - m1)). Channel 0 is the object, channel 1 a distractor.
 KERNEL = [[4.0, 0.0], [-4.0, 0.0]]
 IMAGES = np.zeros((2, 2, 2, 2), dtype=np.float32)
-IMAGES[0, :, :, 0] = 1.0                    # object everywhere: Y = sigmoid(4)
-IMAGES[1, 0, :, 0] = 1.0                    # object on the top row ...
-IMAGES[1, 1, :, 1] = 1.0                    # ... distractor on the bottom row: Y = 0.5
-MAPS = np.array([np.full((2, 2), 0.5),      # halves everything: O = sigmoid(2), a drop
-                 [[1.0, 1.0], [0.0, 0.0]]],  # keeps the object, hides the distractor:
-                dtype=np.float32)           # O = sigmoid(4 * 0.5) = sigmoid(2) > 0.5
+IMAGES[0, :, :, 0] = 1.0  # object everywhere: Y = sigmoid(4)
+IMAGES[1, 0, :, 0] = 1.0  # object on the top row ...
+IMAGES[1, 1, :, 1] = 1.0  # ... distractor on the bottom row: Y = 0.5
+MAPS = np.array(
+    [
+        np.full((2, 2), 0.5),  # halves everything: O = sigmoid(2), a drop
+        [[1.0, 1.0], [0.0, 0.0]],
+    ],  # keeps the object, hides the distractor:
+    dtype=np.float32,
+)  # O = sigmoid(4 * 0.5) = sigmoid(2) > 0.5
 TARGET = [0, 0]
 Y = [sigmoid(4), 0.5]
 O = [sigmoid(2), sigmoid(2)]
@@ -56,8 +60,7 @@ def test_a_map_of_ones_neither_drops_nor_increases():
     model = toy_model(KERNEL, size=(2, 2))
     ones = np.ones((2, 2, 2), dtype=np.float32)
 
-    assert tfxai.metrics.average_drop(model, IMAGES, ones, TARGET) == pytest.approx(0.0,
-                                                                                   abs=1e-6)
+    assert tfxai.metrics.average_drop(model, IMAGES, ones, TARGET) == pytest.approx(0.0, abs=1e-6)
     assert tfxai.metrics.increase_in_confidence(model, IMAGES, ones, TARGET) == 0.0
 
 
@@ -75,12 +78,15 @@ def test_target_none_is_the_class_predicted_on_the_image(trained_classifier):
     assert 0.0 <= batched <= 100.0
 
 
-@pytest.mark.parametrize("maps, match", [
-    (np.full((2, 2, 2), 1.5, np.float32), r"maps: expected maps in \[0, 1\]"),
-    (np.full((2, 2, 2), -0.1, np.float32), r"maps: expected maps in \[0, 1\]"),
-    (np.zeros((2, 2, 3), np.float32), r"maps: .*\(2, 2, 2\)"),
-    (np.full((2, 2, 2), np.nan, np.float32), r"maps: .*NaN"),
-])
+@pytest.mark.parametrize(
+    "maps, match",
+    [
+        (np.full((2, 2, 2), 1.5, np.float32), r"maps: expected maps in \[0, 1\]"),
+        (np.full((2, 2, 2), -0.1, np.float32), r"maps: expected maps in \[0, 1\]"),
+        (np.zeros((2, 2, 3), np.float32), r"maps: .*\(2, 2, 2\)"),
+        (np.full((2, 2, 2), np.nan, np.float32), r"maps: .*NaN"),
+    ],
+)
 @pytest.mark.parametrize("metric", ["average_drop", "increase_in_confidence"])
 def test_bad_maps_are_named(metric, maps, match):
     model = toy_model(KERNEL, size=(2, 2))

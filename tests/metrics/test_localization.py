@@ -19,6 +19,7 @@ def peak_at(row, col, shape=(6, 6)):
 
 # --------------------------------------------------------------------------- pointing game
 
+
 def test_pointing_game_hits_a_perfect_map_and_misses_an_off_object_peak():
     maps = np.stack([MASK.astype(np.float32), peak_at(2, 2), peak_at(5, 5)])
 
@@ -35,8 +36,9 @@ def test_pointing_game_tolerance_is_a_euclidean_distance_to_the_mask():
 
     assert tfxai.metrics.pointing_game(maps, MASK[None], tolerance=3).tolist() == [True]
     assert tfxai.metrics.pointing_game(maps, MASK[None], tolerance=2.9).tolist() == [False]
-    assert tfxai.metrics.pointing_game(diagonal, MASK[None], tolerance=np.sqrt(13)).tolist() \
-        == [True]
+    assert tfxai.metrics.pointing_game(diagonal, MASK[None], tolerance=np.sqrt(13)).tolist() == [
+        True
+    ]
     assert tfxai.metrics.pointing_game(diagonal, MASK[None], tolerance=3.6).tolist() == [False]
     assert tfxai.metrics.pointing_game(diagonal, MASK[None]).tolist() == [True]  # 15 px
 
@@ -56,10 +58,15 @@ def test_pointing_game_accepts_shared_integer_and_tensor_masks():
     expected = [True, False]
 
     assert tfxai.metrics.pointing_game(maps, MASK, tolerance=0).tolist() == expected
-    assert tfxai.metrics.pointing_game(maps, MASK.astype(np.uint8), tolerance=0).tolist() \
+    assert (
+        tfxai.metrics.pointing_game(maps, MASK.astype(np.uint8), tolerance=0).tolist() == expected
+    )
+    assert (
+        tfxai.metrics.pointing_game(
+            tf.constant(maps), tf.constant(np.stack([MASK] * 2)), tolerance=0
+        ).tolist()
         == expected
-    assert tfxai.metrics.pointing_game(tf.constant(maps), tf.constant(np.stack([MASK] * 2)),
-                                       tolerance=0).tolist() == expected
+    )
 
 
 def test_pointing_game_on_trained_grad_cam(trained_classifier):
@@ -83,8 +90,7 @@ def test_energy_pointing_game_by_hand():
     mask = sum([0, 4, 8, 9, 10])  # 31
 
     energy_box = tfxai.metrics.energy_pointing_game(ENERGY_MAP[None], L_MASK[None])
-    energy_mask = tfxai.metrics.energy_pointing_game(ENERGY_MAP[None], L_MASK[None],
-                                                     region="mask")
+    energy_mask = tfxai.metrics.energy_pointing_game(ENERGY_MAP[None], L_MASK[None], region="mask")
 
     np.testing.assert_allclose(energy_box, [box / total], rtol=1e-6)
     np.testing.assert_allclose(energy_mask, [mask / total], rtol=1e-6)
@@ -103,6 +109,7 @@ def test_energy_pointing_game_extremes():
 
 # --------------------------------------------------------------------------- IoU
 
+
 def test_iou_by_hand():
     maps = np.zeros((2, 4, 4), dtype=np.float32)
     maps[0, 0:2, 0:2] = 0.9  # 4 pixels, 2 on the L (0,0), (1,0): union 5 + 4 - 2 = 7
@@ -111,38 +118,54 @@ def test_iou_by_hand():
     scores = tfxai.metrics.iou(maps, L_MASK)
 
     np.testing.assert_allclose(scores, [2 / 7, 1.0], rtol=1e-6)
-    np.testing.assert_allclose(tfxai.metrics.iou(maps, L_MASK, threshold=0.45),
-                               [2 / 7, 5 / 16], rtol=1e-6)
+    np.testing.assert_allclose(
+        tfxai.metrics.iou(maps, L_MASK, threshold=0.45), [2 / 7, 5 / 16], rtol=1e-6
+    )
     assert scores.dtype == np.float32
 
 
 # --------------------------------------------------------------------------- bad input
 
+
 @pytest.mark.parametrize("metric", ["pointing_game", "energy_pointing_game", "iou"])
-@pytest.mark.parametrize("maps, masks, match", [
-    (np.zeros((2, 6, 6)), np.zeros((3, 6, 6), bool), r"masks: .*\(2, 6, 6\)"),
-    (np.zeros((2, 6, 6)), np.zeros((2, 5, 6), bool), r"masks: .*\(2, 6, 6\)"),
-    (np.zeros((2, 6, 6)), np.full((2, 6, 6), 2), r"masks: .*0/1"),
-    (np.zeros((2, 6, 6)), np.zeros((2, 6, 6), bool), r"masks: mask 0 is empty"),
-    (np.full((2, 6, 6), np.nan), np.stack([MASK] * 2), r"maps: .*NaN"),
-    (np.zeros((6, 6)), MASK, r"maps: .*maps\[None\]"),
-    (np.array([[["x"] * 6] * 6]), MASK, r"maps: "),
-])
+@pytest.mark.parametrize(
+    "maps, masks, match",
+    [
+        (np.zeros((2, 6, 6)), np.zeros((3, 6, 6), bool), r"masks: .*\(2, 6, 6\)"),
+        (np.zeros((2, 6, 6)), np.zeros((2, 5, 6), bool), r"masks: .*\(2, 6, 6\)"),
+        (np.zeros((2, 6, 6)), np.full((2, 6, 6), 2), r"masks: .*0/1"),
+        (np.zeros((2, 6, 6)), np.zeros((2, 6, 6), bool), r"masks: mask 0 is empty"),
+        (np.full((2, 6, 6), np.nan), np.stack([MASK] * 2), r"maps: .*NaN"),
+        (np.zeros((6, 6)), MASK, r"maps: .*maps\[None\]"),
+        (np.array([[["x"] * 6] * 6]), MASK, r"maps: "),
+    ],
+)
 def test_bad_maps_and_masks_are_named(metric, maps, masks, match):
     with pytest.raises((TypeError, ValueError), match=match):
         getattr(tfxai.metrics, metric)(maps, masks)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: tfxai.metrics.pointing_game(peak_at(1, 1)[None], MASK, tolerance=-1),
-     r"tolerance: "),
-    (lambda: tfxai.metrics.energy_pointing_game(-peak_at(1, 1)[None], MASK),
-     r"maps: expected non-negative"),
-    (lambda: tfxai.metrics.energy_pointing_game(peak_at(1, 1)[None], MASK, region="disk"),
-     r"region: "),
-    (lambda: tfxai.metrics.iou(peak_at(1, 1)[None], MASK, threshold=float("nan")),
-     r"threshold: "),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda: tfxai.metrics.pointing_game(peak_at(1, 1)[None], MASK, tolerance=-1),
+            r"tolerance: ",
+        ),
+        (
+            lambda: tfxai.metrics.energy_pointing_game(-peak_at(1, 1)[None], MASK),
+            r"maps: expected non-negative",
+        ),
+        (
+            lambda: tfxai.metrics.energy_pointing_game(peak_at(1, 1)[None], MASK, region="disk"),
+            r"region: ",
+        ),
+        (
+            lambda: tfxai.metrics.iou(peak_at(1, 1)[None], MASK, threshold=float("nan")),
+            r"threshold: ",
+        ),
+    ],
+)
 def test_bad_options_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -66,8 +66,9 @@ def test_target_is_fixed_on_the_intact_model(trained_classifier):
 def test_layers_restrict_and_are_ordered_from_the_top(trained_classifier):
     model, images, _, _ = trained_classifier
 
-    result = tfxai.metrics.sanity_check(model, images, GRAD_CAM, layers=["conv1", "probs"],
-                                        keep_maps=True)
+    result = tfxai.metrics.sanity_check(
+        model, images, GRAD_CAM, layers=["conv1", "probs"], keep_maps=True
+    )
 
     assert result.layers == ("probs", "conv1")
     assert result.maps.shape == (3,) + images.shape[:3]
@@ -80,8 +81,9 @@ def test_layers_restrict_and_are_ordered_from_the_top(trained_classifier):
 
 def test_result_tables(trained_classifier):
     model, images, _, _ = trained_classifier
-    result = tfxai.metrics.sanity_check(model, images[:2], GRAD_CAM, layers="probs",
-                                        similarity="ssim")
+    result = tfxai.metrics.sanity_check(
+        model, images[:2], GRAD_CAM, layers="probs", similarity="ssim"
+    )
 
     table = result.to_markdown()
     as_dict = result.to_dict()
@@ -94,13 +96,15 @@ def test_result_tables(trained_classifier):
 
 def test_batchnorm_statistics_are_kept_and_frozen_layers_randomized():
     keras.utils.set_random_seed(3)
-    model = keras.Sequential([
-        keras.Input((8, 8, 3)),
-        keras.layers.Conv2D(4, 3, name="conv"),
-        keras.layers.BatchNormalization(name="bn"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(2, name="head"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, name="conv"),
+            keras.layers.BatchNormalization(name="bn"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(2, name="head"),
+        ]
+    )
     bn = model.get_layer("bn")
     bn.set_weights([np.full(4, 2.0), np.full(4, 0.5), np.full(4, 3.0), np.full(4, 4.0)])
     model.get_layer("conv").trainable = False  # frozen, still a parameter of the model
@@ -118,22 +122,29 @@ def test_batchnorm_statistics_are_kept_and_frozen_layers_randomized():
     np.testing.assert_array_equal(beta, 0.0)
     np.testing.assert_array_equal(mean, 3.0)  # moving statistics kept
     np.testing.assert_array_equal(variance, 4.0)
-    assert not np.array_equal(copy.get_layer("conv").get_weights()[0],
-                              model.get_layer("conv").get_weights()[0])
+    assert not np.array_equal(
+        copy.get_layer("conv").get_weights()[0], model.get_layer("conv").get_weights()[0]
+    )
     assert_unchanged(before, model)
     assert model.get_layer("conv").trainable is False
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"layers": ["conv3"]}, ValueError, r"layers: no layer 'conv3'.*Closest names: conv"),
-    ({"layers": ["pool"]}, ValueError, r"layers: layer 'pool' has no weights"),
-    ({"layers": []}, ValueError, r"layers: expected None or at least one"),
-    ({"similarity": "kendall"}, ValueError, r"similarity: expected one of"),
-    ({"seed": -1}, ValueError, r"seed: "),
-    ({"explainer": "grad_cam"}, TypeError, r"explainer: expected a callable"),
-    ({"explainer": lambda model, inputs, target=None: np.zeros((1, 16, 16))}, ValueError,
-     r"explainer \(returned by <lambda>\): .*\(12, 16, 16\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"layers": ["conv3"]}, ValueError, r"layers: no layer 'conv3'.*Closest names: conv"),
+        ({"layers": ["pool"]}, ValueError, r"layers: layer 'pool' has no weights"),
+        ({"layers": []}, ValueError, r"layers: expected None or at least one"),
+        ({"similarity": "kendall"}, ValueError, r"similarity: expected one of"),
+        ({"seed": -1}, ValueError, r"seed: "),
+        ({"explainer": "grad_cam"}, TypeError, r"explainer: expected a callable"),
+        (
+            {"explainer": lambda model, inputs, target=None: np.zeros((1, 16, 16))},
+            ValueError,
+            r"explainer \(returned by <lambda>\): .*\(12, 16, 16\)",
+        ),
+    ],
+)
 def test_bad_arguments_are_named(trained_classifier, kwargs, error, match):
     model, images, _, _ = trained_classifier
     arguments = {"explainer": GRAD_CAM}
@@ -151,6 +162,7 @@ def test_a_model_that_cannot_be_cloned_fails_naming_the_model():
 
 
 # --------------------------------------------------------------------------- similarities
+
 
 def test_spearman_matches_scipy_and_handles_constant_maps():
     rng = np.random.default_rng(0)

@@ -12,7 +12,7 @@ def test_shapes_classifier_layers_and_output():
     assert model.output.shape == (None, 5)
     block = model.get_layer("block4_out").output
     assert len(block.shape) == 4 and block.shape[1] >= 6 and block.shape[2] >= 6
-    class_map = model.get_layer("class_map")                # 1x1 conv, linear scores
+    class_map = model.get_layer("class_map")  # 1x1 conv, linear scores
     assert class_map.get_config()["activation"] == "linear" and class_map.kernel_size == (1, 1)
     assert class_map.output.shape == (None, 24, 24, 5)
     out = model(np.random.default_rng(0).uniform(size=(2, 96, 96, 3)).astype("float32"))

@@ -8,7 +8,7 @@ from tfxai.datasets import make_shapes
 from tfxai.datasets import shapes as shapes_lib
 
 N = 300
-SEED = 4242           # neither the training seed (0) nor the recorded held-out seed (1000)
+SEED = 4242  # neither the training seed (0) nor the recorded held-out seed (1000)
 
 
 def test_available_and_bad_name():
@@ -65,8 +65,10 @@ def test_every_asset_is_shipped_in_the_wheel():
     config = configparser.ConfigParser()
     config.read(root / "setup.cfg")
     patterns = [p.strip() for p in config["options.package_data"]["tfxai"].split(",")]
-    assets = sorted(p.relative_to(root / "tfxai").as_posix()
-                    for p in (root / "tfxai" / "models" / "assets").iterdir())
+    assets = sorted(
+        p.relative_to(root / "tfxai").as_posix()
+        for p in (root / "tfxai" / "models" / "assets").iterdir()
+    )
     missing = [a for a in assets if not any(fnmatch.fnmatch(a, p) for p in patterns)]
     assert "models/assets/zoo.json" in assets and missing == []
 

@@ -39,9 +39,7 @@ def test_tf_and_torch_hand_values():
     x = np.array([[[-1.0, 0.0, 1.0]]])
     np.testing.assert_array_equal(deprocess(x, "tf")[0, 0], [0, 128, 255])
     # Zero torch input is the mean: 255 * [0.485, 0.456, 0.406].
-    np.testing.assert_array_equal(
-        deprocess(np.zeros((1, 1, 3)), "torch")[0, 0], [124, 116, 104]
-    )
+    np.testing.assert_array_equal(deprocess(np.zeros((1, 1, 3)), "torch")[0, 0], [124, 116, 104])
 
 
 def test_deprocess_clips_out_of_range():

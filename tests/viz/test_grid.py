@@ -17,7 +17,7 @@ def test_tiles_are_placed_row_major_with_padding():
     for row in range(2):
         for col in range(3):
             y, x = 2 + row * 10, 2 + col * 10
-            assert np.all(grid[y:y + 8, x:x + 8] == (row * 3 + col) * 20 + 10)
+            assert np.all(grid[y : y + 8, x : x + 8] == (row * 3 + col) * 20 + 10)
     assert np.all(grid[0:2] == 255) and np.all(grid[:, 10:12] == 255)
 
 

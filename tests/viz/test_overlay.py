@@ -52,9 +52,7 @@ def test_hand_computed_pixel_with_jet():
 
 def test_float_unit_image_is_converted(heatmap):
     image = np.random.default_rng(2).random((8, 6, 3))
-    np.testing.assert_array_equal(
-        overlay(image, heatmap, alpha=0.0), to_uint8_image(image)
-    )
+    np.testing.assert_array_equal(overlay(image, heatmap, alpha=0.0), to_uint8_image(image))
 
 
 def test_grayscale_image_becomes_rgb(heatmap):
@@ -116,9 +114,7 @@ def test_small_heatmap_is_resized_to_the_image(image):
     small = np.array([[0.0, 1.0], [1.0, 0.0]])
     out = overlay(image, small, alpha=1.0, colormap="viridis")
     assert out.shape == (8, 6, 3)
-    np.testing.assert_array_equal(
-        out, apply_colormap(resize_heatmap(small, (8, 6)), "viridis")
-    )
+    np.testing.assert_array_equal(out, apply_colormap(resize_heatmap(small, (8, 6)), "viridis"))
     # A constant heatmap stays constant after resizing.
     out = overlay(image, np.full((3, 3), 0.5), alpha=1.0, colormap="gray")
     assert (out == apply_colormap(np.array([[0.5]]), "gray")[0, 0]).all()

@@ -8,31 +8,51 @@ give per-channel attributions with `Class(model).attributions(inputs, target)`.
 
 from tfxai.attribution.base import REDUCTIONS, Attribution, reduce_channels
 from tfxai.attribution.gradients import (
-                                         GradientAttribution,
-                                         GradientXInput,
-                                         Saliency,
-                                         gradient_x_input,
-                                         saliency,
+    GradientAttribution,
+    GradientXInput,
+    Saliency,
+    gradient_x_input,
+    saliency,
 )
 from tfxai.attribution.guided import GuidedBackprop, GuidedGradCAM, guided_backprop, guided_grad_cam
 from tfxai.attribution.integrated import IntegratedGradients, integrated_gradients
 from tfxai.attribution.noise import (
-                                         SmoothGrad,
-                                         SquareGrad,
-                                         VarGrad,
-                                         smooth_grad,
-                                         square_grad,
-                                         var_grad,
+    SmoothGrad,
+    SquareGrad,
+    VarGrad,
+    smooth_grad,
+    square_grad,
+    var_grad,
 )
 from tfxai.attribution.occlusion import Occlusion, occlusion
 from tfxai.attribution.rise import RISE, rise
 
 __all__ = [
-    "ATTRIBUTION_METHODS", "REDUCTIONS", "Attribution", "GradientAttribution",
-    "reduce_channels", "Saliency", "saliency", "GradientXInput", "gradient_x_input",
-    "SmoothGrad", "smooth_grad", "VarGrad", "var_grad", "SquareGrad", "square_grad",
-    "IntegratedGradients", "integrated_gradients", "GuidedBackprop", "guided_backprop",
-    "GuidedGradCAM", "guided_grad_cam", "Occlusion", "occlusion", "RISE", "rise",
+    "ATTRIBUTION_METHODS",
+    "REDUCTIONS",
+    "RISE",
+    "Attribution",
+    "GradientAttribution",
+    "GradientXInput",
+    "GuidedBackprop",
+    "GuidedGradCAM",
+    "IntegratedGradients",
+    "Occlusion",
+    "Saliency",
+    "SmoothGrad",
+    "SquareGrad",
+    "VarGrad",
+    "gradient_x_input",
+    "guided_backprop",
+    "guided_grad_cam",
+    "integrated_gradients",
+    "occlusion",
+    "reduce_channels",
+    "rise",
+    "saliency",
+    "smooth_grad",
+    "square_grad",
+    "var_grad",
 ]
 
 ATTRIBUTION_METHODS = {

@@ -19,10 +19,9 @@ import tensorflow as tf
 from tfxai import batches as batches_lib
 from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
-from tfxai.inputs import (check_seed, int_pair, non_negative_float,  # noqa: F401 (re-exported)
-                          positive_int)
 from tfxai import targets as targets_lib
 from tfxai.cam import base as cam_base
+from tfxai.inputs import check_seed, int_pair, non_negative_float, positive_int  # noqa: F401 (re-exported)
 
 REDUCTIONS = ("max", "mean", "sum", "norm")
 normalize_maps = cam_base.normalize_maps
@@ -32,15 +31,18 @@ as_tensors = cam_base.as_tensors
 
 # --------------------------------------------------------------------------- checks
 
+
 def check_reduction(reduce, keep_sign):
     """Checks the channel reduction options."""
     if reduce not in REDUCTIONS:
-        raise ValueError(f"reduce: expected one of {', '.join(map(repr, REDUCTIONS))}, "
-                         f"got {reduce!r}.")
+        raise ValueError(
+            f"reduce: expected one of {', '.join(map(repr, REDUCTIONS))}, got {reduce!r}."
+        )
     return reduce, inputs_lib.check_bool(keep_sign, "keep_sign")
 
 
 # --------------------------------------------------------------------------- maps
+
 
 def reduce_channels(attributions, reduce="max", keep_sign=False):
     """Turns per-channel attributions `(B, H, W, C)` into maps `(B, H, W)` float32.
@@ -68,6 +70,7 @@ def reduce_channels(attributions, reduce="max", keep_sign=False):
 
 # --------------------------------------------------------------------------- base class
 
+
 class Attribution:
     """Base class of the attribution explainers: the engine, input handling, row passes.
 
@@ -93,8 +96,9 @@ class Attribution:
 
     def __init__(self, model, *, output=None, logits=True):
         inputs_lib.check_model(model)
-        self.engine = engine_lib.Engine(model, output=output, capture=False,
-                                        logits=inputs_lib.check_bool(logits, "logits"))
+        self.engine = engine_lib.Engine(
+            model, output=output, capture=False, logits=inputs_lib.check_bool(logits, "logits")
+        )
 
     @property
     def model(self):
@@ -138,7 +142,8 @@ class Attribution:
         batch_size = positive_int(batch_size, "batch_size")
         results, offset = [], 0
         for batch, batch_target, params in batches_lib.target_batches(
-                inputs, self.model, target, batch_size):
+            inputs, self.model, target, batch_size
+        ):
             if self.perturbs:
                 batch_target, params = self.fixed_target(batch, batch_target, params)
             results.append(fn(batch, batch_target, params, batch_size, offset))
@@ -242,8 +247,18 @@ def unit_sums(values, rows):
 _hashable = cam_base.hashable
 
 
-def explain(cls, model, inputs, target=None, *, output=None, logits=True, batch_size=32,
-            normalize=True, **options):
+def explain(
+    cls,
+    model,
+    inputs,
+    target=None,
+    *,
+    output=None,
+    logits=True,
+    batch_size=32,
+    normalize=True,
+    **options,
+):
     """Runs a cached `cls(model, ...)` explainer (the function forms use this).
 
     Explainers are cached per (method, model, options) in the CAMs' cache (cleared by
@@ -251,13 +266,22 @@ def explain(cls, model, inputs, target=None, *, output=None, logits=True, batch_
     `cls.call_options` go to the call, the others to the constructor.
     """
     call = {name: options.pop(name) for name in cls.call_options if name in options}
-    key = (cls, id(model), _hashable(output), _hashable(logits),
-           tuple(sorted((k, _hashable(v)) for k, v in options.items())))
+    key = (
+        cls,
+        id(model),
+        _hashable(output),
+        _hashable(logits),
+        tuple(sorted((k, _hashable(v)) for k, v in options.items())),
+    )
     cache = cam_base._cache  # pylint: disable=protected-access
     explainer = cache.get(key)
     if explainer is None or explainer.model is not model:
-        cam_base.check_options(cls, cls.__name__, dict(options, **call),
-                               ("batch_size", "normalize") + tuple(cls.call_options))
+        cam_base.check_options(
+            cls,
+            cls.__name__,
+            dict(options, **call),
+            ("batch_size", "normalize") + tuple(cls.call_options),
+        )
         explainer = cls(model, output=output, logits=logits, **options)
         cache[key] = explainer
         while len(cache) > cam_base._CACHE_SIZE:  # pylint: disable=protected-access
@@ -293,12 +317,19 @@ _FUNCTION_DOC = """{title} maps `(B, H, W)` float32 in [0, 1]: the function form
 
 def function_form(cls, name, title, reference, extra="", example="", returns=""):
     """Builds the function twin `name(model, inputs, target=None, **options)` of `cls`."""
+
     def explain_with(model, inputs, target=None, **options):
         return explain(cls, model, inputs, target, **options)
 
     explain_with.__name__ = explain_with.__qualname__ = name
     explain_with.__module__ = cls.__module__
-    explain_with.__doc__ = _FUNCTION_DOC.format(title=title, cls=cls.__name__, name=name,
-                                                reference=reference, extra=extra,
-                                                example=example, returns=returns)
+    explain_with.__doc__ = _FUNCTION_DOC.format(
+        title=title,
+        cls=cls.__name__,
+        name=name,
+        reference=reference,
+        extra=extra,
+        example=example,
+        returns=returns,
+    )
     return explain_with

@@ -23,14 +23,18 @@ from tfxai.attribution import base
 def no_input_gradient(model):
     """The message for a target with no gradient with respect to the input pixels."""
     dtype = engine_lib.integer_input(model)
-    cause = (f"model {model.name!r} takes {dtype.name} inputs and no layer receives them "
-             f"as float values" if dtype is not None
-             else f"the target does not depend on the input pixels of model "
-                  f"{model.name!r}, e.g. the model rounds them to integers itself")
-    return (f"inputs: no gradient reaches the input pixels ({cause}); gradient attributions "
-            f"need pixels that reach a layer as floats (a uint8 Input followed by a layer "
-            f"such as Rescaling works), or use a CAM method, which differentiates an inner "
-            f"layer.")
+    cause = (
+        f"model {model.name!r} takes {dtype.name} inputs and no layer receives them as float values"
+        if dtype is not None
+        else f"the target does not depend on the input pixels of model "
+        f"{model.name!r}, e.g. the model rounds them to integers itself"
+    )
+    return (
+        f"inputs: no gradient reaches the input pixels ({cause}); gradient attributions "
+        f"need pixels that reach a layer as floats (a uint8 Input followed by a layer "
+        f"such as Rescaling works), or use a CAM method, which differentiates an inner "
+        f"layer."
+    )
 
 
 class GradientAttribution(base.Attribution):
@@ -68,7 +72,8 @@ class GradientAttribution(base.Attribution):
     def gradients(self, model_inputs, target, params):
         """`(gradients, scores)`: d(target score)/d(model input) float32, and the scores."""
         tape, scores, _ = self.engine.scores_and_outputs(
-            model_inputs, target, params, capture=False, watch=(model_inputs,))
+            model_inputs, target, params, capture=False, watch=(model_inputs,)
+        )
         gradients = tape.gradient(scores, model_inputs)
         if gradients is None:  # never a silent all-zero map
             raise ValueError(no_input_gradient(self.model))
@@ -92,8 +97,9 @@ class GradientAttribution(base.Attribution):
         Returns:
             float32 numpy array `(B, H, W, C)` (not normalized).
         """
-        (values,) = self.collect(inputs, target, batch_size,
-                                 lambda *args: self.attribute_batch(*args)[:1])
+        (values,) = self.collect(
+            inputs, target, batch_size, lambda *args: self.attribute_batch(*args)[:1]
+        )
         return values
 
     def explain_batch(self, batch, target, params, batch_size, offset):
@@ -110,8 +116,9 @@ class GradientAttribution(base.Attribution):
         scores = self.run_units(batch, target, params, batch_size, offset, store)
         return values, scores
 
-    def run_units(self, batch, target, params, batch_size, offset, consume, *, samples=1,
-                  noise=None, seed=0):
+    def run_units(
+        self, batch, target, params, batch_size, offset, consume, *, samples=1, noise=None, seed=0
+    ):
         """Runs every evaluation of `samples` copies of each image through compiled passes.
 
         Args:
@@ -131,8 +138,9 @@ class GradientAttribution(base.Attribution):
         units = len(batch) * samples
         unit = np.repeat(np.arange(units, dtype=np.int32), count)
         rows = {"unit": unit, "image": unit // np.int32(samples)}
-        rows.update({key: np.tile(value, (units,) + (1,) * (value.ndim - 1))
-                     for key, value in path.items()})
+        rows.update(
+            {key: np.tile(value, (units,) + (1,) * (value.ndim - 1)) for key, value in path.items()}
+        )
         images = dict(self.image_inputs(batch, offset), target=params)
         noisy = noise is not None
         if noisy:
@@ -140,8 +148,16 @@ class GradientAttribution(base.Attribution):
             rows["seed"] = np.stack([np.full(len(unit), seed, np.int64), global_unit], axis=1)
             span = batch.max(axis=(1, 2, 3)) - batch.min(axis=(1, 2, 3))
             images["sigma"] = (noise * span).astype(np.float32)
-        return self.run_rows(("gradients", noisy), self._graph(target, noisy), batch,
-                             target, rows, images, batch_size, consume)
+        return self.run_rows(
+            ("gradients", noisy),
+            self._graph(target, noisy),
+            batch,
+            target,
+            rows,
+            images,
+            batch_size,
+            consume,
+        )
 
     def _graph(self, target, noisy):
         def gradient_graph(x, p):
@@ -150,13 +166,17 @@ class GradientAttribution(base.Attribution):
             inputs = tf.gather(x, rows["image"])
             if noisy:
                 shape = tuple(x.shape[1:])
-                noise = tf.map_fn(lambda seed: tf.random.stateless_normal(shape, seed),
-                                  rows["seed"], fn_output_signature=tf.float32)
+                noise = tf.map_fn(
+                    lambda seed: tf.random.stateless_normal(shape, seed),
+                    rows["seed"],
+                    fn_output_signature=tf.float32,
+                )
                 inputs = inputs + images["sigma"][:, None, None, None] * noise
             model_inputs = self.model_inputs(inputs, rows, images)
             gradients, scores = self.gradients(model_inputs, target, images["target"])
             values = self.contributions(gradients, inputs, rows, images)
             return base.unit_sums(values, rows), scores
+
         return gradient_graph
 
 
@@ -203,18 +223,24 @@ class GradientXInput(GradientAttribution):
     """
 
     def __init__(self, model, *, keep_sign=False, reduce="sum", output=None, logits=True):
-        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output,
-                         logits=logits)
+        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
 
     def contributions(self, gradients, inputs, rows, images):
         return gradients * inputs
 
 
 saliency = base.function_form(
-    Saliency, "saliency", "Vanilla gradient saliency", "https://arxiv.org/abs/1312.6034",
-    extra=", `keep_sign` (Boolean, default False), `reduce` (String, default \"max\")",
-    example=", keep_sign=True")
+    Saliency,
+    "saliency",
+    "Vanilla gradient saliency",
+    "https://arxiv.org/abs/1312.6034",
+    extra=', `keep_sign` (Boolean, default False), `reduce` (String, default "max")',
+    example=", keep_sign=True",
+)
 gradient_x_input = base.function_form(
-    GradientXInput, "gradient_x_input", "Gradient x input",
+    GradientXInput,
+    "gradient_x_input",
+    "Gradient x input",
     "https://arxiv.org/abs/1605.01713",
-    extra=", `keep_sign` (Boolean, default False), `reduce` (String, default \"sum\")")
+    extra=', `keep_sign` (Boolean, default False), `reduce` (String, default "sum")',
+)

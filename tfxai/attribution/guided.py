@@ -45,6 +45,7 @@ def relu_layers(model):
 def _guided_identity(value):
     def gradient(upstream):
         return tf.nn.relu(upstream)
+
     return tf.identity(value), gradient
 
 
@@ -84,12 +85,14 @@ class GuidedBackprop(gradients.GradientAttribution):
     """
 
     def __init__(self, model, *, keep_sign=False, reduce="max", output=None, logits=True):
-        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output,
-                         logits=logits)
+        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
         self.relu_layers = relu_layers(model)
         if not self.relu_layers:
-            warnings.warn(f"model: {model.name!r} has no layer ending in a ReLU; guided "
-                          f"backprop is the plain gradient.", stacklevel=2)
+            warnings.warn(
+                f"model: {model.name!r} has no layer ending in a ReLU; guided "
+                f"backprop is the plain gradient.",
+                stacklevel=2,
+            )
 
     def gradients(self, model_inputs, target, params):
         with guided_relus(self.relu_layers):
@@ -118,11 +121,13 @@ class GuidedGradCAM(base.Attribution):
         Gradient-based Localization", ICCV 2017. https://arxiv.org/abs/1610.02391
     """
 
-    def __init__(self, model, layer=None, *, keep_sign=False, reduce="max", output=None,
-                 logits=True):
+    def __init__(
+        self, model, layer=None, *, keep_sign=False, reduce="max", output=None, logits=True
+    ):
         self.cam = gradcam.GradCAM(model, layer, output=output, logits=logits)
-        self.guided = GuidedBackprop(model, keep_sign=keep_sign, reduce=reduce,
-                                     output=output, logits=logits)
+        self.guided = GuidedBackprop(
+            model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits
+        )
         self.guided.engine = self.engine = self.cam.engine  # one engine, one trace count
 
     def __repr__(self):
@@ -130,9 +135,11 @@ class GuidedGradCAM(base.Attribution):
 
     def attributions(self, inputs, target=None, *, batch_size=32):
         """Per-channel guided gradient times the Grad-CAM map, `(B, H, W, C)` float32."""
+
         def product(batch, target, params, batch_size, offset):
             values, cams = self._parts(batch, target, params, batch_size, offset)
             return (values * cams[..., None],)
+
         return self.collect(inputs, target, batch_size, product)[0]
 
     def explain_batch(self, batch, target, params, batch_size, offset):
@@ -147,11 +154,17 @@ class GuidedGradCAM(base.Attribution):
 
 
 guided_backprop = base.function_form(
-    GuidedBackprop, "guided_backprop", "Guided backpropagation",
+    GuidedBackprop,
+    "guided_backprop",
+    "Guided backpropagation",
     "https://arxiv.org/abs/1412.6806",
-    extra=", `keep_sign` (Boolean, default False), `reduce` (String, default \"max\")")
+    extra=', `keep_sign` (Boolean, default False), `reduce` (String, default "max")',
+)
 guided_grad_cam = base.function_form(
-    GuidedGradCAM, "guided_grad_cam", "Guided Grad-CAM", "https://arxiv.org/abs/1610.02391",
-    extra=(", `layer` (the Grad-CAM layer, default the last 4-D layer), `keep_sign`, "
-           "`reduce`"),
-    example=", layer=\"conv5_block3_out\"")
+    GuidedGradCAM,
+    "guided_grad_cam",
+    "Guided Grad-CAM",
+    "https://arxiv.org/abs/1610.02391",
+    extra=(", `layer` (the Grad-CAM layer, default the last 4-D layer), `keep_sign`, `reduce`"),
+    example=', layer="conv5_block3_out"',
+)

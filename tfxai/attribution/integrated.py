@@ -27,7 +27,7 @@ def gaussian_blur(images, sigma):
     for axis in (1, 2):
         size = images.shape[axis]
         pad = min(radius, size)
-        kernel = taps[radius - pad:radius + pad + 1]
+        kernel = taps[radius - pad : radius + pad + 1]
         kernel = kernel / kernel.sum()
         paddings = [[0, 0], [0, 0], [0, 0], [0, 0]]
         paddings[axis] = [pad, pad]
@@ -42,21 +42,29 @@ def check_baseline(baseline):
     """Checks a baseline option; returns it (arrays as float32 numpy)."""
     if isinstance(baseline, (bool, np.bool_)) or getattr(baseline, "dtype", None) == np.bool_:
         got = "a boolean array" if np.ndim(baseline) else repr(baseline)
-        raise ValueError(f"baseline: expected one of {', '.join(map(repr, BASELINES))}, a "
-                         f"number or an array, got {got}.")
+        raise ValueError(
+            f"baseline: expected one of {', '.join(map(repr, BASELINES))}, a "
+            f"number or an array, got {got}."
+        )
     if isinstance(baseline, str):
         if baseline not in BASELINES:
-            raise ValueError(f"baseline: expected one of {', '.join(map(repr, BASELINES))} "
-                             f"or an array, got {baseline!r}.")
+            raise ValueError(
+                f"baseline: expected one of {', '.join(map(repr, BASELINES))} "
+                f"or an array, got {baseline!r}."
+            )
         return baseline
     try:
         array = np.asarray(baseline, dtype=np.float32)
     except (TypeError, ValueError):
-        raise ValueError(f"baseline: expected one of {', '.join(map(repr, BASELINES))}, a "
-                         f"number or an array, got {type(baseline).__name__}.") from None
+        raise ValueError(
+            f"baseline: expected one of {', '.join(map(repr, BASELINES))}, a "
+            f"number or an array, got {type(baseline).__name__}."
+        ) from None
     if array.ndim > 4:
-        raise ValueError(f"baseline: expected an array of shape (H, W, C), (1, H, W, C) or "
-                         f"(B, H, W, C), got shape {array.shape}.")
+        raise ValueError(
+            f"baseline: expected an array of shape (H, W, C), (1, H, W, C) or "
+            f"(B, H, W, C), got shape {array.shape}."
+        )
     if not np.all(np.isfinite(array)):
         raise ValueError("baseline: contains NaN or Inf values; expected finite values.")
     return array
@@ -101,21 +109,30 @@ class IntegratedGradients(gradients.GradientAttribution):
     perturbs = True
     call_options = ("return_delta",)
 
-    def __init__(self, model, *, baseline="black", steps=64, seed=0, keep_sign=False,
-                 reduce="sum", output=None, logits=True):
-        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output,
-                         logits=logits)
+    def __init__(
+        self,
+        model,
+        *,
+        baseline="black",
+        steps=64,
+        seed=0,
+        keep_sign=False,
+        reduce="sum",
+        output=None,
+        logits=True,
+    ):
+        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
         self.baseline = check_baseline(baseline)
         self.steps = base.positive_int(steps, "steps")
         self.seed = base.check_seed(seed)
 
     def __repr__(self):
         kind = self.baseline if isinstance(self.baseline, str) else "array"
-        return (f"IntegratedGradients(model={self.model.name!r}, baseline={kind!r}, "
-                f"steps={self.steps})")
+        return (
+            f"IntegratedGradients(model={self.model.name!r}, baseline={kind!r}, steps={self.steps})"
+        )
 
-    def __call__(self, inputs, target=None, *, batch_size=32, normalize=True,
-                 return_delta=False):
+    def __call__(self, inputs, target=None, *, batch_size=32, normalize=True, return_delta=False):
         """Explains `inputs` for `target`.
 
         Args:
@@ -137,14 +154,19 @@ class IntegratedGradients(gradients.GradientAttribution):
         return (maps, delta) if return_delta else maps
 
     def collect(self, inputs, target, batch_size, fn):
-        per_image = not isinstance(self.baseline, str) and self.baseline.ndim == 4 \
+        per_image = (
+            not isinstance(self.baseline, str)
+            and self.baseline.ndim == 4
             and self.baseline.shape[0] != 1
+        )
         if per_image and not isinstance(inputs, tf.data.Dataset):
             count = np.shape(inputs)[0] if np.ndim(inputs) else 0
             if count != len(self.baseline):
-                raise ValueError(f"baseline: got {len(self.baseline)} baselines for {count} "
-                                 f"images; expected one per image or a single (H, W, C) "
-                                 f"baseline.")
+                raise ValueError(
+                    f"baseline: got {len(self.baseline)} baselines for {count} "
+                    f"images; expected one per image or a single (H, W, C) "
+                    f"baseline."
+                )
         return super().collect(inputs, target, batch_size, fn)
 
     def explain_batch(self, batch, target, params, batch_size, offset):
@@ -162,8 +184,10 @@ class IntegratedGradients(gradients.GradientAttribution):
         alphas = np.arange(self.steps + 1, dtype=np.float64) / self.steps
         weights = np.full(self.steps + 1, 1.0 / self.steps)
         weights[[0, -1]] *= 0.5
-        return self.steps + 1, {"alpha": alphas.astype(np.float32),
-                                "weight": weights.astype(np.float32)}
+        return self.steps + 1, {
+            "alpha": alphas.astype(np.float32),
+            "weight": weights.astype(np.float32),
+        }
 
     def image_inputs(self, batch, offset):
         return {"baseline": self.baselines(batch, offset)}
@@ -189,34 +213,49 @@ class IntegratedGradients(gradients.GradientAttribution):
                 sigma = max(1.0, BLUR_FRACTION * min(batch.shape[1:3]))
                 return gaussian_blur(batch, sigma).astype(np.float32)
             low, high = batch.min(axis=(1, 2, 3)), batch.max(axis=(1, 2, 3))
-            return np.stack([
-                np.random.default_rng([self.seed, offset + i]).uniform(
-                    low[i], high[i], batch.shape[1:]) for i in range(len(batch))
-            ]).astype(np.float32)
+            return np.stack(
+                [
+                    np.random.default_rng([self.seed, offset + i]).uniform(
+                        low[i], high[i], batch.shape[1:]
+                    )
+                    for i in range(len(batch))
+                ]
+            ).astype(np.float32)
         array = self.baseline
         image = batch.shape[1:]
         if array.ndim == 4 and array.shape[0] != 1:
             if tuple(array.shape[1:]) != tuple(image):
-                raise ValueError(f"baseline: expected baselines of the image shape "
-                                 f"{tuple(image)}, got shape {array.shape}.")
+                raise ValueError(
+                    f"baseline: expected baselines of the image shape "
+                    f"{tuple(image)}, got shape {array.shape}."
+                )
             if offset + len(batch) > len(array):
-                raise ValueError(f"baseline: got {len(array)} baselines for at least "
-                                 f"{offset + len(batch)} images; pass one per image or a "
-                                 f"single (H, W, C) baseline.")
-            return np.ascontiguousarray(array[offset:offset + len(batch)])
+                raise ValueError(
+                    f"baseline: got {len(array)} baselines for at least "
+                    f"{offset + len(batch)} images; pass one per image or a "
+                    f"single (H, W, C) baseline."
+                )
+            return np.ascontiguousarray(array[offset : offset + len(batch)])
         try:
             single = np.broadcast_to(array[0] if array.ndim == 4 else array, image)
         except ValueError:
-            raise ValueError(f"baseline: expected an array broadcastable to the image shape "
-                             f"{tuple(image)}, got shape {array.shape}.") from None
+            raise ValueError(
+                f"baseline: expected an array broadcastable to the image shape "
+                f"{tuple(image)}, got shape {array.shape}."
+            ) from None
         return np.ascontiguousarray(np.broadcast_to(single, batch.shape), dtype=np.float32)
 
 
 integrated_gradients = base.function_form(
-    IntegratedGradients, "integrated_gradients", "Integrated Gradients",
+    IntegratedGradients,
+    "integrated_gradients",
+    "Integrated Gradients",
     "https://arxiv.org/abs/1703.01365",
-    extra=(", `baseline` (\"black\", \"blurred\", \"uniform\", a number or an array), "
-           "`steps` (Integer, default 64), `seed`, `keep_sign`, `reduce` (default \"sum\"), "
-           "`return_delta` (Boolean, default False: also return the completeness error)"),
-    example=", steps=64, baseline=\"blurred\"",
-    returns="; with `return_delta=True`, `(maps, delta)`, delta float64 `(B,)`")
+    extra=(
+        ', `baseline` ("black", "blurred", "uniform", a number or an array), '
+        '`steps` (Integer, default 64), `seed`, `keep_sign`, `reduce` (default "sum"), '
+        "`return_delta` (Boolean, default False: also return the completeness error)"
+    ),
+    example=', steps=64, baseline="blurred"',
+    returns="; with `return_delta=True`, `(maps, delta)`, delta float64 `(B,)`",
+)

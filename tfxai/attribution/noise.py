@@ -33,22 +33,29 @@ def gradient_method(model, method, output, logits, options):
     """Builds (or checks) the gradient method a noise wrapper runs."""
     if isinstance(method, gradients_lib.GradientAttribution):
         if options:
-            raise ValueError(f"method: options {sorted(options)} cannot be applied to an "
-                             f"explainer instance; build it with them, or pass its name.")
+            raise ValueError(
+                f"method: options {sorted(options)} cannot be applied to an "
+                f"explainer instance; build it with them, or pass its name."
+            )
         if method.model is not model:
-            raise ValueError(f"method: the explainer instance explains model "
-                             f"{method.model.name!r}, not {model.name!r}.")
+            raise ValueError(
+                f"method: the explainer instance explains model "
+                f"{method.model.name!r}, not {model.name!r}."
+            )
         return method
     if isinstance(method, str):
         if method not in GRADIENT_METHODS:
-            raise ValueError(f"method: expected one of {', '.join(GRADIENT_METHODS)}, a "
-                             f"GradientAttribution class or instance, got {method!r}.")
+            raise ValueError(
+                f"method: expected one of {', '.join(GRADIENT_METHODS)}, a "
+                f"GradientAttribution class or instance, got {method!r}."
+            )
         method = GRADIENT_METHODS[method]
     if not (isinstance(method, type) and issubclass(method, gradients_lib.GradientAttribution)):
-        raise ValueError(f"method: expected one of {', '.join(GRADIENT_METHODS)}, a "
-                         f"GradientAttribution class or instance, got {method!r}.")
-    cam_base.check_options(method, f"{method.__name__} (the noise wrapper's method)",
-                           options)
+        raise ValueError(
+            f"method: expected one of {', '.join(GRADIENT_METHODS)}, a "
+            f"GradientAttribution class or instance, got {method!r}."
+        )
+    cam_base.check_options(method, f"{method.__name__} (the noise wrapper's method)", options)
     return method(model, output=output, logits=logits, **options)
 
 
@@ -78,8 +85,9 @@ class _Statistic:
                 mean_b = group.mean(axis=0)
                 delta = mean_b - self.total[image]
                 self.total[image] += delta * (n_b / n)
-                self.m2[image] += np.square(group - mean_b).sum(axis=0) \
-                    + np.square(delta) * (n_a * n_b / n)
+                self.m2[image] += np.square(group - mean_b).sum(axis=0) + np.square(delta) * (
+                    n_a * n_b / n
+                )
 
     def result(self):
         count = self.count.reshape((-1,) + (1,) * (self.total.ndim - 1))
@@ -111,8 +119,18 @@ class NoiseWrapper(base.Attribution):
     perturbs = True
     statistic = "mean"
 
-    def __init__(self, model, method="saliency", *, noise=0.2, samples=50, seed=0,
-                 output=None, logits=True, **method_options):
+    def __init__(
+        self,
+        model,
+        method="saliency",
+        *,
+        noise=0.2,
+        samples=50,
+        seed=0,
+        output=None,
+        logits=True,
+        **method_options,
+    ):
         self.method = gradient_method(model, method, output, logits, method_options)
         self.engine = self.method.engine
         self.noise = base.non_negative_float(noise, "noise")
@@ -120,14 +138,17 @@ class NoiseWrapper(base.Attribution):
         self.seed = base.check_seed(seed)
 
     def __repr__(self):
-        return (f"{type(self).__name__}(model={self.model.name!r}, "
-                f"method={type(self.method).__name__}, noise={self.noise:g}, "
-                f"samples={self.samples})")
+        return (
+            f"{type(self).__name__}(model={self.model.name!r}, "
+            f"method={type(self.method).__name__}, noise={self.noise:g}, "
+            f"samples={self.samples})"
+        )
 
     def attributions(self, inputs, target=None, *, batch_size=32):
         """The statistic of the per-channel attributions, `(B, H, W, C)` float32."""
-        return self.collect(inputs, target, batch_size,
-                            lambda *args: (self.attribute_batch(*args),))[0]
+        return self.collect(
+            inputs, target, batch_size, lambda *args: (self.attribute_batch(*args),)
+        )[0]
 
     def explain_batch(self, batch, target, params, batch_size, offset):
         values = self.attribute_batch(batch, target, params, batch_size, offset)
@@ -136,8 +157,17 @@ class NoiseWrapper(base.Attribution):
     def attribute_batch(self, batch, target, params, batch_size, offset):
         """The statistic over the noisy copies of one checked batch, `(b, H, W, C)`."""
         statistic = _Statistic(batch.shape, self.samples, self.statistic)
-        self.method.run_units(batch, target, params, batch_size, offset, statistic.add,
-                              samples=self.samples, noise=self.noise, seed=self.seed)
+        self.method.run_units(
+            batch,
+            target,
+            params,
+            batch_size,
+            offset,
+            statistic.add,
+            samples=self.samples,
+            noise=self.noise,
+            seed=self.seed,
+        )
         return statistic.result()
 
 
@@ -215,16 +245,33 @@ class VarGrad(NoiseWrapper):
     statistic = "variance"
 
 
-_EXTRA = (", `method` (String or GradientAttribution, default \"saliency\"), `noise` "
-          "(Float, default 0.2, a fraction of each image's range), `samples` (Integer, "
-          "default 50), `seed` (Integer, default 0), the method's options (`keep_sign`, "
-          "`reduce`, ...)")
+_EXTRA = (
+    ', `method` (String or GradientAttribution, default "saliency"), `noise` '
+    "(Float, default 0.2, a fraction of each image's range), `samples` (Integer, "
+    "default 50), `seed` (Integer, default 0), the method's options (`keep_sign`, "
+    "`reduce`, ...)"
+)
 smooth_grad = base.function_form(
-    SmoothGrad, "smooth_grad", "SmoothGrad", "https://arxiv.org/abs/1706.03825",
-    extra=_EXTRA, example=", samples=20, noise=0.15")
+    SmoothGrad,
+    "smooth_grad",
+    "SmoothGrad",
+    "https://arxiv.org/abs/1706.03825",
+    extra=_EXTRA,
+    example=", samples=20, noise=0.15",
+)
 square_grad = base.function_form(
-    SquareGrad, "square_grad", "SquareGrad", "https://arxiv.org/abs/1806.10758",
-    extra=_EXTRA, example=", samples=20")
+    SquareGrad,
+    "square_grad",
+    "SquareGrad",
+    "https://arxiv.org/abs/1806.10758",
+    extra=_EXTRA,
+    example=", samples=20",
+)
 var_grad = base.function_form(
-    VarGrad, "var_grad", "VarGrad", "https://arxiv.org/abs/1810.03307",
-    extra=_EXTRA, example=", samples=20")
+    VarGrad,
+    "var_grad",
+    "VarGrad",
+    "https://arxiv.org/abs/1810.03307",
+    extra=_EXTRA,
+    example=", samples=20",
+)

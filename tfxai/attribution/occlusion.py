@@ -34,17 +34,17 @@ def coverage(image_size, patch, stride):
     """How many windows cover each pixel, `(H, W)` float64 (at least 1 everywhere)."""
     count = np.zeros(image_size, np.float64)
     for top, left in zip(*windows(image_size, patch, stride)):
-        count[top:top + patch[0], left:left + patch[1]] += 1
+        count[top : top + patch[0], left : left + patch[1]] += 1
     return count
 
 
 def check_fill(fill):
     if isinstance(fill, str):
         if fill != "mean":
-            raise ValueError(f"fill: expected a number or \"mean\", got {fill!r}.")
+            raise ValueError(f'fill: expected a number or "mean", got {fill!r}.')
         return fill
     if isinstance(fill, bool) or not isinstance(fill, numbers.Real) or not np.isfinite(fill):
-        raise ValueError(f"fill: expected a finite number or \"mean\", got {fill!r}.")
+        raise ValueError(f'fill: expected a finite number or "mean", got {fill!r}.')
     return float(fill)
 
 
@@ -83,32 +83,42 @@ class Occlusion(base.Attribution):
     def __init__(self, model, *, patch=16, stride=None, fill=0.0, output=None, logits=True):
         super().__init__(model, output=output, logits=logits)
         self.patch = base.int_pair(patch, "patch")
-        self.stride = (tuple(max(1, p // 2) for p in self.patch) if stride is None
-                       else base.int_pair(stride, "stride"))
+        self.stride = (
+            tuple(max(1, p // 2) for p in self.patch)
+            if stride is None
+            else base.int_pair(stride, "stride")
+        )
         self.fill = check_fill(fill)
         if any(s > p for s, p in zip(self.stride, self.patch)):
-            raise ValueError(f"stride: {self.stride} is larger than the patch {self.patch}, "
-                             f"which would leave pixels never occluded (no attribution); "
-                             f"expected a stride at most the patch size.")
+            raise ValueError(
+                f"stride: {self.stride} is larger than the patch {self.patch}, "
+                f"which would leave pixels never occluded (no attribution); "
+                f"expected a stride at most the patch size."
+            )
 
     def __repr__(self):
-        return (f"Occlusion(model={self.model.name!r}, patch={self.patch}, "
-                f"stride={self.stride})")
+        return f"Occlusion(model={self.model.name!r}, patch={self.patch}, stride={self.stride})"
 
     def explain_batch(self, batch, target, params, batch_size, offset):
         del offset
         size = batch.shape[1:3]
         if self.patch[0] > size[0] or self.patch[1] > size[1]:
-            raise ValueError(f"patch: {self.patch} is larger than the images "
-                             f"{tuple(size)}; expected at most the image size.")
+            raise ValueError(
+                f"patch: {self.patch} is larger than the images "
+                f"{tuple(size)}; expected at most the image size."
+            )
         tops, lefts = windows(size, self.patch, self.stride)
         # One unoccluded row (an empty window below the image) then every window, per image.
         tops = np.r_[size[0], tops].astype(np.int32)
         lefts = np.r_[0, lefts].astype(np.int32)
         per_image = len(tops)
         image = np.repeat(np.arange(len(batch), dtype=np.int32), per_image)
-        rows = {"unit": image, "image": image, "top": np.tile(tops, len(batch)),
-                "left": np.tile(lefts, len(batch))}
+        rows = {
+            "unit": image,
+            "image": image,
+            "top": np.tile(tops, len(batch)),
+            "left": np.tile(lefts, len(batch)),
+        }
         if self.fill == "mean":
             fill = batch.mean(axis=(1, 2), keepdims=True)
         else:
@@ -119,8 +129,9 @@ class Occlusion(base.Attribution):
         def store(ids, values):
             sums[ids] = values
 
-        scores = self.run_rows("occlusion", self._graph(target), batch, target, rows,
-                               images, batch_size, store)
+        scores = self.run_rows(
+            "occlusion", self._graph(target), batch, target, rows, images, batch_size, store
+        )
         clean = scores.reshape(len(batch), per_image)[:, 0].astype(np.float64)
         count = coverage(size, self.patch, self.stride)
         return ((clean[:, None, None] - sums / count).astype(np.float32),)
@@ -137,18 +148,25 @@ class Occlusion(base.Attribution):
             top, left = rows["top"][:, None], rows["left"][:, None]
             in_rows = tf.logical_and(ys >= top, ys < top + patch_h)
             in_cols = tf.logical_and(xs >= left, xs < left + patch_w)
-            window = tf.cast(tf.logical_and(in_rows[:, :, None], in_cols[:, None, :]),
-                             tf.float32)
+            window = tf.cast(tf.logical_and(in_rows[:, :, None], in_cols[:, None, :]), tf.float32)
             covered = window[..., None]
             occluded = inputs * (1.0 - covered) + images["fill"] * covered
-            _, scores, _ = self.engine.scores_and_outputs(occluded, target, images["target"],
-                                                          capture=False)
+            _, scores, _ = self.engine.scores_and_outputs(
+                occluded, target, images["target"], capture=False
+            )
             return base.unit_sums(scores[:, None, None] * window, rows), scores
+
         return occlusion_graph
 
 
 occlusion = base.function_form(
-    Occlusion, "occlusion", "Occlusion", "https://arxiv.org/abs/1311.2901",
-    extra=(", `patch` (Integer or (h, w), default 16), `stride` (default half the patch), "
-           "`fill` (Number or \"mean\", default 0.0)"),
-    example=", patch=32, stride=16")
+    Occlusion,
+    "occlusion",
+    "Occlusion",
+    "https://arxiv.org/abs/1311.2901",
+    extra=(
+        ", `patch` (Integer or (h, w), default 16), `stride` (default half the patch), "
+        '`fill` (Number or "mean", default 0.0)'
+    ),
+    example=", patch=32, stride=16",
+)

@@ -16,8 +16,11 @@ from tfxai.attribution import base
 
 
 def check_probability(p):
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) \
-            or not 0 < p <= 1:
+    if (
+        isinstance(p, bool)
+        or not isinstance(p, (int, float, np.floating, np.integer))
+        or not 0 < p <= 1
+    ):
         raise ValueError(f"p: expected a probability in (0, 1], got {p!r}.")
     return float(p)
 
@@ -57,8 +60,7 @@ class RISE(base.Attribution):
 
     perturbs = True
 
-    def __init__(self, model, *, masks=4000, cell=None, p=0.5, seed=0, output=None,
-                 logits=True):
+    def __init__(self, model, *, masks=4000, cell=None, p=0.5, seed=0, output=None, logits=True):
         super().__init__(model, output=output, logits=logits)
         self.masks = base.positive_int(masks, "masks")
         self.cell = None if cell is None else base.int_pair(cell, "cell")
@@ -72,8 +74,10 @@ class RISE(base.Attribution):
         """The cell size `(h, w)` for images of `size`."""
         cell = self.cell or (math.ceil(size[0] / 7), math.ceil(size[1] / 7))
         if cell[0] > size[0] or cell[1] > size[1]:
-            raise ValueError(f"cell: {cell} is larger than the images {tuple(size)}; "
-                             f"expected at most the image size.")
+            raise ValueError(
+                f"cell: {cell} is larger than the images {tuple(size)}; "
+                f"expected at most the image size."
+            )
         return cell
 
     def grids(self, size):
@@ -82,15 +86,17 @@ class RISE(base.Attribution):
         cells = (math.ceil(size[0] / cell[0]), math.ceil(size[1] / cell[1]))
         rng = np.random.default_rng(self.seed)
         grids = (rng.random((self.masks,) + cells) < self.p).astype(np.float32)
-        shifts = np.stack([rng.integers(0, cell[0], self.masks),
-                           rng.integers(0, cell[1], self.masks)], axis=1).astype(np.int32)
+        shifts = np.stack(
+            [rng.integers(0, cell[0], self.masks), rng.integers(0, cell[1], self.masks)], axis=1
+        ).astype(np.int32)
         return grids, shifts
 
     def mask_images(self, size):
         """The `N` masks `(N, H, W)` float32 as the graph builds them (for inspection)."""
         grids, shifts = self.grids(size)
-        return _upsample(tf.constant(grids), tf.constant(shifts), self.cell_size(size),
-                         size).numpy()
+        return _upsample(
+            tf.constant(grids), tf.constant(shifts), self.cell_size(size), size
+        ).numpy()
 
     def explain_batch(self, batch, target, params, batch_size, offset):
         del offset
@@ -104,8 +110,16 @@ class RISE(base.Attribution):
         def store(ids, values):
             sums[ids] = values
 
-        self.run_rows("rise", self._graph(target, self.cell_size(size)), batch, target,
-                      rows, {"target": params}, batch_size, store)
+        self.run_rows(
+            "rise",
+            self._graph(target, self.cell_size(size)),
+            batch,
+            target,
+            rows,
+            {"target": params},
+            batch_size,
+            store,
+        )
         return ((sums / (self.masks * self.p)).astype(np.float32),)
 
     def _graph(self, target, cell):
@@ -114,9 +128,11 @@ class RISE(base.Attribution):
             images = base.gather_rows(p["images"], rows)
             masks = _upsample(rows["grid"], rows["shift"], cell, tuple(x.shape[1:3]))
             masked = tf.gather(x, rows["image"]) * masks[..., None]
-            _, scores, _ = self.engine.scores_and_outputs(masked, target, images["target"],
-                                                          capture=False)
+            _, scores, _ = self.engine.scores_and_outputs(
+                masked, target, images["target"], capture=False
+            )
             return base.unit_sums(scores[:, None, None] * masks, rows), scores
+
         return rise_graph
 
 
@@ -132,7 +148,13 @@ def _upsample(grids, shifts, cell, size):
 
 
 rise = base.function_form(
-    RISE, "rise", "RISE", "https://arxiv.org/abs/1806.07421",
-    extra=(", `masks` (Integer, default 4000), `cell` (Integer or (h, w), default a 7x7 "
-           "grid), `p` (Float, default 0.5), `seed` (Integer, default 0)"),
-    example=", masks=2000")
+    RISE,
+    "rise",
+    "RISE",
+    "https://arxiv.org/abs/1806.07421",
+    extra=(
+        ", `masks` (Integer, default 4000), `cell` (Integer or (h, w), default a 7x7 "
+        "grid), `p` (Float, default 0.5), `seed` (Integer, default 0)"
+    ),
+    example=", masks=2000",
+)

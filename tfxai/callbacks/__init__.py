@@ -16,5 +16,10 @@ from tfxai.callbacks.explanation import ExplanationCallback
 from tfxai.callbacks.features import FeatureVisCallback
 from tfxai.callbacks.quality import METRICS, ExplanationMetricsCallback
 
-__all__ = ["LoggingCallback", "ExplanationCallback", "FeatureVisCallback",
-           "ExplanationMetricsCallback", "METRICS"]
+__all__ = [
+    "METRICS",
+    "ExplanationCallback",
+    "ExplanationMetricsCallback",
+    "FeatureVisCallback",
+    "LoggingCallback",
+]

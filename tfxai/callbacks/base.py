@@ -15,8 +15,8 @@ import keras
 import numpy as np
 
 from tfxai import viz
-from tfxai.inputs import positive_int
 from tfxai.callbacks import writer as writer_lib
+from tfxai.inputs import positive_int
 
 
 def evenly_spaced(count, most):
@@ -42,19 +42,22 @@ class LoggingCallback(keras.callbacks.Callback):
     default_run = "tfxai"
     keeps_start = True  # the check at on_train_begin is the timeline's first column
 
-    def __init__(self, *, freq=1, batch_freq=None, log_dir="logs", run=None,
-                 timeline_columns=12):
+    def __init__(self, *, freq=1, batch_freq=None, log_dir="logs", run=None, timeline_columns=12):
         super().__init__()
         self.freq = positive_int(freq, "freq")
-        self.batch_freq = None if batch_freq is None else positive_int(batch_freq,
-                                                                       "batch_freq")
+        self.batch_freq = None if batch_freq is None else positive_int(batch_freq, "batch_freq")
         self.timeline_columns = positive_int(timeline_columns, "timeline_columns")
-        if log_dir is not None and not isinstance(log_dir, (str, bytes)) \
-                and not hasattr(log_dir, "__fspath__"):
-            raise TypeError(f"log_dir: expected a folder path or None, got "
-                            f"{type(log_dir).__name__}.")
-        folder = None if log_dir is None else writer_lib.run_folder(log_dir,
-                                                                   run or self.default_run)
+        if (
+            log_dir is not None
+            and not isinstance(log_dir, (str, bytes))
+            and not hasattr(log_dir, "__fspath__")
+        ):
+            raise TypeError(
+                f"log_dir: expected a folder path or None, got {type(log_dir).__name__}."
+            )
+        folder = (
+            None if log_dir is None else writer_lib.run_folder(log_dir, run or self.default_run)
+        )
         self.writer = None if folder is None else writer_lib.RunWriter(folder)
         self.timeline = []  # [(label, column)] of this fit
         self.warnings = []  # messages of the failures of this fit
@@ -86,8 +89,7 @@ class LoggingCallback(keras.callbacks.Callback):
             self.prepare()
             column = self.compute()
         except Exception as err:
-            err.add_note(f"(raised by {type(self).__name__} at on_train_begin, before "
-                         f"epoch 1)")
+            err.add_note(f"(raised by {type(self).__name__} at on_train_begin, before epoch 1)")
             raise
         if self.keeps_start and column is not None:
             self.timeline.append(("start", column))
@@ -110,8 +112,10 @@ class LoggingCallback(keras.callbacks.Callback):
         if self.batch_freq is None or self._batches % self.batch_freq:
             return
         count = self._batches
-        self._safely(f"batch {count}", lambda: self.write(
-            self.compute(), f"batch_{count:07d}", f"batch {count}", count))
+        self._safely(
+            f"batch {count}",
+            lambda: self.write(self.compute(), f"batch_{count:07d}", f"batch {count}", count),
+        )
 
     def on_train_end(self, logs=None):
         self._safely("the end of training", self._write_timeline)
@@ -125,25 +129,28 @@ class LoggingCallback(keras.callbacks.Callback):
         try:
             fn()
         except Exception as err:  # never stop training
-            message = (f"{type(self).__name__} skipped {where}: {type(err).__name__}: "
-                       f"{err} (training goes on).")
+            message = (
+                f"{type(self).__name__} skipped {where}: {type(err).__name__}: "
+                f"{err} (training goes on)."
+            )
             self.warnings.append(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _write_timeline(self):
         if self.writer is None or len(self.timeline) < 1:
             return
-        chosen = [self.timeline[i] for i in evenly_spaced(len(self.timeline),
-                                                          self.timeline_columns)]
+        chosen = [
+            self.timeline[i] for i in evenly_spaced(len(self.timeline), self.timeline_columns)
+        ]
         labels = [label for label, _ in chosen]
         for stem, image in self.timeline_images(labels, [c for _, c in chosen]).items():
             self.writer.png(f"{stem}.png", image)
-            self.writer.image(f"{self.writer.folder.name}/{stem}", image,
-                              step=len(self.timeline) - 1)
+            self.writer.image(
+                f"{self.writer.folder.name}/{stem}", image, step=len(self.timeline) - 1
+            )
         self.writer.flush()
 
 
 def tile_grid(tiles, row_labels, col_labels):
     """`viz.image_grid` of `(rows, cols, H, W, 3)` uint8 tiles."""
-    return viz.image_grid(np.asarray(tiles, np.uint8), row_labels=row_labels,
-                          col_labels=col_labels)
+    return viz.image_grid(np.asarray(tiles, np.uint8), row_labels=row_labels, col_labels=col_labels)

@@ -3,7 +3,8 @@
 import numpy as np
 
 from tfxai import methods, viz
-from tfxai.callbacks import base, samples as samples_lib
+from tfxai.callbacks import base
+from tfxai.callbacks import samples as samples_lib
 
 
 class ExplanationCallback(base.LoggingCallback):
@@ -55,29 +56,54 @@ class ExplanationCallback(base.LoggingCallback):
         >>> model.fit(ds, epochs=20, callbacks=[callback, keras.callbacks.TensorBoard("logs")])
     """
 
-    def __init__(self, method, inputs, target=None, *, freq=1, batch_freq=None,
-                 log_dir="logs", run=None, layer=None, alpha=0.5, colormap="jet",
-                 preprocessing=None, class_names=None, timeline_columns=12,
-                 **method_options):
+    def __init__(
+        self,
+        method,
+        inputs,
+        target=None,
+        *,
+        freq=1,
+        batch_freq=None,
+        log_dir="logs",
+        run=None,
+        layer=None,
+        alpha=0.5,
+        colormap="jet",
+        preprocessing=None,
+        class_names=None,
+        timeline_columns=12,
+        **method_options,
+    ):
         self.method = method
         self.name = methods.method_name(method)
         methods.split_options(method, layer, method_options)  # unknown options fail now
         self.layer, self.method_options = layer, method_options
         self.samples = samples_lib.fixed_samples(inputs)
         self.targets = samples_lib.resolve_targets(target, self.samples)
-        self.inputs_shown = np.stack([viz.to_uint8_image(image, preprocessing)
-                                      for image in self.samples.images])
-        viz.overlay(self.inputs_shown[:1], np.zeros(self.inputs_shown.shape[1:3]),
-                    alpha=alpha, colormap=colormap)  # checks alpha and colormap now
+        self.inputs_shown = np.stack(
+            [viz.to_uint8_image(image, preprocessing) for image in self.samples.images]
+        )
+        viz.overlay(
+            self.inputs_shown[:1],
+            np.zeros(self.inputs_shown.shape[1:3]),
+            alpha=alpha,
+            colormap=colormap,
+        )  # checks alpha and colormap now
         self.alpha, self.colormap = alpha, colormap
         self.row_labels = _row_labels(self.samples.labels, class_names)
         self.explain = None
-        super().__init__(freq=freq, batch_freq=batch_freq, log_dir=log_dir,
-                         run=run or f"tfxai_{self.name}", timeline_columns=timeline_columns)
+        super().__init__(
+            freq=freq,
+            batch_freq=batch_freq,
+            log_dir=log_dir,
+            run=run or f"tfxai_{self.name}",
+            timeline_columns=timeline_columns,
+        )
 
     def prepare(self):
-        self.explain = methods.build(self.method, self.model, layer=self.layer,
-                                     **self.method_options)
+        self.explain = methods.build(
+            self.method, self.model, layer=self.layer, **self.method_options
+        )
 
     def compute(self):
         """`{target name: uint8 maps (B, H, W)}` for the current weights."""
@@ -85,23 +111,29 @@ class ExplanationCallback(base.LoggingCallback):
         for key, target in self.targets.items():
             maps = np.asarray(self.explain(self.samples.images, target), np.float32)
             if maps.shape != self.samples.images.shape[:3]:
-                raise ValueError(f"method: {self.name!r} returned maps of shape {maps.shape}; "
-                                 f"expected {self.samples.images.shape[:3]}.")
+                raise ValueError(
+                    f"method: {self.name!r} returned maps of shape {maps.shape}; "
+                    f"expected {self.samples.images.shape[:3]}."
+                )
             if not np.all(np.isfinite(maps)):
-                raise ValueError(f"method: {self.name!r} returned NaN or infinite maps for "
-                                 f"target {key!r}.")
+                raise ValueError(
+                    f"method: {self.name!r} returned NaN or infinite maps for target {key!r}."
+                )
             column[key] = np.rint(255 * viz_range(maps)).astype(np.uint8)
         return column
 
     def overlays(self, maps):
         """uint8 overlays `(B, H, W, 3)` of uint8 maps on the samples."""
-        return viz.overlay(self.inputs_shown, maps.astype(np.float32) / 255.0,
-                           alpha=self.alpha, colormap=self.colormap)
+        return viz.overlay(
+            self.inputs_shown,
+            maps.astype(np.float32) / 255.0,
+            alpha=self.alpha,
+            colormap=self.colormap,
+        )
 
     def write(self, column, name, label, step, logs=None):
         tiles = [self.inputs_shown] + [self.overlays(maps) for maps in column.values()]
-        grid = base.tile_grid(np.stack(tiles, axis=1), self.row_labels,
-                              [label] + list(column))
+        grid = base.tile_grid(np.stack(tiles, axis=1), self.row_labels, [label] + list(column))
         if self.writer is not None:
             self.writer.png(f"{name}.png", grid)
             tag = self.name if name.startswith("epoch") else f"{self.name}/batch"

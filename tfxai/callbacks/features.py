@@ -43,27 +43,39 @@ class FeatureVisCallback(base.LoggingCallback):
 
     default_run = "tfxai_features"
     keeps_start = False
-    _RENDER_OPTIONS = ("param", "decorrelate", "transforms", "preprocess", "optimizer",
-                       "output")
+    _RENDER_OPTIONS = ("param", "decorrelate", "transforms", "preprocess", "optimizer", "output")
 
-    def __init__(self, objectives, *, freq=1, steps=128, size=64, seed=0, log_dir="logs",
-                 run=None, timeline_columns=12, **render_options):
+    def __init__(
+        self,
+        objectives,
+        *,
+        freq=1,
+        steps=128,
+        size=64,
+        seed=0,
+        log_dir="logs",
+        run=None,
+        timeline_columns=12,
+        **render_options,
+    ):
         self.objectives = _named(objectives)
         unknown = sorted(set(render_options) - set(self._RENDER_OPTIONS))
         if unknown:
-            raise ValueError(f"{unknown[0]}: not an option of FeatureVisCallback; render "
-                             f"options are {', '.join(self._RENDER_OPTIONS)}.")
+            raise ValueError(
+                f"{unknown[0]}: not an option of FeatureVisCallback; render "
+                f"options are {', '.join(self._RENDER_OPTIONS)}."
+            )
         self.steps = inputs.positive_int(steps, "steps")
         self.size, self.render_options = size, render_options
         self.seed = inputs.check_seed(seed)
         self.renderers = {}
-        super().__init__(freq=freq, log_dir=log_dir, run=run,
-                         timeline_columns=timeline_columns)
+        super().__init__(freq=freq, log_dir=log_dir, run=run, timeline_columns=timeline_columns)
 
     def prepare(self):
-        self.renderers = {name: Renderer(self.model, objective, size=self.size,
-                                         **self.render_options)
-                          for name, objective in self.objectives.items()}
+        self.renderers = {
+            name: Renderer(self.model, objective, size=self.size, **self.render_options)
+            for name, objective in self.objectives.items()
+        }
 
     def compute(self):
         """`{name: (uint8 images (b, H, W, 3), values (b,))}` for the current weights."""
@@ -84,8 +96,9 @@ class FeatureVisCallback(base.LoggingCallback):
         grid = _objective_grid(column)
         self.writer.png(f"{name}.png", grid)
         self.writer.image("features", grid, step)
-        self.writer.scalars({f"features/{key}": float(np.mean(values))
-                             for key, (_, values) in column.items()}, step)
+        self.writer.scalars(
+            {f"features/{key}": float(np.mean(values)) for key, (_, values) in column.items()}, step
+        )
         self.writer.flush()
 
     def timeline_images(self, labels, columns):
@@ -109,14 +122,18 @@ def _named(objectives):
             name = getattr(objective, "name", None) or f"objective {index}"
             named[name if name not in named else f"{name} ({index})"] = objective
     else:
-        raise TypeError(f"objectives: expected an objective, a list or a dict of them, got "
-                        f"{type(objectives).__name__}.")
+        raise TypeError(
+            f"objectives: expected an objective, a list or a dict of them, got "
+            f"{type(objectives).__name__}."
+        )
     if not named:
         raise ValueError("objectives: got none; expected at least one objective.")
     for name, objective in named.items():
         if not isinstance(objective, targets.Target):
-            raise TypeError(f"objectives: {name!r} is a {type(objective).__name__}; expected "
-                            f"an objective from tfxai.featurevis (channel, class_logit, ...).")
+            raise TypeError(
+                f"objectives: {name!r} is a {type(objective).__name__}; expected "
+                f"an objective from tfxai.featurevis (channel, class_logit, ...)."
+            )
     return named
 
 

@@ -5,7 +5,8 @@ import numpy as np
 from tfxai import inputs as inputs_lib
 from tfxai import methods
 from tfxai import metrics as metrics_lib
-from tfxai.callbacks import base, samples as samples_lib
+from tfxai.callbacks import base
+from tfxai.callbacks import samples as samples_lib
 from tfxai.metrics import scoring
 
 MASK_METRICS = ("pointing_game", "energy_pointing_game", "iou")
@@ -18,12 +19,14 @@ DEFAULT_OPTIONS = {"deletion": {"steps": 24}, "insertion": {"steps": 24}}
 
 def _mean_over_masks(fn):
     return lambda model, images, maps, masks, target, options: float(
-        np.mean(fn(maps, masks, **options)))
+        np.mean(fn(maps, masks, **options))
+    )
 
 
 def _mean_over_model(fn):
     return lambda model, images, maps, masks, target, options: float(
-        np.mean(fn(model, images, maps, target, **options)))
+        np.mean(fn(model, images, maps, target, **options))
+    )
 
 
 METRICS = {
@@ -85,9 +88,23 @@ class ExplanationMetricsCallback(base.LoggingCallback):
     default_run = "tfxai_metrics"
     keeps_start = False
 
-    def __init__(self, method, inputs, *, masks=None, target=None, metrics=None,
-                 metric_options=None, freq=1, prefix="xai_", log_dir=None, run=None,
-                 layer=None, batch_size=32, **method_options):
+    def __init__(
+        self,
+        method,
+        inputs,
+        *,
+        masks=None,
+        target=None,
+        metrics=None,
+        metric_options=None,
+        freq=1,
+        prefix="xai_",
+        log_dir=None,
+        run=None,
+        layer=None,
+        batch_size=32,
+        **method_options,
+    ):
         self.method, self.layer = method, layer
         methods.split_options(method, layer, method_options)
         self.method_options = method_options
@@ -97,8 +114,10 @@ class ExplanationMetricsCallback(base.LoggingCallback):
         self.metrics = _check_metrics(metrics, self.masks is not None)
         self.metric_options = _check_metric_options(metric_options, self.metrics)
         if isinstance(target, dict):
-            raise ValueError("target: the metrics callback scores one target; got a dict "
-                             "(use one callback per target, each with its own prefix).")
+            raise ValueError(
+                "target: the metrics callback scores one target; got a dict "
+                "(use one callback per target, each with its own prefix)."
+            )
         self.target = samples_lib.resolve_targets(target, self.samples).popitem()[1]
         if not isinstance(prefix, str):
             raise TypeError(f"prefix: expected a string, got {type(prefix).__name__}.")
@@ -110,8 +129,9 @@ class ExplanationMetricsCallback(base.LoggingCallback):
 
     def prepare(self):
         self.images = inputs_lib.as_image_batch(self.samples.images, self.model)
-        self.explain = methods.build(self.method, self.model, layer=self.layer,
-                                     **self.method_options)
+        self.explain = methods.build(
+            self.method, self.model, layer=self.layer, **self.method_options
+        )
 
     def compute(self):
         """`{key: mean value}` of every metric for the current weights."""
@@ -134,8 +154,7 @@ class ExplanationMetricsCallback(base.LoggingCallback):
         if logs is not None:
             logs.update(column)
         if self.writer is not None:
-            self.writer.scalars({f"epoch_{key}": value for key, value in column.items()},
-                                step)
+            self.writer.scalars({f"epoch_{key}": value for key, value in column.items()}, step)
             self.writer.flush()
 
 
@@ -145,13 +164,16 @@ def _check_metrics(metrics, has_masks):
     names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     unknown = [name for name in names if name not in METRICS]
     if unknown or not names:
-        raise ValueError(f"metrics: unknown {unknown or list(names)}; expected names from "
-                         f"{', '.join(METRICS)}.")
+        raise ValueError(
+            f"metrics: unknown {unknown or list(names)}; expected names from {', '.join(METRICS)}."
+        )
     needing = [name for name in names if name in MASK_METRICS]
     if needing and not has_masks:
-        raise ValueError(f"masks: {', '.join(needing)} need object masks; pass masks= "
-                         f"(boolean, one (H, W) mask per sample) or inputs as (images, "
-                         f"labels, masks).")
+        raise ValueError(
+            f"masks: {', '.join(needing)} need object masks; pass masks= "
+            f"(boolean, one (H, W) mask per sample) or inputs as (images, "
+            f"labels, masks)."
+        )
     return names
 
 
@@ -159,9 +181,10 @@ def _check_metric_options(options, names):
     options = dict(options or {})
     for name, value in options.items():
         if name not in names:
-            raise ValueError(f"metric_options: {name!r} is not among the metrics "
-                             f"{list(names)}.")
+            raise ValueError(f"metric_options: {name!r} is not among the metrics {list(names)}.")
         if not isinstance(value, dict):
-            raise TypeError(f"metric_options: expected a dict of options for {name!r}, got "
-                            f"{type(value).__name__}.")
+            raise TypeError(
+                f"metric_options: expected a dict of options for {name!r}, got "
+                f"{type(value).__name__}."
+            )
     return options

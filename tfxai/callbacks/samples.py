@@ -1,6 +1,6 @@
 """The fixed samples a callback explains: images, and their labels and masks when given."""
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -14,8 +14,8 @@ class Samples(NamedTuple):
     """Fixed samples: float32 images `(B, H, W, C)`, labels `(B,)` and masks `(B, H, W)`."""
 
     images: np.ndarray
-    labels: Optional[np.ndarray] = None
-    masks: Optional[np.ndarray] = None
+    labels: np.ndarray | None = None
+    masks: np.ndarray | None = None
 
 
 def fixed_samples(inputs, name="inputs"):
@@ -34,16 +34,22 @@ def fixed_samples(inputs, name="inputs"):
             raise ValueError(f"{name}: the dataset is empty; expected at least one batch.")
         inputs = tuple(element) if isinstance(element, (tuple, list)) else element
     if isinstance(inputs, dict):
-        raise TypeError(f"{name}: expected images, (images, labels[, masks]) or a dataset; "
-                        f"got a dict (multi-input models are not supported by callbacks).")
+        raise TypeError(
+            f"{name}: expected images, (images, labels[, masks]) or a dataset; "
+            f"got a dict (multi-input models are not supported by callbacks)."
+        )
     parts = list(inputs) if isinstance(inputs, tuple) else [inputs]
     if len(parts) > 3:
-        raise ValueError(f"{name}: expected images, (images, labels) or (images, labels, "
-                         f"masks), got a tuple of {len(parts)} items.")
+        raise ValueError(
+            f"{name}: expected images, (images, labels) or (images, labels, "
+            f"masks), got a tuple of {len(parts)} items."
+        )
     images = inputs_lib.refuse_booleans(inputs_lib.as_numeric_array(parts[0], name), name)
     if images.ndim != 4 or len(images) == 0:
-        raise ValueError(f"{name}: expected a non-empty batch of images (batch, height, "
-                         f"width, channels), got shape {images.shape}.")
+        raise ValueError(
+            f"{name}: expected a non-empty batch of images (batch, height, "
+            f"width, channels), got shape {images.shape}."
+        )
     labels = _labels(parts[1], len(images), name) if len(parts) > 1 else None
     masks = check_masks(parts[2], images.shape, f"{name} (masks)") if len(parts) > 2 else None
     return Samples(images, labels, masks)
@@ -52,7 +58,7 @@ def fixed_samples(inputs, name="inputs"):
 def _labels(labels, count, name):
     """Class ids `(count,)` int64, or `None` for dense labels (segmentation masks)."""
     labels = inputs_lib.as_numeric_array(labels, f"{name} (labels)")
-    if labels.ndim > 2 or labels.ndim == 2 and labels.shape[0] != count:
+    if labels.ndim > 2 or (labels.ndim == 2 and labels.shape[0] != count):
         return None
     return targets_lib.label_classes(labels, count, f"{name} (labels)").astype(np.int64)
 
@@ -78,11 +84,14 @@ def resolve_targets(target, samples):
     for key, spec in specs.items():
         if isinstance(spec, str):
             if spec != "labels":
-                raise ValueError(f"target: expected None, an int, a list, a Target or "
-                                 f"'labels', got {spec!r}.")
+                raise ValueError(
+                    f"target: expected None, an int, a list, a Target or 'labels', got {spec!r}."
+                )
             if samples.labels is None:
-                raise ValueError("target: 'labels' needs class labels: pass inputs as "
-                                 "(images, labels) or a dataset of (images, labels).")
+                raise ValueError(
+                    "target: 'labels' needs class labels: pass inputs as "
+                    "(images, labels) or a dataset of (images, labels)."
+                )
             spec = [int(c) for c in samples.labels]
         resolved[str(key)] = spec
     return resolved

@@ -11,10 +11,25 @@ from tfxai.cam.scorecam import ScoreCAM, score_cam
 from tfxai.cam.xgradcam import XGradCAM, xgrad_cam
 
 __all__ = [
-    "CAM", "clear_cache", "METHODS", "GradCAM", "grad_cam", "GradCAMPlusPlus",
-    "grad_cam_plus_plus", "XGradCAM", "xgrad_cam", "LayerCAM", "layer_cam", "HiResCAM",
-    "hires_cam", "EigenCAM", "eigen_cam", "ScoreCAM", "score_cam", "AblationCAM",
+    "CAM",
+    "METHODS",
+    "AblationCAM",
+    "EigenCAM",
+    "GradCAM",
+    "GradCAMPlusPlus",
+    "HiResCAM",
+    "LayerCAM",
+    "ScoreCAM",
+    "XGradCAM",
     "ablation_cam",
+    "clear_cache",
+    "eigen_cam",
+    "grad_cam",
+    "grad_cam_plus_plus",
+    "hires_cam",
+    "layer_cam",
+    "score_cam",
+    "xgrad_cam",
 ]
 
 METHODS = {

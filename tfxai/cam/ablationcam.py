@@ -3,8 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tfxai.cam import channel_scoring
-from tfxai.cam import base
+from tfxai.cam import base, channel_scoring
 
 
 class AblationCAM(channel_scoring.ChannelScoringCAM):
@@ -53,13 +52,12 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
             channels, params = args
 
             def ablate(activations):
-                keep = 1.0 - tf.one_hot(channels, activations.shape[-1],
-                                        dtype=activations.dtype)
+                keep = 1.0 - tf.one_hot(channels, activations.shape[-1], dtype=activations.dtype)
                 return activations * keep[:, None, None, :]
 
-            _, scores, _ = self.engine.scores_and_outputs(images, target, params,
-                                                          replace=ablate)
+            _, scores, _ = self.engine.scores_and_outputs(images, target, params, replace=ablate)
             return scores
+
         return ablated_scores
 
     def _score_pairs(self, batch, activations, channels, target, params, batch_size):
@@ -80,13 +78,13 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         graph = self.pair_graph(target)
         scores = []
         for index, image_channels in enumerate(channels):
-            image = batch[index:index + 1]
+            image = batch[index : index + 1]
             for start in range(0, len(image_channels), batch_size):
-                chunk = image_channels[start:start + batch_size].astype(np.int32)
-                args = (chunk, tf.nest.map_structure(
-                    lambda a, n=len(chunk): np.repeat(a[index:index + 1], n, axis=0), params))
-                run = self.engine.compile((type(self).__name__, "pairs", target.key), graph,
-                                          image, args)
+                chunk = image_channels[start : start + batch_size].astype(np.int32)
+                args = (chunk, repeat_params(params, index, len(chunk)))
+                run = self.engine.compile(
+                    (type(self).__name__, "pairs", target.key), graph, image, args
+                )
                 chunk_scores = run(tf.constant(image), base.as_tensors(args)).numpy()
                 if chunk_scores.shape != chunk.shape:
                     raise ValueError("the ablated copies did not broadcast")
@@ -98,5 +96,15 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
 
 
 ablation_cam = base.function_form(
-    AblationCAM, "ablation_cam", "Ablation-CAM", "Desai & Ramaswamy, WACV 2020 (see `AblationCAM`)",
-    extra=", `top_n` (Integer or None)", example=", top_n=64")
+    AblationCAM,
+    "ablation_cam",
+    "Ablation-CAM",
+    "Desai & Ramaswamy, WACV 2020 (see `AblationCAM`)",
+    extra=", `top_n` (Integer or None)",
+    example=", top_n=64",
+)
+
+
+def repeat_params(params, index, count):
+    """Image `index`'s target parameters repeated `count` times (one per ablated copy)."""
+    return tf.nest.map_structure(lambda a: np.repeat(a[index : index + 1], count, axis=0), params)

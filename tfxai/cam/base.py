@@ -40,9 +40,11 @@ def finite_maps(maps, model):
     """
     if not np.all(np.isfinite(maps)):
         bad = int(np.sum(~np.all(np.isfinite(maps), axis=tuple(range(1, maps.ndim)))))
-        raise ValueError(f"model: the scores or gradients of model {model.name!r} are not "
-                         f"finite (NaN or Inf) for {bad} of {len(maps)} images; check the "
-                         f"model's outputs on these inputs (model(inputs)).")
+        raise ValueError(
+            f"model: the scores or gradients of model {model.name!r} are not "
+            f"finite (NaN or Inf) for {bad} of {len(maps)} images; check the "
+            f"model's outputs on these inputs (model(inputs))."
+        )
     return maps
 
 
@@ -64,7 +66,8 @@ def spatial_activations(activations, path):
     if activations.shape.rank != 4:
         raise ValueError(
             f"layer: {path!r} has an output of shape {tuple(activations.shape)}; CAM methods "
-            f"need a spatial (batch, height, width, channels) layer, e.g. the last conv block.")
+            f"need a spatial (batch, height, width, channels) layer, e.g. the last conv block."
+        )
     return tf.cast(activations, tf.float32)
 
 
@@ -86,8 +89,9 @@ class CAM:
 
     def __init__(self, model, layer=None, *, output=None, logits=True):
         inputs_lib.check_model(model)
-        self.engine = engine_lib.Engine(model, layer, output=output,
-                                        logits=inputs_lib.check_bool(logits, "logits"))
+        self.engine = engine_lib.Engine(
+            model, layer, output=output, logits=inputs_lib.check_bool(logits, "logits")
+        )
 
     @property
     def model(self):
@@ -122,9 +126,12 @@ class CAM:
         inputs_lib.check_not_model(inputs)
         normalize = inputs_lib.check_bool(normalize, "normalize")
         target = targets_lib.to_target(target)
-        maps = [self.explain_batch(batch, batch_target, params, batch_size)
-                for batch, batch_target, params in batches_lib.target_batches(
-                    inputs, self.model, target, batch_size)]
+        maps = [
+            self.explain_batch(batch, batch_target, params, batch_size)
+            for batch, batch_target, params in batches_lib.target_batches(
+                inputs, self.model, target, batch_size
+            )
+        ]
         cams = finite_maps(np.concatenate(maps, axis=0).astype(np.float32), self.model)
         return normalize_maps(cams) if normalize else cams
 
@@ -148,9 +155,11 @@ class CAM:
             return activations_32, None
         gradients = tape.gradient(scores, activations)
         if gradients is None:
-            raise ValueError(f"layer: the target does not depend on layer "
-                             f"{self.engine.layer_path!r}; choose a layer that feeds the "
-                             f"chosen output.")
+            raise ValueError(
+                f"layer: the target does not depend on layer "
+                f"{self.engine.layer_path!r}; choose a layer that feeds the "
+                f"chosen output."
+            )
         return activations_32, tf.cast(gradients, tf.float32)
 
     def _cam_graph(self, target):
@@ -158,6 +167,7 @@ class CAM:
             activations, gradients = self.layer_pass(inputs, target, params)
             weights = self.weights(activations, gradients)
             return weighted_map(weights, activations, inputs.shape[1:3])
+
         return cam_graph
 
 
@@ -176,8 +186,7 @@ def hashable(value):
     the explainer caches: an unhashable option is then checked by the explainer itself."""
     if isinstance(value, (np.ndarray, tf.Tensor)):
         array = np.ascontiguousarray(value)
-        return ("array", array.shape, str(array.dtype),
-                hashlib.sha1(array.tobytes()).hexdigest())
+        return ("array", array.shape, str(array.dtype), hashlib.sha1(array.tobytes()).hexdigest())
     if isinstance(value, (list, tuple)):
         return (type(value).__name__,) + tuple(hashable(v) for v in value)
     if isinstance(value, dict):
@@ -201,23 +210,42 @@ def check_options(cls, name, options, taken=()):
     params = inspect.signature(cls.__init__).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
-    known = [k for k, p in params.items() if k not in ("self", "model")
-             and p.kind is not p.VAR_KEYWORD] + list(taken)
+    known = [
+        k for k, p in params.items() if k not in ("self", "model") and p.kind is not p.VAR_KEYWORD
+    ] + list(taken)
     for key in options:
         if key not in known:
-            raise TypeError(f"{key}: not an option of {name}; it takes "
-                            f"{', '.join(sorted(set(known)))}.")
+            raise TypeError(
+                f"{key}: not an option of {name}; it takes {', '.join(sorted(set(known)))}."
+            )
 
 
-def explain(cls, model, inputs, target=None, *, layer=None, output=None, logits=True,
-            batch_size=32, normalize=True, **options):
+def explain(
+    cls,
+    model,
+    inputs,
+    target=None,
+    *,
+    layer=None,
+    output=None,
+    logits=True,
+    batch_size=32,
+    normalize=True,
+    **options,
+):
     """Runs a cached `cls(model, layer, ...)` explainer (the function forms use this).
 
     Explainers are cached per (method, model, layer, output, logits, options), so repeated
     calls reuse the compiled graphs. The cache holds the last few models.
     """
-    key = (cls, id(model), layer if isinstance(layer, (str, int, type(None))) else id(layer),
-           hashable(output), hashable(logits), hashable(options))
+    key = (
+        cls,
+        id(model),
+        layer if isinstance(layer, (str, int, type(None))) else id(layer),
+        hashable(output),
+        hashable(logits),
+        hashable(options),
+    )
     explainer = _cache.get(key)
     if explainer is None or explainer.model is not model:
         check_options(cls, cls.__name__, options, ("batch_size", "normalize"))
@@ -255,14 +283,15 @@ _FUNCTION_DOC = """{title} maps `(B, H, W)` float32 in [0, 1]: the function form
 
 def function_form(cls, name, title, reference, extra="", example=""):
     """Builds the function twin `name(model, inputs, target=None, **options)` of `cls`."""
+
     def explain_with(model, inputs, target=None, **options):
         return explain(cls, model, inputs, target, **options)
 
     explain_with.__name__ = explain_with.__qualname__ = name
     explain_with.__module__ = cls.__module__
-    explain_with.__doc__ = _FUNCTION_DOC.format(title=title, cls=cls.__name__, name=name,
-                                                reference=reference, extra=extra,
-                                                example=example)
+    explain_with.__doc__ = _FUNCTION_DOC.format(
+        title=title, cls=cls.__name__, name=name, reference=reference, extra=extra, example=example
+    )
     return explain_with
 
 

@@ -31,8 +31,9 @@ class ChannelScoringCAM(base.CAM):
 
     def __init__(self, model, layer=None, *, top_n=None, output=None, logits=True):
         super().__init__(model, layer, output=output, logits=logits)
-        if top_n is not None and (isinstance(top_n, bool) or not isinstance(
-                top_n, (int, np.integer)) or top_n < 1):
+        if top_n is not None and (
+            isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1
+        ):
             raise ValueError(f"top_n: expected None or a positive integer, got {top_n!r}.")
         self.top_n = top_n
 
@@ -55,7 +56,8 @@ class ChannelScoringCAM(base.CAM):
     def explain_batch(self, batch, target, params, batch_size):
         capture = self.compiled("capture", self._capture_graph(target), batch, params, target)
         activations, base_scores = (
-            t.numpy() for t in capture(tf.constant(batch), base.as_tensors(params)))
+            t.numpy() for t in capture(tf.constant(batch), base.as_tensors(params))
+        )
         channels = self._select(activations)
         scores = self._score_pairs(batch, activations, channels, target, params, batch_size)
         weights = self.channel_weights(scores.reshape(channels.shape), base_scores[:, None])
@@ -67,6 +69,7 @@ class ChannelScoringCAM(base.CAM):
         def capture_graph(inputs, params):
             _, scores, activations = self.engine.scores_and_outputs(inputs, target, params)
             return base.spatial_activations(activations, self.engine.layer_path), scores
+
         return capture_graph
 
     def _select(self, activations):
@@ -74,10 +77,12 @@ class ChannelScoringCAM(base.CAM):
         if self.top_n is None:
             return np.tile(np.arange(count), (len(activations), 1))
         if self.top_n > count:
-            raise ValueError(f"top_n: layer {self.engine.layer_path!r} has {count} channels, "
-                             f"got top_n={self.top_n}.")
+            raise ValueError(
+                f"top_n: layer {self.engine.layer_path!r} has {count} channels, "
+                f"got top_n={self.top_n}."
+            )
         ranks = self.rank_channels(activations)
-        return np.argsort(-ranks, axis=-1, kind="stable")[:, :self.top_n]
+        return np.argsort(-ranks, axis=-1, kind="stable")[:, : self.top_n]
 
     def _score_pairs(self, batch, activations, channels, target, params, batch_size):
         images = np.repeat(np.arange(len(batch)), channels.shape[1])
@@ -85,10 +90,13 @@ class ChannelScoringCAM(base.CAM):
         graph = self.pair_graph(target)
         scores = []
         for start in range(0, len(images), batch_size):
-            ids = images[start:start + batch_size]
-            pair_args = (self.pair_input(activations, ids, flat_channels[start:start + batch_size]),
-                         tf.nest.map_structure(lambda a, ids=ids: a[ids], params))
-            run = self.engine.compile((type(self).__name__, "pairs", target.key), graph,
-                                      batch[ids], pair_args)
+            ids = images[start : start + batch_size]
+            pair_args = (
+                self.pair_input(activations, ids, flat_channels[start : start + batch_size]),
+                tf.nest.map_structure(lambda a, ids=ids: a[ids], params),
+            )
+            run = self.engine.compile(
+                (type(self).__name__, "pairs", target.key), graph, batch[ids], pair_args
+            )
             scores.append(run(tf.constant(batch[ids]), base.as_tensors(pair_args)).numpy())
         return np.concatenate(scores)

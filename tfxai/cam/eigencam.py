@@ -38,4 +38,5 @@ class EigenCAM(base.CAM):
 
 
 eigen_cam = base.function_form(
-    EigenCAM, "eigen_cam", "Eigen-CAM (target ignored)", "https://arxiv.org/abs/2008.00299")
+    EigenCAM, "eigen_cam", "Eigen-CAM (target ignored)", "https://arxiv.org/abs/2008.00299"
+)

@@ -27,5 +27,4 @@ class GradCAM(base.CAM):
         return tf.reduce_mean(gradients, axis=[1, 2], keepdims=True)
 
 
-grad_cam = base.function_form(
-    GradCAM, "grad_cam", "Grad-CAM", "https://arxiv.org/abs/1610.02391")
+grad_cam = base.function_form(GradCAM, "grad_cam", "Grad-CAM", "https://arxiv.org/abs/1610.02391")

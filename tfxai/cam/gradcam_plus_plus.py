@@ -40,4 +40,5 @@ class GradCAMPlusPlus(base.CAM):
 
 
 grad_cam_plus_plus = base.function_form(
-    GradCAMPlusPlus, "grad_cam_plus_plus", "Grad-CAM++", "https://arxiv.org/abs/1710.11063")
+    GradCAMPlusPlus, "grad_cam_plus_plus", "Grad-CAM++", "https://arxiv.org/abs/1710.11063"
+)

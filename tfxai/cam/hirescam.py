@@ -28,4 +28,5 @@ class HiResCAM(base.CAM):
 
 
 hires_cam = base.function_form(
-    HiResCAM, "hires_cam", "HiRes-CAM", "https://arxiv.org/abs/2011.08891")
+    HiResCAM, "hires_cam", "HiRes-CAM", "https://arxiv.org/abs/2011.08891"
+)

@@ -29,4 +29,5 @@ class LayerCAM(base.CAM):
 
 
 layer_cam = base.function_form(
-    LayerCAM, "layer_cam", "Layer-CAM", "https://doi.org/10.1109/TIP.2021.3089943")
+    LayerCAM, "layer_cam", "Layer-CAM", "https://doi.org/10.1109/TIP.2021.3089943"
+)

@@ -4,8 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import heads
-from tfxai.cam import base
-from tfxai.cam import channel_scoring
+from tfxai.cam import base, channel_scoring
 
 
 class ScoreCAM(channel_scoring.ChannelScoringCAM):
@@ -14,8 +13,9 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
     Each channel map is upsampled to the input size, min-max normalized to [0, 1] and
     multiplies the input; the target is scored on the class probabilities of that masked
     input (the softmax of the logits, as in the paper and its reference code; a single
-    binary logit's sigmoid, per-label sigmoids of a multi-label head: `tfxai.heads`). Masked inputs run in batches of `batch_size`; `top_n` keeps the channels whose
-    maps vary most (largest standard deviation), per image.
+    binary logit's sigmoid, per-label sigmoids of a multi-label head: `tfxai.heads`).
+    Masked inputs run in batches of `batch_size`; `top_n` keeps the channels whose maps
+    vary most (largest standard deviation), per image.
 
     Args:
         model: A Keras model; never changed.
@@ -46,11 +46,12 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
             maps, params = args
             low = tf.reduce_min(maps, axis=[1, 2], keepdims=True)
             span = tf.reduce_max(maps, axis=[1, 2], keepdims=True) - low
-            masks = base.resize_maps(tf.math.divide_no_nan(maps - low, span),
-                                     images.shape[1:3])
+            masks = base.resize_maps(tf.math.divide_no_nan(maps - low, span), images.shape[1:3])
             _, scores, _ = self.engine.scores_and_outputs(
-                images * masks[..., None], probability, params, capture=False)
+                images * masks[..., None], probability, params, capture=False
+            )
             return scores
+
         return masked_scores
 
     def channel_weights(self, scores, base_scores):
@@ -58,5 +59,10 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
 
 
 score_cam = base.function_form(
-    ScoreCAM, "score_cam", "Score-CAM", "https://arxiv.org/abs/1910.01279",
-    extra=", `top_n` (Integer or None)", example=", top_n=64")
+    ScoreCAM,
+    "score_cam",
+    "Score-CAM",
+    "https://arxiv.org/abs/1910.01279",
+    extra=", `top_n` (Integer or None)",
+    example=", top_n=64",
+)

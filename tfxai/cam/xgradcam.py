@@ -25,9 +25,11 @@ class XGradCAM(base.CAM):
     """
 
     def weights(self, activations, gradients):
-        return tf.math.divide_no_nan(base.spatial_sum(activations * gradients),
-                                     base.spatial_sum(activations))
+        return tf.math.divide_no_nan(
+            base.spatial_sum(activations * gradients), base.spatial_sum(activations)
+        )
 
 
 xgrad_cam = base.function_form(
-    XGradCAM, "xgrad_cam", "XGrad-CAM", "https://arxiv.org/abs/2008.02312")
+    XGradCAM, "xgrad_cam", "XGrad-CAM", "https://arxiv.org/abs/2008.02312"
+)

@@ -21,15 +21,15 @@ from tfxai.inputs import check_bool
 CLASSES = ("circle", "square", "triangle", "star", "cross")
 TASKS = ("classification", "segmentation")
 
-_BASE = 96.0              # sizes below are in pixels at 96 px and scale with `size`
+_BASE = 96.0  # sizes below are in pixels at 96 px and scale with `size`
 _RADIUS = {"classification": (10.0, 24.0), "segmentation": (10.0, 20.0)}
-_EXTENT = 1.2             # every class fits in a disc of radius 1.2 r around its centre
-_SPACING = 0.8            # segmentation: centres at least 0.8 (r_i + r_j) apart if possible
+_EXTENT = 1.2  # every class fits in a disc of radius 1.2 r around its centre
+_SPACING = 0.8  # segmentation: centres at least 0.8 (r_i + r_j) apart if possible
 _TILT = math.radians(15)  # shapes are upright, tilted by up to 15 degrees
-_CONTRAST = 0.4           # minimum RGB distance of a shape to its background and its peers
-_CANDIDATES = 24          # rejection-sampling candidates for positions and colours
-_LINES, _DOTS = 5, 8      # at most this many clutter lines / dots per image
-_CHUNK = 64               # images rendered together (keeps temporaries in cache)
+_CONTRAST = 0.4  # minimum RGB distance of a shape to its background and its peers
+_CANDIDATES = 24  # rejection-sampling candidates for positions and colours
+_LINES, _DOTS = 5, 8  # at most this many clutter lines / dots per image
+_CHUNK = 64  # images rendered together (keeps temporaries in cache)
 
 
 class Shapes(NamedTuple):
@@ -84,14 +84,16 @@ def make_shapes(n, *, size=96, seed=0, task="classification", max_shapes=3, clut
         >>> data.images.shape, data.masks.shape
         ((100, 96, 96, 3), (100, 96, 96, 6))
     """
-    images, labels, classmap = render(n, size=size, seed=seed, task=task,
-                                      max_shapes=max_shapes, clutter=clutter)
+    images, labels, classmap = render(
+        n, size=size, seed=seed, task=task, max_shapes=max_shapes, clutter=clutter
+    )
     masks = one_hot(classmap)
     return Shapes(images, labels, masks, CLASSES)
 
 
-def shapes_dataset(n, *, batch_size=32, task="classification", seed=0, size=96,
-                   max_shapes=3, clutter=True):
+def shapes_dataset(
+    n, *, batch_size=32, task="classification", seed=0, size=96, max_shapes=3, clutter=True
+):
     """A `tf.data.Dataset` of `make_shapes` batches.
 
     Args:
@@ -119,13 +121,17 @@ def shapes_dataset(n, *, batch_size=32, task="classification", seed=0, size=96,
 
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}.")
-    images, labels, classmap = render(n, size=size, seed=seed, task=task,
-                                      max_shapes=max_shapes, clutter=clutter)
+    images, labels, classmap = render(
+        n, size=size, seed=seed, task=task, max_shapes=max_shapes, clutter=clutter
+    )
     if task == "classification":
         return tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
     depth = 1 + len(CLASSES)
-    return (tf.data.Dataset.from_tensor_slices((images, classmap)).batch(batch_size)
-            .map(lambda x, m: (x, tf.one_hot(tf.cast(m, tf.int32), depth, dtype=tf.float32))))
+    return (
+        tf.data.Dataset.from_tensor_slices((images, classmap))
+        .batch(batch_size)
+        .map(lambda x, m: (x, tf.one_hot(tf.cast(m, tf.int32), depth, dtype=tf.float32)))
+    )
 
 
 def one_hot(classmap):
@@ -134,6 +140,7 @@ def one_hot(classmap):
 
 
 # --------------------------------------------------------------------------- rendering
+
 
 def render(n, *, size=96, seed=0, task="classification", max_shapes=3, clutter=True):
     """`make_shapes` with a compact mask: `(images, labels, classmap)`.
@@ -165,12 +172,14 @@ def render(n, *, size=96, seed=0, task="classification", max_shapes=3, clutter=T
         index = owner[part].astype(np.int16)
         if clutter:
             palette = np.concatenate([lines["colour"][part], dots["colour"][part], palette], 1)
-            index = np.where(index >= 0, index + _LINES + _DOTS,
-                             _clutter_owner(lines, dots, part, size))
+            index = np.where(
+                index >= 0, index + _LINES + _DOTS, _clutter_owner(lines, dots, part, size)
+            )
         colours = palette[np.arange(m)[:, None, None], np.maximum(index, 0)]
         image = np.where((index >= 0)[..., None], colours, image)
         image += sigma[part, None, None, None] * noise_rng.standard_normal(
-            image.shape, dtype=np.float32)
+            image.shape, dtype=np.float32
+        )
         images[part] = np.clip(image, 0.0, 1.0)
 
     cls = shapes["cls"]
@@ -188,8 +197,11 @@ def _check(n, size, task, max_shapes):
         raise ValueError(f"size: expected an integer >= 32 (pixels), got {size!r}.")
     if task not in TASKS:
         raise ValueError(f"task: expected one of {TASKS}, got {task!r}.")
-    if (not isinstance(max_shapes, (int, np.integer)) or isinstance(max_shapes, bool)
-            or not 1 <= max_shapes <= 100):
+    if (
+        not isinstance(max_shapes, (int, np.integer))
+        or isinstance(max_shapes, bool)
+        or not 1 <= max_shapes <= 100
+    ):
         raise ValueError(f"max_shapes: expected an integer in [1, 100], got {max_shapes!r}.")
     return int(n), int(size), int(max_shapes)
 
@@ -213,16 +225,22 @@ def _background_params(rng, n, size):
     up[np.arange(size), lo] = 1 - (pos - lo)
     up[np.arange(size), lo + 1] = pos - lo
     f32 = np.float32
-    return {"low": low.astype(f32), "high": high.astype(f32), "cos": np.cos(angle).astype(f32),
-            "sin": np.sin(angle).astype(f32), "texture": texture.astype(f32),
-            "up": up.astype(f32)}
+    return {
+        "low": low.astype(f32),
+        "high": high.astype(f32),
+        "cos": np.cos(angle).astype(f32),
+        "sin": np.sin(angle).astype(f32),
+        "texture": texture.astype(f32),
+        "up": up.astype(f32),
+    }
 
 
 def _background(p, part, size):
     """Background `(m, H, W, 3)`: a linear colour gradient plus smooth texture."""
     x, y = _grid(size)
-    t = ((x - size / 2) * p["cos"][part, None, None] + (y - size / 2) * p["sin"][part, None, None]
-         ) / size + 0.5
+    t = (
+        (x - size / 2) * p["cos"][part, None, None] + (y - size / 2) * p["sin"][part, None, None]
+    ) / size + 0.5
     low, high = p["low"][part, None, None, :], p["high"][part, None, None, :]
     image = low + (high - low) * t[..., None]
     texture = np.einsum("hi,nijc,wj->nhwc", p["up"], p["texture"][part], p["up"], optimize=True)
@@ -259,24 +277,26 @@ def _shape_params(rng, n, size, scale, task, slots, background):
     radius = rng.uniform(*_RADIUS[task], (n, slots)) * scale
     angle = rng.uniform(-_TILT, _TILT, (n, slots))
     margin = _EXTENT * radius
-    candidates = margin[..., None, None] + rng.uniform(0.0, 1.0, (n, slots, k, 2)) * (
-        size - 2 * margin)[..., None, None]
+    candidates = (
+        margin[..., None, None]
+        + rng.uniform(0.0, 1.0, (n, slots, k, 2)) * (size - 2 * margin)[..., None, None]
+    )
     colour_candidates = rng.uniform(0.0, 1.0, (n, slots, k, 3))
 
     centre = np.zeros((n, slots, 2))
     colour = np.zeros((n, slots, 3))
     rows = np.arange(n)
     for s in range(slots):
-        cand = candidates[:, s]                                       # (n, k, 2)
+        cand = candidates[:, s]  # (n, k, 2)
         gap = np.full((n, k), np.inf)
-        for j in range(s):                                            # distance to earlier
+        for j in range(s):  # distance to earlier
             need = _SPACING * (radius[:, s] + radius[:, j])[:, None]
             d = np.linalg.norm(cand - centre[:, j, None], axis=-1) - need
             gap = np.minimum(gap, np.where(active[:, j, None], d, np.inf))
         centre[:, s] = cand[rows, _first_valid(gap >= 0, gap)]
 
         under = _background_at(background, centre[:, s, None], size)  # (n, 1, 3)
-        col = colour_candidates[:, s]                                 # (n, k, 3)
+        col = colour_candidates[:, s]  # (n, k, 3)
         dist = np.linalg.norm(col - under, axis=-1)
         for j in range(s):
             d = np.linalg.norm(col - colour[:, j, None], axis=-1)
@@ -284,9 +304,14 @@ def _shape_params(rng, n, size, scale, task, slots, background):
         colour[:, s] = col[rows, _first_valid(dist >= _CONTRAST, dist)]
 
     f32 = np.float32
-    return {"cls": np.where(active, cls, -1), "centre": centre.astype(f32),
-            "radius": radius.astype(f32), "cos": np.cos(angle).astype(f32),
-            "sin": np.sin(angle).astype(f32), "colour": colour.astype(f32)}
+    return {
+        "cls": np.where(active, cls, -1),
+        "centre": centre.astype(f32),
+        "radius": radius.astype(f32),
+        "cos": np.cos(angle).astype(f32),
+        "sin": np.sin(angle).astype(f32),
+        "colour": colour.astype(f32),
+    }
 
 
 def _inside(kind, u, v, r):
@@ -300,18 +325,18 @@ def _inside(kind, u, v, r):
     if name == "cross":
         arm, half_width = r, 0.32 * r
         return ((au <= arm) & (av <= half_width)) | ((av <= arm) & (au <= half_width))
-    if name == "triangle":                    # equilateral, circumradius 1.15 r
+    if name == "triangle":  # equilateral, circumradius 1.15 r
         apothem = 0.575 * r
         inside = v <= apothem
         for phi in (math.pi / 2 + 2 * math.pi / 3, math.pi / 2 + 4 * math.pi / 3):
             inside &= u * math.cos(phi) + v * math.sin(phi) <= apothem
         return inside
-    if name == "star":                        # five points, outer 1.15 r, inner 0.5 outer
+    if name == "star":  # five points, outer 1.15 r, inner 0.5 outer
         outer = 1.15 * r
         inner = 0.5 * outer
         sector = 2 * math.pi / 5
         phi = np.mod(np.arctan2(v, u) + math.pi / 2, sector)  # a tip points up
-        phi = np.minimum(phi, sector - phi)   # fold: 0 at a tip, sector / 2 at a notch
+        phi = np.minimum(phi, sector - phi)  # fold: 0 at a tip, sector / 2 at a notch
         rho = np.sqrt(u * u + v * v)
         px, py = rho * np.cos(phi), rho * np.sin(phi)
         ex = inner * math.cos(sector / 2) - outer
@@ -346,15 +371,21 @@ def _shape_owner(shapes, part, size):
 
 def _clutter_params(rng, n, size, scale, enabled):
     f32 = np.float32
-    return ({"active": np.arange(_LINES) < rng.integers(1, _LINES + 1, (n, 1)),
-             "a": rng.uniform(0, size, (n, _LINES, 2)).astype(f32),
-             "b": rng.uniform(0, size, (n, _LINES, 2)).astype(f32),
-             "half_width": (rng.uniform(0.6, 1.1, (n, _LINES)) * scale).astype(f32),
-             "colour": rng.uniform(0, 1, (n, _LINES, 3)).astype(f32)},
-            {"active": np.arange(_DOTS) < rng.integers(2, _DOTS + 1, (n, 1)),
-             "centre": rng.uniform(0, size, (n, _DOTS, 2)).astype(f32),
-             "radius": (rng.uniform(1.0, 3.0, (n, _DOTS)) * scale).astype(f32),
-             "colour": rng.uniform(0, 1, (n, _DOTS, 3)).astype(f32)})
+    return (
+        {
+            "active": np.arange(_LINES) < rng.integers(1, _LINES + 1, (n, 1)),
+            "a": rng.uniform(0, size, (n, _LINES, 2)).astype(f32),
+            "b": rng.uniform(0, size, (n, _LINES, 2)).astype(f32),
+            "half_width": (rng.uniform(0.6, 1.1, (n, _LINES)) * scale).astype(f32),
+            "colour": rng.uniform(0, 1, (n, _LINES, 3)).astype(f32),
+        },
+        {
+            "active": np.arange(_DOTS) < rng.integers(2, _DOTS + 1, (n, 1)),
+            "centre": rng.uniform(0, size, (n, _DOTS, 2)).astype(f32),
+            "radius": (rng.uniform(1.0, 3.0, (n, _DOTS)) * scale).astype(f32),
+            "colour": rng.uniform(0, 1, (n, _DOTS, 3)).astype(f32),
+        },
+    )
 
 
 def _clutter_owner(lines, dots, part, size):
@@ -368,8 +399,9 @@ def _clutter_owner(lines, dots, part, size):
             continue
         idx = part.start + sel
         ax, ay = (lines["a"][idx, i, k, None, None] for k in (0, 1))
-        ex, ey = (lines["b"][idx, i, k, None, None] - lines["a"][idx, i, k, None, None]
-                  for k in (0, 1))
+        ex, ey = (
+            lines["b"][idx, i, k, None, None] - lines["a"][idx, i, k, None, None] for k in (0, 1)
+        )
         dx, dy = x - ax, y - ay
         t = np.clip((dx * ex + dy * ey) / np.maximum(ex * ex + ey * ey, 1e-6), 0.0, 1.0)
         dist2 = (dx - t * ex) ** 2 + (dy - t * ey) ** 2

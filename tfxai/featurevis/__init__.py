@@ -8,14 +8,40 @@ optimized for objectives on inner layers, logits or segmentation maps (`objectiv
 
 from tfxai.featurevis import param, transforms
 from tfxai.featurevis.gallery import gallery
-from tfxai.featurevis.objectives import (OBJECTIVES, REGULARIZERS, blur, channel, class_logit,
-                                         diversity, direction, l1, layer_energy, neuron,
-                                         segmentation_class, total_variation)
+from tfxai.featurevis.objectives import (
+    OBJECTIVES,
+    REGULARIZERS,
+    blur,
+    channel,
+    class_logit,
+    direction,
+    diversity,
+    l1,
+    layer_energy,
+    neuron,
+    segmentation_class,
+    total_variation,
+)
 from tfxai.featurevis.render import Renderer, Rendering, clear_cache, render
 
 __all__ = [
-    "param", "transforms", "gallery", "render", "Renderer", "Rendering", "clear_cache",
     "OBJECTIVES",
-    "REGULARIZERS", "channel", "neuron", "layer_energy", "direction", "class_logit",
-    "segmentation_class", "diversity", "l1", "total_variation", "blur",
+    "REGULARIZERS",
+    "Renderer",
+    "Rendering",
+    "blur",
+    "channel",
+    "class_logit",
+    "clear_cache",
+    "direction",
+    "diversity",
+    "gallery",
+    "l1",
+    "layer_energy",
+    "neuron",
+    "param",
+    "render",
+    "segmentation_class",
+    "total_variation",
+    "transforms",
 ]

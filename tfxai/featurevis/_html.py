@@ -34,16 +34,19 @@ def value(number):
 
 def page(title, body):
     """A complete HTML document with inline CSS around `body` (already HTML)."""
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{esc(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def settings_table(settings):
     """A two-column table of a settings dict, in key order."""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td><code>{esc(v)}</code></td></tr>\n"
-                   for k, v in settings.items())
+    rows = "".join(
+        f"<tr><th>{esc(k)}</th><td><code>{esc(v)}</code></td></tr>\n" for k, v in settings.items()
+    )
     return f'<table class="settings">\n{rows}</table>'
 
 
@@ -60,12 +63,16 @@ def index_page(title, layers, settings):
     """
     rows = "".join(
         f'<tr><td><a href="{href(layer["page"])}"><code>{esc(layer["path"])}</code></a></td>'
-        f'<td>{layer["shown"]} of {layer["count"]}</td>'
+        f"<td>{layer['shown']} of {layer['count']}</td>"
         f'<td><a href="{href(layer["page"])}"><img class="thumb" src="{href(layer["grid"])}" '
-        f'alt="{esc(layer["path"])} channels"></a></td></tr>\n' for layer in layers)
-    body = (f"<h1>{esc(title)}</h1>\n<table>\n<tr><th>layer</th><th>channels</th>"
-            f"<th>grid</th></tr>\n{rows}</table>\n<h2>Settings</h2>\n"
-            f"{settings_table(settings)}")
+        f'alt="{esc(layer["path"])} channels"></a></td></tr>\n'
+        for layer in layers
+    )
+    body = (
+        f"<h1>{esc(title)}</h1>\n<table>\n<tr><th>layer</th><th>channels</th>"
+        f"<th>grid</th></tr>\n{rows}</table>\n<h2>Settings</h2>\n"
+        f"{settings_table(settings)}"
+    )
     return page(title, body)
 
 
@@ -85,10 +92,13 @@ def layer_page(title, path, grid, channels, settings):
     """
     figures = "".join(
         f'<figure><a href="{href(png)}"><img src="{href(png)}" alt="channel {c}"></a>'
-        f'<figcaption>channel {c}<br>value {esc(value(v))}</figcaption></figure>\n'
-        for c, png, v in channels)
-    body = (f'<p><a href="index.html">{esc(title)}</a></p>\n<h1><code>{esc(path)}</code></h1>\n'
-            f'<p>{len(channels)} channels. <a href="{href(grid)}">All in one grid (PNG)</a>.</p>\n'
-            f'<div class="channels">\n{figures}</div>\n<h2>Settings</h2>\n'
-            f"{settings_table(settings)}")
+        f"<figcaption>channel {c}<br>value {esc(value(v))}</figcaption></figure>\n"
+        for c, png, v in channels
+    )
+    body = (
+        f'<p><a href="index.html">{esc(title)}</a></p>\n<h1><code>{esc(path)}</code></h1>\n'
+        f'<p>{len(channels)} channels. <a href="{href(grid)}">All in one grid (PNG)</a>.</p>\n'
+        f'<div class="channels">\n{figures}</div>\n<h2>Settings</h2>\n'
+        f"{settings_table(settings)}"
+    )
     return page(f"{path} - {title}", body)

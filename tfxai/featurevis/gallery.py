@@ -55,15 +55,30 @@ class _Layer:
 @dataclasses.dataclass
 class _Run:
     """What one `gallery` call writes to: the folder, the manifest, the bar, the summary."""
+
     out: Path
     manifest: dict
     bar: object
     summary: dict
 
 
-def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=None, steps=512,
-            batch_size=16, param="fft", decorrelate=None, transforms="standard",
-            preprocess=None, seed=0, progress=True, title=None):
+def gallery(
+    model,
+    layers,
+    channels=None,
+    out_dir="tfxai-gallery",
+    *,
+    size=None,
+    steps=512,
+    batch_size=16,
+    param="fft",
+    decorrelate=None,
+    transforms="standard",
+    preprocess=None,
+    seed=0,
+    progress=True,
+    title=None,
+):
     """Renders channels of one or more layers and writes them as a static HTML gallery.
 
     The channels of each layer are rendered `batch_size` at a time, one
@@ -133,20 +148,32 @@ def gallery(model, layers, channels=None, out_dir="tfxai-gallery", *, size=None,
     size, decorrelate = _image_options(model, size, decorrelate, preprocess)
     plan = _plan(model, layers, channels)
     out = inputs.writable_folder(out_dir, "out_dir")  # before anything is rendered
-    options = {"size": size, "steps": steps, "param": param, "decorrelate": decorrelate,
-               "transforms": transforms, "preprocess": preprocess, "seed": seed}
+    options = {
+        "size": size,
+        "steps": steps,
+        "param": param,
+        "decorrelate": decorrelate,
+        "transforms": transforms,
+        "preprocess": preprocess,
+        "seed": seed,
+    }
     shared = {"model": model.name, "weights": _fingerprint(model), **_jsonable(options)}
     for item in plan:
         item.key = settings_key({**shared, "layer": item.path})
     manifest = _load_manifest(out / MANIFEST)
-    summary = {"out_dir": str(out), "index": str(out / "index.html"),
-               "manifest": str(out / MANIFEST), "rendered": 0, "skipped": 0, "files": [],
-               "layers": {}}
+    summary = {
+        "out_dir": str(out),
+        "index": str(out / "index.html"),
+        "manifest": str(out / MANIFEST),
+        "rendered": 0,
+        "skipped": 0,
+        "files": [],
+        "layers": {},
+    }
     run = _Run(out, manifest, _progress(sum(len(i.channels) for i in plan), progress), summary)
     try:
         for item in plan:
-            _render_layer(model, item, {**options, "progress": progress}, shared, batch_size,
-                          run)
+            _render_layer(model, item, {**options, "progress": progress}, shared, batch_size, run)
     finally:
         run.bar.close()
     title = title or f"Feature visualization: {model.name}"
@@ -162,17 +189,24 @@ def settings_key(settings):
 
 # --------------------------------------------------------------------------- checks
 
+
 def _check_options(steps, batch_size, param, transforms, seed, title, progress):
     inputs.non_negative_int(steps, "steps")
     inputs.positive_int(batch_size, "batch_size")
     if param not in param_lib.PARAMS:
-        raise ValueError(f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, "
-                         f"got {param!r}.")
+        raise ValueError(
+            f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, got {param!r}."
+        )
     inputs.check_bool(progress, "progress")
-    if not (transforms in ("standard", None) or callable(transforms)
-            or isinstance(transforms, (list, tuple))):
-        raise ValueError(f"transforms: expected 'standard', None, a transform or a list of "
-                         f"them, got {transforms!r}.")
+    if not (
+        transforms in ("standard", None)
+        or callable(transforms)
+        or isinstance(transforms, (list, tuple))
+    ):
+        raise ValueError(
+            f"transforms: expected 'standard', None, a transform or a list of "
+            f"them, got {transforms!r}."
+        )
     inputs.check_seed(seed)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a string or None, got {type(title).__name__}.")
@@ -186,14 +220,17 @@ def _image_options(model, size, decorrelate, preprocess):
     """
     pair, channels, decorrelate = image_options(model, size, decorrelate)
     if channels not in (1, 3):
-        raise ValueError(f"model: {model.name!r} takes {channels}-channel inputs; a gallery "
-                         f"writes PNGs and expects a 1-channel (grayscale) or 3-channel "
-                         f"(RGB) model.")
+        raise ValueError(
+            f"model: {model.name!r} takes {channels}-channel inputs; a gallery "
+            f"writes PNGs and expects a 1-channel (grayscale) or 3-channel "
+            f"(RGB) model."
+        )
     preprocessing.preprocessor(preprocess, channels)  # a ValueError naming `preprocess`
     return (pair[0] if pair[0] == pair[1] else pair), decorrelate
 
 
 # --------------------------------------------------------------------------- planning
+
 
 def _plan(model, layers, channels):
     """Resolves `layers` and `channels` into a list of `_Layer`, checked."""
@@ -224,8 +261,10 @@ def _check_first_n(channels, plan):
     most = max(item.count for item in plan)
     if channels > most:
         counts = ", ".join(f"{item.path!r} has {item.count}" for item in plan)
-        raise ValueError(f"channels: got {channels}, more channels than any layer has "
-                         f"({counts}); expected at most {most}, or None for every channel.")
+        raise ValueError(
+            f"channels: got {channels}, more channels than any layer has "
+            f"({counts}); expected at most {most}, or None for every channel."
+        )
 
 
 def _resolve(model, ref, name):
@@ -255,16 +294,20 @@ def _channel_count(model, layer, path):
     except (AttributeError, ValueError, RuntimeError):
         shape = _traced_shape(model, layer, path)
     if shape is None or len(shape) < 2 or shape[-1] is None:
-        raise ValueError(f"layers: {path!r} has an output of shape {shape}; a gallery needs "
-                         f"a layer with a known number of channels on its last axis.")
+        raise ValueError(
+            f"layers: {path!r} has an output of shape {shape}; a gallery needs "
+            f"a layer with a known number of channels on its last axis."
+        )
     return int(shape[-1])
 
 
 def _traced_shape(model, layer, path):
     input_shape = engine._model_input_shape(model)
     if input_shape is None:
-        raise ValueError(f"layers: cannot find the channel count of {path!r}: model "
-                         f"{model.name!r} has no known input shape; call it once first.")
+        raise ValueError(
+            f"layers: cannot find the channel count of {path!r}: model "
+            f"{model.name!r} has no known input shape; call it once first."
+        )
     shapes = []
 
     def record(_, output):
@@ -277,7 +320,8 @@ def _traced_shape(model, layer, path):
         return tf.constant(0.0)
 
     tf.function(trace).get_concrete_function(
-        tf.TensorSpec((1,) + tuple(input_shape[1:]), tf.float32))
+        tf.TensorSpec((1,) + tuple(input_shape[1:]), tf.float32)
+    )
     return tuple(shapes[0]) if shapes and shapes[0] is not None else None
 
 
@@ -293,8 +337,10 @@ def _per_layer(model, plan, channels):
         by_layer[id(layer)] = wanted
     for item in plan:
         if id(item.layer) not in by_layer:
-            raise ValueError(f"channels: no entry for layer {item.path!r}; give one per layer "
-                             f"(None for every channel).")
+            raise ValueError(
+                f"channels: no entry for layer {item.path!r}; give one per layer "
+                f"(None for every channel)."
+            )
     return [by_layer[id(item.layer)] for item in plan]
 
 
@@ -305,28 +351,37 @@ def _channel_list(wanted, item):
         inputs.positive_int(wanted, "channels")
         return list(range(min(int(wanted), item.count)))
     if not isinstance(wanted, (list, tuple, range, np.ndarray)) or len(wanted) == 0:
-        raise ValueError(f"channels: expected None, a positive integer, a non-empty list of "
-                         f"channel indices or a dict of them, got {wanted!r}.")
+        raise ValueError(
+            f"channels: expected None, a positive integer, a non-empty list of "
+            f"channel indices or a dict of them, got {wanted!r}."
+        )
     for c in wanted:
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral) \
-                or not 0 <= c < item.count:
-            raise ValueError(f"channels: expected channel indices in [0, {item.count - 1}] "
-                             f"for layer {item.path!r}, got {c!r}.")
+        if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= c < item.count:
+            raise ValueError(
+                f"channels: expected channel indices in [0, {item.count - 1}] "
+                f"for layer {item.path!r}, got {c!r}."
+            )
     if len({int(c) for c in wanted}) != len(wanted):
-        raise ValueError(f"channels: repeated channel indices for layer {item.path!r}: "
-                         f"{list(wanted)!r}.")
+        raise ValueError(
+            f"channels: repeated channel indices for layer {item.path!r}: {list(wanted)!r}."
+        )
     return [int(c) for c in wanted]
 
 
 def _jsonable(options):
     """Render options as JSON values; callables are named by `name` or `__qualname__`."""
+
     def name(value):
         if value is None or isinstance(value, (str, bool, int, float)):
             return value
         if isinstance(value, (tuple, list)):
             return [name(v) for v in value]
-        return getattr(value, "name", None) or getattr(value, "__qualname__", None) \
+        return (
+            getattr(value, "name", None)
+            or getattr(value, "__qualname__", None)
             or type(value).__name__
+        )
+
     return {key: name(value) for key, value in options.items()}
 
 
@@ -342,6 +397,7 @@ def _fingerprint(model):
 
 # --------------------------------------------------------------------------- rendering
 
+
 def _render_layer(model, item, options, shared, batch_size, run):
     """Renders the channels of `item` not yet current in the manifest, chunk by chunk."""
     record = run.manifest["layers"].setdefault(item.path, {})
@@ -349,7 +405,7 @@ def _render_layer(model, item, options, shared, batch_size, run):
     done = record.setdefault("channels", {})
     todo = [c for c in item.channels if not _is_current(done.get(str(c)), item, c, run.out)]
     for start in range(0, len(todo), batch_size):
-        chunk = todo[start:start + batch_size]
+        chunk = todo[start : start + batch_size]
         _render_chunk(model, item, chunk, options, shared, done, run)
         run.bar.update(len(chunk))
     skipped = len(item.channels) - len(todo)
@@ -357,17 +413,21 @@ def _render_layer(model, item, options, shared, batch_size, run):
     run.summary["rendered"] += len(todo)
     run.summary["skipped"] += skipped
     run.summary["layers"][item.path] = {
-        "slug": item.slug, "count": item.count, "channels": list(item.channels),
-        "rendered": len(todo), "skipped": skipped,
-        "page": str(run.out / f"{item.slug}.html"), "grid": str(run.out / item.slug / "grid.png")}
+        "slug": item.slug,
+        "count": item.count,
+        "channels": list(item.channels),
+        "rendered": len(todo),
+        "skipped": skipped,
+        "page": str(run.out / f"{item.slug}.html"),
+        "grid": str(run.out / item.slug / "grid.png"),
+    }
 
 
 def _render_chunk(model, item, chunk, options, shared, done, run):
     """One `render` call for `chunk`; writes its PNGs, then the manifest."""
     rendering = _render(model, objectives.channel(item.layer, chunk), **options)
     used = {k: v for k, v in rendering.settings.items() if k not in _PER_CHUNK}
-    run.manifest["settings"][item.key] = {"model": model.name, "layer": item.path, **used,
-                                          **shared}
+    run.manifest["settings"][item.key] = {"model": model.name, "layer": item.path, **used, **shared}
     for i, c in enumerate(chunk):
         png = _png_name(item, c)
         run.summary["files"].append(viz.save_png(run.out / png, _pixels(rendering.images[i])))
@@ -386,8 +446,11 @@ def _png_name(item, channel):
 
 
 def _is_current(entry, item, channel, out):
-    return (isinstance(entry, dict) and entry.get("key") == item.key
-            and (out / _png_name(item, channel)).is_file())
+    return (
+        isinstance(entry, dict)
+        and entry.get("key") == item.key
+        and (out / _png_name(item, channel)).is_file()
+    )
 
 
 def _finite(value):
@@ -397,6 +460,7 @@ def _finite(value):
 
 # --------------------------------------------------------------------------- files
 
+
 def _load_manifest(path):
     empty = {"format": MANIFEST_FORMAT, "layers": {}, "settings": {}}
     if not path.is_file():
@@ -404,8 +468,11 @@ def _load_manifest(path):
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        warnings.warn(f"out_dir: ignoring the unreadable manifest {str(path)!r} ({error}); "
-                      f"every channel will be rendered again.", stacklevel=3)
+        warnings.warn(
+            f"out_dir: ignoring the unreadable manifest {str(path)!r} ({error}); "
+            f"every channel will be rendered again.",
+            stacklevel=3,
+        )
         return empty
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         return empty
@@ -416,8 +483,11 @@ def _load_manifest(path):
 
 def _write_manifest(out, manifest):
     """Writes the manifest, dropping settings that no channel refers to any more."""
-    used = {entry.get("key") for record in manifest["layers"].values()
-            for entry in record.get("channels", {}).values()}
+    used = {
+        entry.get("key")
+        for record in manifest["layers"].values()
+        for entry in record.get("channels", {}).values()
+    }
     manifest["settings"] = {k: v for k, v in manifest["settings"].items() if k in used}
     return _write_text(out / MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
 
@@ -441,22 +511,36 @@ def _write_pages(plan, run, title, settings):
         entries = run.manifest["layers"][item.path]["channels"]
         channels = [(c, _png_name(item, c), entries[str(c)]["value"]) for c in item.channels]
         grid = f"{item.slug}/grid.png"
-        layer_settings = dict(run.manifest["settings"].get(item.key)
-                              or {"layer": item.path, **settings}, key=item.key)
+        layer_settings = dict(
+            run.manifest["settings"].get(item.key) or {"layer": item.path, **settings}, key=item.key
+        )
         page = _html.layer_page(title, item.path, grid, channels, layer_settings)
-        run.summary["files"] += [viz.save_png(run.out / grid, _grid(run.out, channels)),
-                                 _write_text(run.out / f"{item.slug}.html", page)]
-        rows.append({"path": item.path, "page": f"{item.slug}.html", "grid": grid,
-                     "shown": len(channels), "count": item.count})
+        run.summary["files"] += [
+            viz.save_png(run.out / grid, _grid(run.out, channels)),
+            _write_text(run.out / f"{item.slug}.html", page),
+        ]
+        rows.append(
+            {
+                "path": item.path,
+                "page": f"{item.slug}.html",
+                "grid": grid,
+                "shown": len(channels),
+                "count": item.count,
+            }
+        )
     index = _html.index_page(title, rows, settings)
-    run.summary["files"] += [_write_text(run.out / "index.html", index),
-                             _write_manifest(run.out, run.manifest)]
+    run.summary["files"] += [
+        _write_text(run.out / "index.html", index),
+        _write_manifest(run.out, run.manifest),
+    ]
 
 
 def _grid(out, channels):
     """One uint8 grid of the channel PNGs, each tile labeled with its channel number."""
-    tiles = [viz.image_grid(_load_rgb(out / png)[None, None], col_labels=[str(c)], pad=1)
-             for c, png, _ in channels]
+    tiles = [
+        viz.image_grid(_load_rgb(out / png)[None, None], col_labels=[str(c)], pad=1)
+        for c, png, _ in channels
+    ]
     cols = math.ceil(math.sqrt(len(tiles)))
     rows = math.ceil(len(tiles) / cols)
     blank = np.full_like(tiles[0], 255)
@@ -471,4 +555,5 @@ def _load_rgb(path):
 
 def _progress(total, enabled):
     from tqdm.auto import tqdm
+
     return tqdm(total=total, disable=not enabled, unit="channel", desc="gallery")

@@ -55,18 +55,26 @@ def _label(layer):
 
 def _check_layer(layer):
     if layer is None or isinstance(layer, bool):
-        raise ValueError(f"layer: expected a layer name, nested path, index or layer, got "
-                         f"{layer!r}.")
+        raise ValueError(
+            f"layer: expected a layer name, nested path, index or layer, got {layer!r}."
+        )
     return layer
 
 
 def _indices(values, name):
     """An int32 array from an int or a sequence of non-negative ints; batch or None."""
     array = np.asarray(values)
-    if array.ndim > 1 or array.size == 0 or not np.issubdtype(array.dtype, np.integer) \
-            or isinstance(values, bool) or np.any(array < 0):
-        raise ValueError(f"{name}: expected a non-negative integer or a non-empty list of "
-                         f"them (one per image), got {values!r}.")
+    if (
+        array.ndim > 1
+        or array.size == 0
+        or not np.issubdtype(array.dtype, np.integer)
+        or isinstance(values, bool)
+        or np.any(array < 0)
+    ):
+        raise ValueError(
+            f"{name}: expected a non-negative integer or a non-empty list of "
+            f"them (one per image), got {values!r}."
+        )
     return array.astype(np.int32), (None if array.ndim == 0 else len(array))
 
 
@@ -75,9 +83,12 @@ def _bind_indices(array, name):
         if array.ndim == 0:
             return np.full(batch, array, dtype=np.int32)
         if len(array) != batch:
-            raise ValueError(f"{name}: got {len(array)} values for a batch of {batch} images; "
-                             f"expected one per image.")
+            raise ValueError(
+                f"{name}: got {len(array)} values for a batch of {batch} images; "
+                f"expected one per image."
+            )
         return array
+
     return bind
 
 
@@ -86,8 +97,11 @@ def _check_channels(layer, ids, name):
         channels = shapes["layers"][layer_key(layer)][-1]
         bad = [int(i) for i in np.atleast_1d(ids) if int(i) >= channels]
         if bad:
-            raise ValueError(f"{name}: index {bad[0]} is out of range; layer "
-                             f"{_label(layer)!r} has {channels} channels.")
+            raise ValueError(
+                f"{name}: index {bad[0]} is out of range; layer "
+                f"{_label(layer)!r} has {channels} channels."
+            )
+
     return check
 
 
@@ -130,9 +144,13 @@ def channel(layer, channels):
     ids, batch = _indices(channels, "channels")
     return _objective(
         lambda ctx, p: _spatial_mean(_pick_channel(ctx.activation(layer), p)),
-        _bind_indices(ids, "channels"), key=("channel", layer_key(layer)),
+        _bind_indices(ids, "channels"),
+        key=("channel", layer_key(layer)),
         check_fn=_check_channels(layer, ids, "channels"),
-        name=f"channel({_label(layer)!r}, {channels!r})", layers=(layer,), batch=batch)
+        name=f"channel({_label(layer)!r}, {channels!r})",
+        layers=(layer,),
+        batch=batch,
+    )
 
 
 def neuron(layer, channels, y=None, x=None):
@@ -156,27 +174,36 @@ def neuron(layer, channels, y=None, x=None):
     layer = _check_layer(layer)
     ids, batch = _indices(channels, "channels")
     for value, name in ((y, "y"), (x, "x")):
-        if value is not None and (isinstance(value, bool) or not isinstance(
-                value, numbers.Integral) or value < 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0
+        ):
             raise ValueError(f"{name}: expected a non-negative integer or None, got {value!r}.")
 
     def score(ctx, p):
         values = _pick_channel(ctx.activation(layer), p)
         if values.shape.rank != 3:
-            raise ValueError(f"layer: neuron needs a (B, H, W, C) layer; {_label(layer)!r} "
-                             f"gives rank {values.shape.rank + 1}.")
+            raise ValueError(
+                f"layer: neuron needs a (B, H, W, C) layer; {_label(layer)!r} "
+                f"gives rank {values.shape.rank + 1}."
+            )
         row = values.shape[1] // 2 if y is None else y
         col = values.shape[2] // 2 if x is None else x
         if row >= values.shape[1] or col >= values.shape[2]:
-            raise ValueError(f"y, x: position ({row}, {col}) is outside the "
-                             f"{values.shape[1]}x{values.shape[2]} map of {_label(layer)!r}.")
+            raise ValueError(
+                f"y, x: position ({row}, {col}) is outside the "
+                f"{values.shape[1]}x{values.shape[2]} map of {_label(layer)!r}."
+            )
         return values[:, row, col]
 
-    return _objective(score, _bind_indices(ids, "channels"),
-                          key=("neuron", layer_key(layer), y, x),
-                          check_fn=_check_channels(layer, ids, "channels"),
-                          name=f"neuron({_label(layer)!r}, {channels!r}, {y}, {x})",
-                          layers=(layer,), batch=batch)
+    return _objective(
+        score,
+        _bind_indices(ids, "channels"),
+        key=("neuron", layer_key(layer), y, x),
+        check_fn=_check_channels(layer, ids, "channels"),
+        name=f"neuron({_label(layer)!r}, {channels!r}, {y}, {x})",
+        layers=(layer,),
+        batch=batch,
+    )
 
 
 def layer_energy(layer):
@@ -198,8 +225,10 @@ def layer_energy(layer):
     layer = _check_layer(layer)
     return _objective(
         lambda ctx, p: _spatial_mean(tf.square(tf.cast(ctx.activation(layer), tf.float32))),
-        key=("layer_energy", layer_key(layer)), name=f"layer_energy({_label(layer)!r})",
-        layers=(layer,))
+        key=("layer_energy", layer_key(layer)),
+        name=f"layer_energy({_label(layer)!r})",
+        layers=(layer,),
+    )
 
 
 def direction(layer, vector):
@@ -223,10 +252,16 @@ def direction(layer, vector):
         array = None if isinstance(vector, str) else np.asarray(vector, dtype=np.float32)
     except (TypeError, ValueError):
         array = None
-    if array is None or array.ndim not in (1, 2) or array.size == 0 \
-            or not np.all(np.isfinite(array)) or np.any(np.linalg.norm(array, axis=-1) == 0):
-        raise ValueError(f"vector: expected a finite non-zero array (C,) or (B, C), got "
-                         f"{vector!r:.60}.")
+    if (
+        array is None
+        or array.ndim not in (1, 2)
+        or array.size == 0
+        or not np.all(np.isfinite(array))
+        or np.any(np.linalg.norm(array, axis=-1) == 0)
+    ):
+        raise ValueError(
+            f"vector: expected a finite non-zero array (C,) or (B, C), got {vector!r:.60}."
+        )
     unit = array / np.linalg.norm(array, axis=-1, keepdims=True)
 
     def bind(batch):
@@ -239,8 +274,10 @@ def direction(layer, vector):
     def check(shapes, batch):
         channels = shapes["layers"][layer_key(layer)][-1]
         if unit.shape[-1] != channels:
-            raise ValueError(f"vector: has length {unit.shape[-1]}; layer {_label(layer)!r} "
-                             f"has {channels} channels.")
+            raise ValueError(
+                f"vector: has length {unit.shape[-1]}; layer {_label(layer)!r} "
+                f"has {channels} channels."
+            )
 
     def score(ctx, p):
         values = tf.cast(ctx.activation(layer), tf.float32)
@@ -249,9 +286,15 @@ def direction(layer, vector):
             weights = weights[:, None]
         return _spatial_mean(tf.reduce_sum(values * weights, axis=-1))
 
-    return _objective(score, bind, key=("direction", layer_key(layer)), check_fn=check,
-                          name=f"direction({_label(layer)!r})", layers=(layer,),
-                          batch=None if unit.ndim == 1 else len(unit))
+    return _objective(
+        score,
+        bind,
+        key=("direction", layer_key(layer)),
+        check_fn=check,
+        name=f"direction({_label(layer)!r})",
+        layers=(layer,),
+        batch=None if unit.ndim == 1 else len(unit),
+    )
 
 
 def class_logit(classes):
@@ -275,16 +318,25 @@ def class_logit(classes):
     def check(shapes, batch_size):
         shape = shapes["logits"]
         if len(shape) != 2:
-            raise ValueError(f"classes: class_logit needs a (B, K) model output, got "
-                             f"{shape}; use segmentation_class for per-pixel outputs.")
+            raise ValueError(
+                f"classes: class_logit needs a (B, K) model output, got "
+                f"{shape}; use segmentation_class for per-pixel outputs."
+            )
         bad = [int(i) for i in np.atleast_1d(ids) if int(i) >= shape[-1]]
         if bad:
-            raise ValueError(f"classes: class index {bad[0]} is out of range; the model "
-                             f"output has {shape[-1]} classes.")
+            raise ValueError(
+                f"classes: class index {bad[0]} is out of range; the model "
+                f"output has {shape[-1]} classes."
+            )
 
-    return _objective(lambda ctx, p: _pick_channel(ctx.logits, p),
-                          _bind_indices(ids, "classes"), key=("class_logit",),
-                          check_fn=check, name=f"class_logit({classes!r})", batch=batch)
+    return _objective(
+        lambda ctx, p: _pick_channel(ctx.logits, p),
+        _bind_indices(ids, "classes"),
+        key=("class_logit",),
+        check_fn=check,
+        name=f"class_logit({classes!r})",
+        batch=batch,
+    )
 
 
 def _region_mask(region, height, width):
@@ -295,15 +347,19 @@ def _region_mask(region, height, width):
     if array.shape == (4,) and np.issubdtype(array.dtype, np.integer):
         y0, x0, y1, x1 = (int(v) for v in array)
         if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
-            raise ValueError(f"region: box {tuple(array)} is not inside the {height}x{width} "
-                             f"output map; expected 0 <= y0 < y1 <= H and 0 <= x0 < x1 <= W.")
+            raise ValueError(
+                f"region: box {tuple(array)} is not inside the {height}x{width} "
+                f"output map; expected 0 <= y0 < y1 <= H and 0 <= x0 < x1 <= W."
+            )
         mask = np.zeros((height, width), np.float32)
         mask[y0:y1, x0:x1] = 1.0
         return mask
     if array.shape != (height, width):
-        raise ValueError(f"region: expected None, a box (y0, x0, y1, x1) or a boolean mask "
-                         f"of the output map's shape ({height}, {width}), got shape "
-                         f"{array.shape}.")
+        raise ValueError(
+            f"region: expected None, a box (y0, x0, y1, x1) or a boolean mask "
+            f"of the output map's shape ({height}, {width}), got shape "
+            f"{array.shape}."
+        )
     if not array.any():
         raise ValueError("region: the mask selects no pixel.")
     return array.astype(bool).astype(np.float32)
@@ -334,19 +390,25 @@ def segmentation_class(classes, region=None):
     """
     ids, batch = _indices(classes, "classes")
     if region is not None and not isinstance(region, (tuple, list, np.ndarray)):
-        raise ValueError(f"region: expected None, a box (y0, x0, y1, x1) or a boolean "
-                         f"mask, got {type(region).__name__}.")
+        raise ValueError(
+            f"region: expected None, a box (y0, x0, y1, x1) or a boolean "
+            f"mask, got {type(region).__name__}."
+        )
 
     def check(shapes, batch_size):
         shape = shapes["logits"]
         if len(shape) != 4:
-            raise ValueError(f"classes: segmentation_class needs a (B, H, W, K) model "
-                             f"output, got {shape}; use class_logit for (B, K) outputs.")
+            raise ValueError(
+                f"classes: segmentation_class needs a (B, H, W, K) model "
+                f"output, got {shape}; use class_logit for (B, K) outputs."
+            )
         _region_mask(region, shape[1], shape[2])
         bad = [int(i) for i in np.atleast_1d(ids) if int(i) >= shape[-1]]
         if bad:
-            raise ValueError(f"classes: class index {bad[0]} is out of range; the model "
-                             f"output has {shape[-1]} classes.")
+            raise ValueError(
+                f"classes: class index {bad[0]} is out of range; the model "
+                f"output has {shape[-1]} classes."
+            )
 
     def score(ctx, p):
         mask = _region_mask(region, ctx.logits.shape[1], ctx.logits.shape[2])
@@ -354,9 +416,14 @@ def segmentation_class(classes, region=None):
         return tf.reduce_sum(values * mask, axis=[1, 2]) / float(mask.sum())
 
     region_key = None if region is None else (np.shape(region), np.asarray(region).tobytes())
-    return _objective(score, _bind_indices(ids, "classes"),
-                          key=("segmentation_class", region_key), check_fn=check,
-                          name=f"segmentation_class({classes!r})", batch=batch)
+    return _objective(
+        score,
+        _bind_indices(ids, "classes"),
+        key=("segmentation_class", region_key),
+        check_fn=check,
+        name=f"segmentation_class({classes!r})",
+        batch=batch,
+    )
 
 
 def diversity(layer):
@@ -392,8 +459,12 @@ def diversity(layer):
         others = tf.reduce_sum(similarity, axis=-1) - tf.linalg.diag_part(similarity)
         return -others / tf.maximum(count - 1.0, 1.0)
 
-    return _objective(score, key=("diversity", layer_key(layer)),
-                          name=f"diversity({_label(layer)!r})", layers=(layer,))
+    return _objective(
+        score,
+        key=("diversity", layer_key(layer)),
+        name=f"diversity({_label(layer)!r})",
+        layers=(layer,),
+    )
 
 
 def l1(constant=0.5):
@@ -406,8 +477,11 @@ def l1(constant=0.5):
         A `Target` (a penalty: use `objective - weight * l1()`).
     """
     value = float(constant)
-    return _objective(lambda ctx, p: _spatial_mean(tf.abs(ctx.images - value)),
-                          key=("l1", value), name=f"l1({value:g})")
+    return _objective(
+        lambda ctx, p: _spatial_mean(tf.abs(ctx.images - value)),
+        key=("l1", value),
+        name=f"l1({value:g})",
+    )
 
 
 def total_variation():
@@ -416,6 +490,7 @@ def total_variation():
     Returns:
         A `Target` (a penalty: use `objective - weight * total_variation()`).
     """
+
     def score(ctx, p):
         rows = tf.abs(ctx.images[:, 1:] - ctx.images[:, :-1])
         cols = tf.abs(ctx.images[:, :, 1:] - ctx.images[:, :, :-1])
@@ -433,6 +508,7 @@ def blur():
     Returns:
         A `Target` (a penalty: use `objective - weight * blur()`).
     """
+
     def score(ctx, p):
         images = ctx.images
         kernel = tf.ones([3, 3, images.shape[-1], 1], images.dtype) / 9.0
@@ -444,8 +520,12 @@ def blur():
 
 
 OBJECTIVES = {
-    "channel": channel, "neuron": neuron, "layer_energy": layer_energy,
-    "direction": direction, "class_logit": class_logit,
-    "segmentation_class": segmentation_class, "diversity": diversity,
+    "channel": channel,
+    "neuron": neuron,
+    "layer_energy": layer_energy,
+    "direction": direction,
+    "class_logit": class_logit,
+    "segmentation_class": segmentation_class,
+    "diversity": diversity,
 }
 REGULARIZERS = {"l1": l1, "total_variation": total_variation, "blur": blur}

@@ -25,23 +25,25 @@ PARAMS = ("fft", "pixel")
 
 # Square root of the ImageNet color correlation matrix (rows: R, G, B output channels;
 # columns: decorrelated components), as published with Lucid.
-COLOR_CORRELATION_SVD_SQRT = np.array([[0.26, 0.09, 0.02],
-                                       [0.27, 0.00, -0.05],
-                                       [0.27, -0.09, 0.03]], dtype=np.float32)
+COLOR_CORRELATION_SVD_SQRT = np.array(
+    [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32
+)
 # The same matrix divided by its largest column norm: the matrix `to_rgb` applies.
 COLOR_CORRELATION_NORMALIZED = (
-    COLOR_CORRELATION_SVD_SQRT
-    / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0))).astype(np.float32)
+    COLOR_CORRELATION_SVD_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0))
+).astype(np.float32)
 # Lucid divides the inverse FFT by 4 to keep the initial sigmoid away from saturation.
 FFT_OUTPUT_SCALE = 0.25
 
 
 # --------------------------------------------------------------------------- checks
 
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected a positive integer, got "
-                        f"{type(value).__name__} {value!r}.")
+        raise TypeError(
+            f"{name}: expected a positive integer, got {type(value).__name__} {value!r}."
+        )
     if value < 1:
         raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
     return int(value)
@@ -51,12 +53,15 @@ def _decorrelate(decorrelate, channels):
     if not isinstance(decorrelate, (bool, np.bool_)):
         raise TypeError(f"decorrelate: expected True or False, got {decorrelate!r}.")
     if decorrelate and channels != 3:
-        raise ValueError(f"decorrelate: color decorrelation needs channels == 3, got "
-                         f"channels={channels}; pass decorrelate=False.")
+        raise ValueError(
+            f"decorrelate: color decorrelation needs channels == 3, got "
+            f"channels={channels}; pass decorrelate=False."
+        )
     return bool(decorrelate)
 
 
 # --------------------------------------------------------------------------- functions
+
 
 def fft_scale(height, width, decay_power=1.0):
     """The per-frequency scale of the `FFT` parameterization, numpy float32.
@@ -88,7 +93,7 @@ def fft_scale(height, width, decay_power=1.0):
     decay_power = inputs.non_negative_float(decay_power, "decay_power")
     fy = np.fft.fftfreq(height)[:, None]
     fx = np.fft.rfftfreq(width)[None, :]
-    freqs = np.sqrt(fy ** 2 + fx ** 2)
+    freqs = np.sqrt(fy**2 + fx**2)
     scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** decay_power
     return (scale * np.sqrt(height * width)).astype(np.float32)
 
@@ -113,13 +118,15 @@ def to_rgb(x, decorrelate):
     x = tf.cast(x, tf.float32)
     if decorrelate:
         if x.shape[-1] != 3:
-            raise ValueError(f"x: color decorrelation needs 3 channels, got a tensor of "
-                             f"shape {tuple(x.shape)}.")
+            raise ValueError(
+                f"x: color decorrelation needs 3 channels, got a tensor of shape {tuple(x.shape)}."
+            )
         x = tf.tensordot(x, tf.constant(COLOR_CORRELATION_NORMALIZED.T), axes=1)
     return tf.sigmoid(x)
 
 
 # --------------------------------------------------------------------------- classes
+
 
 class Parameterization:
     """Base class: trainable variables that build an image batch in [0, 1].
@@ -157,8 +164,7 @@ class Parameterization:
         self.variables = []
 
     def __repr__(self):
-        return (f"{type(self).__name__}(shape={self.shape}, "
-                f"decorrelate={self.decorrelate})")
+        return f"{type(self).__name__}(shape={self.shape}, decorrelate={self.decorrelate})"
 
     def _normal(self, shape):
         """A seeded `normal(0, sd)` draw as a float32 `tf.Variable`."""
@@ -186,8 +192,7 @@ class Pixel(Parameterization):
     """
 
     def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
-        super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd,
-                         seed=seed)
+        super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)
         self.pixels = self._normal(self.shape)
         self.variables = [self.pixels]
 
@@ -217,10 +222,10 @@ class FFT(Parameterization):
         https://distill.pub/2017/feature-visualization/
     """
 
-    def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0,
-                 decay_power=1.0):
-        super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd,
-                         seed=seed)
+    def __init__(
+        self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0, decay_power=1.0
+    ):
+        super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)
         batch, height, width, channels = self.shape
         self.decay_power = inputs.non_negative_float(decay_power, "decay_power")
         self.scale = tf.constant(fft_scale(height, width, self.decay_power))
@@ -303,10 +308,14 @@ def image(size, batch=1, *, param="fft", decorrelate=True, channels=3, sd=0.01, 
     if isinstance(param, Parameterization):
         return param
     if not isinstance(param, str):
-        raise TypeError(f"param: expected one of {', '.join(map(repr, PARAMS))} or a "
-                        f"Parameterization, got {type(param).__name__}.")
+        raise TypeError(
+            f"param: expected one of {', '.join(map(repr, PARAMS))} or a "
+            f"Parameterization, got {type(param).__name__}."
+        )
     if param not in PARAMS:
-        raise ValueError(f"param: expected one of {', '.join(map(repr, PARAMS))} or a "
-                         f"Parameterization, got {param!r}.")
+        raise ValueError(
+            f"param: expected one of {', '.join(map(repr, PARAMS))} or a "
+            f"Parameterization, got {param!r}."
+        )
     cls = FFT if param == "fft" else Pixel
     return cls(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)

@@ -15,8 +15,7 @@ def _tf(x):
 
 
 def _torch(x):
-    return ((x - tf.constant(TORCH_MEAN_RGB, tf.float32))
-            / tf.constant(TORCH_STD_RGB, tf.float32))
+    return (x - tf.constant(TORCH_MEAN_RGB, tf.float32)) / tf.constant(TORCH_STD_RGB, tf.float32)
 
 
 _FUNCTIONS = dict(zip(MODES, (_caffe, _tf, _torch)))
@@ -48,11 +47,14 @@ def preprocessor(preprocess, channels=3):
         return (lambda x: x), "none"
     if isinstance(preprocess, str) and preprocess in _FUNCTIONS:
         if channels != 3:
-            raise ValueError(f"preprocess: {preprocess!r} is for 3-channel RGB models; the "
-                             f"model takes {channels} channel(s); expected None or a "
-                             f"callable on ({channels}-channel) [0, 1] images.")
+            raise ValueError(
+                f"preprocess: {preprocess!r} is for 3-channel RGB models; the "
+                f"model takes {channels} channel(s); expected None or a "
+                f"callable on ({channels}-channel) [0, 1] images."
+            )
         return _FUNCTIONS[preprocess], preprocess
     if callable(preprocess) and not isinstance(preprocess, str):
         return preprocess, getattr(preprocess, "__name__", repr(preprocess))
-    raise ValueError(f"preprocess: expected None, 'caffe', 'tf', 'torch' or a callable, "
-                     f"got {preprocess!r}.")
+    raise ValueError(
+        f"preprocess: expected None, 'caffe', 'tf', 'torch' or a callable, got {preprocess!r}."
+    )

@@ -58,15 +58,21 @@ def _check_int(value, name, low):
 def _check_objective(objective):
     """The objective, a model-output `Target` (`class_score`, ...) adapted to the logits."""
     if not isinstance(objective, targets.Target):
-        raise TypeError(f"objective: expected an objective from tfxai.featurevis (channel, "
-                        f"class_logit, ...) or a Target, got {type(objective).__name__}.")
+        raise TypeError(
+            f"objective: expected an objective from tfxai.featurevis (channel, "
+            f"class_logit, ...) or a Target, got {type(objective).__name__}."
+        )
     if objective.reads == "context":
         return objective
     return targets.Target(
-        lambda ctx, p: objective.score(ctx.logits, p), objective.bind,
-        key=("logits", objective.key), name=objective.name, batch=objective.batch,
+        lambda ctx, p: objective.score(ctx.logits, p),
+        objective.bind,
+        key=("logits", objective.key),
+        name=objective.name,
+        batch=objective.batch,
         check_fn=lambda shapes, batch: objective.check(shapes["logits"], batch),
-        reads="context")
+        reads="context",
+    )
 
 
 def _check_thresholds(thresholds, steps):
@@ -86,8 +92,9 @@ def _transform(transforms, model, size):
         return transforms_lib.compose(*transforms), repr(transforms)
     if callable(transforms):
         return transforms, repr(transforms)
-    raise ValueError(f"transforms: expected 'standard', None, a transform or a list of "
-                     f"them, got {transforms!r}.")
+    raise ValueError(
+        f"transforms: expected 'standard', None, a transform or a list of them, got {transforms!r}."
+    )
 
 
 def _optimizer_name(optimizer):
@@ -96,8 +103,10 @@ def _optimizer_name(optimizer):
         return "adam(0.05)"
     if isinstance(optimizer, keras.optimizers.Optimizer):
         return f"{type(optimizer).__name__}({optimizer.get_config()})"
-    raise TypeError(f"optimizer: expected None (Adam, learning rate 0.05) or a "
-                    f"keras.optimizers.Optimizer, got {type(optimizer).__name__}.")
+    raise TypeError(
+        f"optimizer: expected None (Adam, learning rate 0.05) or a "
+        f"keras.optimizers.Optimizer, got {type(optimizer).__name__}."
+    )
 
 
 def _fresh_optimizer(optimizer):
@@ -127,12 +136,15 @@ def _check_decorrelate(decorrelate, channels, model):
     if decorrelate is None:
         return channels == 3
     if not isinstance(decorrelate, (bool, np.bool_)):
-        raise TypeError(f"decorrelate: expected None (automatic), True or False, got "
-                        f"{decorrelate!r}.")
+        raise TypeError(
+            f"decorrelate: expected None (automatic), True or False, got {decorrelate!r}."
+        )
     if decorrelate and channels != 3:
-        raise ValueError(f"decorrelate: got True, but color decorrelation needs a 3-channel "
-                         f"(RGB) model and model {model.name!r} takes {channels} "
-                         f"channel(s); expected None (automatic) or False.")
+        raise ValueError(
+            f"decorrelate: got True, but color decorrelation needs a 3-channel "
+            f"(RGB) model and model {model.name!r} takes {channels} "
+            f"channel(s); expected None (automatic) or False."
+        )
     return bool(decorrelate)
 
 
@@ -180,8 +192,10 @@ class _Step:
 
     def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
         self.image, self.optimizer = image, optimizer
-        self.layers = {objectives_lib.layer_key(ref): engine_lib.resolve_layer(model, ref)
-                       for ref in objective.layers}
+        self.layers = {
+            objectives_lib.layer_key(ref): engine_lib.resolve_layer(model, ref)
+            for ref in objective.layers
+        }
         self.input_size = _input_size(model, image.shape[1:3])
         self.preprocess = preprocess
         self.optimizer.build(self.image.variables)
@@ -203,8 +217,10 @@ class _Step:
                 out = model(fed, training=False)
             logits = engine_lib.to_logits(engine_lib.select_output(out, output, model.name))
             acts = {key: captured[id(layer)] for key, layer in self.layers.items()}
-            self.shapes = {"logits": tuple(logits.shape),
-                           "layers": {k: tuple(v.shape) for k, v in acts.items()}}
+            self.shapes = {
+                "logits": tuple(logits.shape),
+                "layers": {k: tuple(v.shape) for k, v in acts.items()},
+            }
             objective.check(self.shapes, image.shape[0])  # before scoring: clear errors
             return objectives_lib.Context(acts, tf.cast(logits, tf.float32), images)
 
@@ -222,7 +238,8 @@ class _Step:
 
         with engine_lib.shadow_calls(list(self.layers.values()), on_output):
             self.step = tf.function(step, autograph=False).get_concrete_function(
-                tf.TensorSpec([2], tf.int64), spec)
+                tf.TensorSpec([2], tf.int64), spec
+            )
             self.evaluate = tf.function(evaluate, autograph=False).get_concrete_function(spec)
 
     def reset(self, image):
@@ -253,9 +270,23 @@ def clear_cache():
     _cache.clear()
 
 
-def render(model, objective, *, size=None, steps=512, batch=None, param="fft",
-           decorrelate=None, transforms="standard", preprocess=None, optimizer=None,
-           seed=0, thresholds=(), progress=True, output=None):
+def render(
+    model,
+    objective,
+    *,
+    size=None,
+    steps=512,
+    batch=None,
+    param="fft",
+    decorrelate=None,
+    transforms="standard",
+    preprocess=None,
+    optimizer=None,
+    seed=0,
+    thresholds=(),
+    progress=True,
+    output=None,
+):
     """Optimizes images to maximize `objective` (activation maximization).
 
     Lucid's recipe by default: FFT parameterization with 1/f scaling, decorrelated color,
@@ -324,20 +355,39 @@ def render(model, objective, *, size=None, steps=512, batch=None, param="fft",
     transform, transform_name = _transform(transforms, model, image.shape[1:3])
     prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
     opt_name = _optimizer_name(optimizer)
-    key = (objective.key, image.shape, type(image).__name__, image.decorrelate,
-           transform_name, prep_name, opt_name, output)
+    key = (
+        objective.key,
+        image.shape,
+        type(image).__name__,
+        image.decorrelate,
+        transform_name,
+        prep_name,
+        opt_name,
+        output,
+    )
     cacheable = not isinstance(param, param_lib.Parameterization) and (
-        transforms is None or transforms == "standard")
+        transforms is None or transforms == "standard"
+    )
 
     def build():  # only on a cache miss: no optimizer made for nothing
-        return _Step(model, objective, image, transform, prep, _fresh_optimizer(optimizer),
-                     output)
+        return _Step(model, objective, image, transform, prep, _fresh_optimizer(optimizer), output)
 
     compiled = _compiled(model, key, image, build) if cacheable else build()
     objective.check(compiled.shapes, image.shape[0])
-    return _run(compiled, objective, image, steps, thresholds, progress,
-                {"transforms": transform_name, "preprocess": prep_name,
-                 "optimizer": opt_name, "model": model.name})
+    return _run(
+        compiled,
+        objective,
+        image,
+        steps,
+        thresholds,
+        progress,
+        {
+            "transforms": transform_name,
+            "preprocess": prep_name,
+            "optimizer": opt_name,
+            "model": model.name,
+        },
+    )
 
 
 def _run(compiled, objective, image, steps, thresholds, progress, names):
@@ -345,11 +395,19 @@ def _run(compiled, objective, image, steps, thresholds, progress, names):
     params = tf.nest.map_structure(tf.constant, objective.bind(image.shape[0]))
     snapshots = _optimize(compiled, params, steps, image.seed, thresholds, progress)
     values, images = compiled.evaluate(params)
-    settings = {"size": list(image.shape[1:3]), "steps": steps, "batch": image.shape[0],
-                "param": type(image).__name__.lower(), "decorrelate": image.decorrelate,
-                "transforms": names["transforms"], "preprocess": names["preprocess"],
-                "optimizer": names["optimizer"], "seed": image.seed,
-                "objective": objective.name, "model": names["model"]}
+    settings = {
+        "size": list(image.shape[1:3]),
+        "steps": steps,
+        "batch": image.shape[0],
+        "param": type(image).__name__.lower(),
+        "decorrelate": image.decorrelate,
+        "transforms": names["transforms"],
+        "preprocess": names["preprocess"],
+        "optimizer": names["optimizer"],
+        "seed": image.seed,
+        "objective": objective.name,
+        "model": names["model"],
+    }
     return Rendering(images.numpy(), values.numpy().astype(np.float64), snapshots, settings)
 
 
@@ -380,12 +438,25 @@ class Renderer:
         >>> again = renderer(steps=64, seed=0)  # no retrace, same images
     """
 
-    def __init__(self, model, objective, *, size=None, batch=None, param="fft",
-                 decorrelate=None, transforms="standard", preprocess=None, optimizer=None,
-                 output=None):
+    def __init__(
+        self,
+        model,
+        objective,
+        *,
+        size=None,
+        batch=None,
+        param="fft",
+        decorrelate=None,
+        transforms="standard",
+        preprocess=None,
+        optimizer=None,
+        output=None,
+    ):
         if not isinstance(param, str):
-            raise TypeError(f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
-                            f"parameterization per call), got {type(param).__name__}.")
+            raise TypeError(
+                f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
+                f"parameterization per call), got {type(param).__name__}."
+            )
         self.objective = _check_objective(objective)
         size, _, decorrelate = image_options(model, size, decorrelate)
         self._image_options = (model, param, size, batch, decorrelate)
@@ -393,11 +464,16 @@ class Renderer:
         transform, transform_name = _transform(transforms, model, image.shape[1:3])
         prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
         opt_name = _optimizer_name(optimizer)
-        self.step = _Step(model, self.objective, image, transform, prep,
-                          _fresh_optimizer(optimizer), output)
+        self.step = _Step(
+            model, self.objective, image, transform, prep, _fresh_optimizer(optimizer), output
+        )
         self.objective.check(self.step.shapes, image.shape[0])
-        self.names = {"transforms": transform_name, "preprocess": prep_name,
-                      "optimizer": opt_name, "model": model.name}
+        self.names = {
+            "transforms": transform_name,
+            "preprocess": prep_name,
+            "optimizer": opt_name,
+            "model": model.name,
+        }
         self.traces = 1
 
     def __call__(self, *, steps=512, seed=0, thresholds=(), progress=False):
@@ -407,8 +483,7 @@ class Renderer:
         model, param, size, batch, decorrelate = self._image_options
         image = _image(model, param, size, batch, self.objective, decorrelate, seed)
         self.step.reset(image)
-        return _run(self.step, self.objective, image, steps, thresholds, progress,
-                    self.names)
+        return _run(self.step, self.objective, image, steps, thresholds, progress, self.names)
 
 
 def _image(model, param, size, batch, objective, decorrelate, seed):
@@ -416,21 +491,28 @@ def _image(model, param, size, batch, objective, decorrelate, seed):
     if isinstance(param, param_lib.Parameterization):
         channels = _model_input(model)[2] or 3
         if param.shape[-1] != channels:
-            raise ValueError(f"param: the parameterization makes {param.shape[-1]}-channel "
-                             f"images; model {model.name!r} takes {channels} channel(s); "
-                             f"expected a Parameterization with channels={channels}.")
+            raise ValueError(
+                f"param: the parameterization makes {param.shape[-1]}-channel "
+                f"images; model {model.name!r} takes {channels} channel(s); "
+                f"expected a Parameterization with channels={channels}."
+            )
         if objective.batch is not None and objective.batch != param.shape[0]:
-            raise ValueError(f"param: has a batch of {param.shape[0]} images; the "
-                             f"objective has parameters for {objective.batch}.")
+            raise ValueError(
+                f"param: has a batch of {param.shape[0]} images; the "
+                f"objective has parameters for {objective.batch}."
+            )
         return param
     size, channels, decorrelate = image_options(model, size, decorrelate)
     if batch is None:
         batch = objective.batch or 1
     elif objective.batch is not None and batch != objective.batch:
-        raise ValueError(f"batch: got {batch!r}; the objective has parameters for "
-                         f"{objective.batch} images (leave batch=None).")
-    return param_lib.image(size, batch, param=param, decorrelate=decorrelate,
-                           channels=channels, seed=seed)
+        raise ValueError(
+            f"batch: got {batch!r}; the objective has parameters for "
+            f"{objective.batch} images (leave batch=None)."
+        )
+    return param_lib.image(
+        size, batch, param=param, decorrelate=decorrelate, channels=channels, seed=seed
+    )
 
 
 def _optimize(compiled, params, steps, seed, thresholds, progress):

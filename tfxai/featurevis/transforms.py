@@ -28,6 +28,7 @@ STANDARD_ANGLES = tuple(range(-10, 11))  # degrees
 
 # --------------------------------------------------------------------------- checks
 
+
 def _int(value, name, low):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}.")
@@ -35,8 +36,7 @@ def _int(value, name, low):
 
 
 def _real(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value!r}.")
     return float(value)
 
@@ -45,31 +45,38 @@ def _choices(values, name, positive=False):
     """A non-empty sequence of finite numbers (> 0 with `positive`) as a tuple of floats."""
     expected = "positive numbers" if positive else "numbers"
     if isinstance(values, (str, bytes)) or not np.iterable(values):
-        raise ValueError(f"{name}: expected a non-empty sequence of {expected}, "
-                         f"got {values!r}.")
+        raise ValueError(f"{name}: expected a non-empty sequence of {expected}, got {values!r}.")
     values = tuple(values)
-    if not values or any(isinstance(v, bool) or not isinstance(v, numbers.Real)
-                         or not np.isfinite(v) or (positive and v <= 0) for v in values):
-        raise ValueError(f"{name}: expected a non-empty sequence of finite {expected}, "
-                         f"got {values!r}.")
+    if not values or any(
+        isinstance(v, bool)
+        or not isinstance(v, numbers.Real)
+        or not np.isfinite(v)
+        or (positive and v <= 0)
+        for v in values
+    ):
+        raise ValueError(
+            f"{name}: expected a non-empty sequence of finite {expected}, got {values!r}."
+        )
     return tuple(float(v) for v in values)
 
 
 def _check_images(images):
     images = tf.cast(images, tf.float32)
     if images.shape.rank != 4:
-        raise ValueError(f"images: expected a batch of shape (B, H, W, C), got shape "
-                         f"{tuple(images.shape)}.")
+        raise ValueError(
+            f"images: expected a batch of shape (B, H, W, C), got shape {tuple(images.shape)}."
+        )
     return images
 
 
 def _check_seed(seed):
     seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape.rank != 1 \
-            or seed.shape[0] not in (None, 2):
-        raise ValueError(f"seed: expected an integer tensor of shape [2] (e.g. "
-                         f"[user_seed, step]), got {seed.dtype.name} of shape "
-                         f"{tuple(seed.shape)}.")
+    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
+        raise ValueError(
+            f"seed: expected an integer tensor of shape [2] (e.g. "
+            f"[user_seed, step]), got {seed.dtype.name} of shape "
+            f"{tuple(seed.shape)}."
+        )
     return tf.cast(seed, tf.int64)
 
 
@@ -78,15 +85,22 @@ def _min_size(images, size, name, what):
     static = images.shape[1:3]
     if None not in static:
         if min(static) <= size:
-            raise ValueError(f"{name}: {what} {size} needs images larger than {size} "
-                             f"pixels, got spatial size {tuple(static)}.")
+            raise ValueError(
+                f"{name}: {what} {size} needs images larger than {size} "
+                f"pixels, got spatial size {tuple(static)}."
+            )
         return []
-    return [tf.debugging.assert_greater(tf.reduce_min(tf.shape(images)[1:3]), size,
-                                        message=f"{name}: images too small for {what} "
-                                                f"{size}.")]
+    return [
+        tf.debugging.assert_greater(
+            tf.reduce_min(tf.shape(images)[1:3]),
+            size,
+            message=f"{name}: images too small for {what} {size}.",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- transforms
+
 
 class Transform:
     """A random image transform `t(images, seed) -> images`, built by the factories below.
@@ -134,8 +148,7 @@ def pad(width, value=0.5, *, mode="constant"):
     width = _int(width, "width", 0)
     value = _real(value, "value")
     if mode not in PAD_MODES:
-        raise ValueError(f"mode: expected one of {', '.join(map(repr, PAD_MODES))}, "
-                         f"got {mode!r}.")
+        raise ValueError(f"mode: expected one of {', '.join(map(repr, PAD_MODES))}, got {mode!r}.")
     paddings = [[0, 0], [width, width], [width, width], [0, 0]]
 
     def fn(images, seed):
@@ -171,8 +184,9 @@ def jitter(d):
     def fn(images, seed):
         shape = tf.shape(images)
         with tf.control_dependencies(_min_size(images, d, "d", "jitter")):
-            offsets = tf.random.stateless_uniform([shape[0], 2], seed, minval=0,
-                                                  maxval=d + 1, dtype=tf.int32)
+            offsets = tf.random.stateless_uniform(
+                [shape[0], 2], seed, minval=0, maxval=d + 1, dtype=tf.int32
+            )
         rows = offsets[:, :1] + tf.range(shape[1] - d)[None]  # (B, H - d)
         cols = offsets[:, 1:] + tf.range(shape[2] - d)[None]  # (B, W - d)
         out = tf.gather(images, rows, axis=1, batch_dims=1)
@@ -203,8 +217,7 @@ def random_scale(scales):
     table = tf.constant(scales, tf.float32)
 
     def fn(images, seed):
-        index = tf.random.stateless_uniform([], seed, minval=0, maxval=len(scales),
-                                            dtype=tf.int32)
+        index = tf.random.stateless_uniform([], seed, minval=0, maxval=len(scales), dtype=tf.int32)
         size = tf.cast(tf.shape(images)[1:3], tf.float32) * tf.gather(table, index)
         size = tf.maximum(tf.cast(tf.round(size), tf.int32), 1)
         return tf.image.resize(images, size, method="bilinear")
@@ -269,8 +282,9 @@ def random_rotate(angles, fill_value=0.5):
 
     def fn(images, seed):
         shape = tf.shape(images)
-        index = tf.random.stateless_uniform([shape[0]], seed, minval=0,
-                                            maxval=len(angles), dtype=tf.int32)
+        index = tf.random.stateless_uniform(
+            [shape[0]], seed, minval=0, maxval=len(angles), dtype=tf.int32
+        )
         theta = tf.gather(table, index)[:, None, None]
         cos, sin = tf.cos(theta), tf.sin(theta)
         cy = tf.cast(shape[1] - 1, tf.float32) / 2
@@ -312,8 +326,10 @@ def compose(*transforms):
         raise ValueError("transforms: expected at least one transform, got none.")
     for i, t in enumerate(transforms):
         if not callable(t):
-            raise TypeError(f"transforms: expected callables t(images, seed), got "
-                            f"{type(t).__name__} at position {i}.")
+            raise TypeError(
+                f"transforms: expected callables t(images, seed), got "
+                f"{type(t).__name__} at position {i}."
+            )
 
     def fn(images, seed):
         seeds = tf.random.experimental.stateless_split(seed, num=len(transforms))
@@ -324,8 +340,15 @@ def compose(*transforms):
     return Transform(fn, f"compose({', '.join(map(repr, transforms))})")
 
 
-def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
-                  angles=STANDARD_ANGLES, jitter_after=4, fill_value=0.5, output_size=None):
+def random_affine(
+    pad_width=12,
+    jitter_before=8,
+    scales=STANDARD_SCALES,
+    angles=STANDARD_ANGLES,
+    jitter_after=4,
+    fill_value=0.5,
+    output_size=None,
+):
     """Lucid's transform chain as one bilinear resampling per image (one op, per element).
 
     Equivalent to `pad(pad_width, fill_value)`, `jitter(jitter_before)`, a zoom by `s`
@@ -375,41 +398,66 @@ def random_affine(pad_width=12, jitter_before=8, scales=STANDARD_SCALES,
         natural = shape[1:3] - shrink
         size = natural if resize is None else tf.constant(resize, tf.int32)
         ky, kx = tf.unstack(tf.cast(natural, tf.float32) / tf.cast(size, tf.float32))
-        with tf.control_dependencies(_min_size(images, max(shrink, 0), "jitter_before",
-                                               "random_affine")):
+        with tf.control_dependencies(
+            _min_size(images, max(shrink, 0), "jitter_before", "random_affine")
+        ):
             seeds = tf.random.experimental.stateless_split(seed, num=4)
         before = _centered_shift(seeds[0], batch, jitter_before)
         after = _centered_shift(seeds[1], batch, jitter_after)
-        zoom = tf.gather(scale_table, tf.random.stateless_uniform(
-            [batch], seeds[2], minval=0, maxval=len(scales), dtype=tf.int32))
-        theta = tf.gather(angle_table, tf.random.stateless_uniform(
-            [batch], seeds[3], minval=0, maxval=len(angles), dtype=tf.int32))
+        zoom = tf.gather(
+            scale_table,
+            tf.random.stateless_uniform(
+                [batch], seeds[2], minval=0, maxval=len(scales), dtype=tf.int32
+            ),
+        )
+        theta = tf.gather(
+            angle_table,
+            tf.random.stateless_uniform(
+                [batch], seeds[3], minval=0, maxval=len(angles), dtype=tf.int32
+            ),
+        )
         cos, sin = tf.cos(theta) / zoom, tf.sin(theta) / zoom
         out_center = (tf.cast(size, tf.float32) - 1.0) / 2.0
         in_center = (tf.cast(shape[1:3], tf.float32) - 1.0) / 2.0
         # Centered output offset (y, x), resized, + after -> rotated back, unzoomed, + before.
         y0 = after[:, 0] - ky * out_center[0]
         x0 = after[:, 1] - kx * out_center[1]
-        matrices = tf.stack([
-            cos * kx, -sin * ky, cos * x0 - sin * y0 + before[:, 1] + in_center[1],
-            sin * kx, cos * ky, sin * x0 + cos * y0 + before[:, 0] + in_center[0],
-            tf.zeros_like(cos), tf.zeros_like(cos)], axis=1)
+        matrices = tf.stack(
+            [
+                cos * kx,
+                -sin * ky,
+                cos * x0 - sin * y0 + before[:, 1] + in_center[1],
+                sin * kx,
+                cos * ky,
+                sin * x0 + cos * y0 + before[:, 0] + in_center[0],
+                tf.zeros_like(cos),
+                tf.zeros_like(cos),
+            ],
+            axis=1,
+        )
         return tf.raw_ops.ImageProjectiveTransformV3(
-            images=images, transforms=matrices, output_shape=size,
-            fill_value=tf.constant(fill_value, images.dtype), interpolation="BILINEAR",
-            fill_mode="CONSTANT")
+            images=images,
+            transforms=matrices,
+            output_shape=size,
+            fill_value=tf.constant(fill_value, images.dtype),
+            interpolation="BILINEAR",
+            fill_mode="CONSTANT",
+        )
 
-    return Transform(fn, f"random_affine(pad_width={pad_width}, jitter_before="
-                         f"{jitter_before}, scales={len(scales)} values, angles="
-                         f"{len(angles)} values, jitter_after={jitter_after}, "
-                         f"fill_value={fill_value}"
-                         + ("" if resize is None else f", output_size={resize}") + ")")
+    return Transform(
+        fn,
+        f"random_affine(pad_width={pad_width}, jitter_before="
+        f"{jitter_before}, scales={len(scales)} values, angles="
+        f"{len(angles)} values, jitter_after={jitter_after}, "
+        f"fill_value={fill_value}" + ("" if resize is None else f", output_size={resize}") + ")",
+    )
 
 
 def _centered_shift(seed, batch, jitter):
     """Per-image integer offsets in `[0, jitter]`, minus `jitter / 2`: float32 `(B, 2)`."""
-    offsets = tf.random.stateless_uniform([batch, 2], seed, minval=0, maxval=jitter + 1,
-                                          dtype=tf.int32)
+    offsets = tf.random.stateless_uniform(
+        [batch, 2], seed, minval=0, maxval=jitter + 1, dtype=tf.int32
+    )
     return tf.cast(offsets, tf.float32) - jitter / 2.0
 
 
@@ -438,8 +486,13 @@ def standard(fused=True, output_size=None):
         return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5, output_size)
     if output_size is not None:
         raise ValueError("output_size: only for the fused transforms (fused=True).")
-    return compose(pad(12, 0.5), jitter(8), random_scale(STANDARD_SCALES),
-                   random_rotate(STANDARD_ANGLES), jitter(4))
+    return compose(
+        pad(12, 0.5),
+        jitter(8),
+        random_scale(STANDARD_SCALES),
+        random_rotate(STANDARD_ANGLES),
+        jitter(4),
+    )
 
 
 STANDARD = standard()
@@ -470,11 +523,12 @@ def crop_or_pad_to(images, size, value=0.5):
     current = tf.shape(images)[1:3]
     start = tf.maximum(current - target, 0) // 2
     kept = tf.minimum(current, target)
-    out = images[:, start[0]:start[0] + kept[0], start[1]:start[1] + kept[1]]
+    out = images[:, start[0] : start[0] + kept[0], start[1] : start[1] + kept[1]]
     missing = target - kept
     before = missing // 2
-    paddings = tf.stack([[0, 0], [before[0], missing[0] - before[0]],
-                         [before[1], missing[1] - before[1]], [0, 0]])
+    paddings = tf.stack(
+        [[0, 0], [before[0], missing[0] - before[0]], [before[1], missing[1] - before[1]], [0, 0]]
+    )
     out = tf.pad(out, paddings, constant_values=value)
     out.set_shape([images.shape[0], pair[0], pair[1], images.shape[3]])
     return out

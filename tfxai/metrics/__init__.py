@@ -24,7 +24,17 @@ from tfxai.metrics.sanity import SanityCheckResult, sanity_check
 from tfxai.metrics.scoring import clear_cache
 
 __all__ = [
-    "CausalCurves", "SanityCheckResult", "average_drop", "blur", "clear_cache", "deletion",
-    "energy_pointing_game", "explanation_scores", "increase_in_confidence", "insertion",
-    "iou", "pointing_game", "sanity_check",
+    "CausalCurves",
+    "SanityCheckResult",
+    "average_drop",
+    "blur",
+    "clear_cache",
+    "deletion",
+    "energy_pointing_game",
+    "explanation_scores",
+    "increase_in_confidence",
+    "insertion",
+    "iou",
+    "pointing_game",
+    "sanity_check",
 ]

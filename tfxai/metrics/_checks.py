@@ -80,9 +80,11 @@ def as_maps(maps, shape=None, name="maps"):
             hint = " (drop the channel axis: maps[..., 0])"
         elif array.ndim == 2:
             hint = " (a single map? pass maps[None])"
-        raise ValueError(f"{name}: expected one map per image of shape {expected} "
-                         f"(batch, height, width, matching the inputs), got shape "
-                         f"{array.shape}{hint}.")
+        raise ValueError(
+            f"{name}: expected one map per image of shape {expected} "
+            f"(batch, height, width, matching the inputs), got shape "
+            f"{array.shape}{hint}."
+        )
     if array.shape[0] == 0:
         raise ValueError(f"{name}: the batch is empty (shape {array.shape}).")
     check_finite(array, name)
@@ -123,8 +125,10 @@ def maps_or_explainer(maps, model, images, name="maps"):
     """
     if isinstance(maps, str):
         hint = f"; pass the function tfxai.{maps}" if maps in methods.METHODS else ""
-        raise TypeError(f"{name}: expected maps (B, H, W) or an explainer callable such as "
-                        f"tfxai.grad_cam, got the string {maps!r}{hint}.")
+        raise TypeError(
+            f"{name}: expected maps (B, H, W) or an explainer callable such as "
+            f"tfxai.grad_cam, got the string {maps!r}{hint}."
+        )
     methods.refuse_class(maps, name)
     if methods.is_instance(maps):
         instance = methods.check_instance(maps, model, name)
@@ -171,18 +175,24 @@ def as_masks(masks, shape, name="masks"):
     if array.ndim == 2:
         array = np.broadcast_to(array, (shape[0],) + array.shape)
     if tuple(array.shape) != tuple(shape):
-        raise ValueError(f"{name}: expected boolean masks of shape {tuple(shape)} (one per "
-                         f"map) or a single (H, W) mask, got shape {np.shape(masks)}.")
+        raise ValueError(
+            f"{name}: expected boolean masks of shape {tuple(shape)} (one per "
+            f"map) or a single (H, W) mask, got shape {np.shape(masks)}."
+        )
     if array.dtype != bool:
         check_finite(array, name)
         if not np.all((array == 0) | (array == 1)):
-            raise ValueError(f"{name}: expected boolean masks (or 0/1 values), got values in "
-                             f"[{array.min():g}, {array.max():g}].")
+            raise ValueError(
+                f"{name}: expected boolean masks (or 0/1 values), got values in "
+                f"[{array.min():g}, {array.max():g}]."
+            )
         array = array == 1
     empty = np.flatnonzero(~array.reshape(len(array), -1).any(axis=1))
     if empty.size:
-        raise ValueError(f"{name}: mask {int(empty[0])} is empty ({empty.size} empty in all); "
-                         f"expected at least one object pixel per mask.")
+        raise ValueError(
+            f"{name}: mask {int(empty[0])} is empty ({empty.size} empty in all); "
+            f"expected at least one object pixel per mask."
+        )
     return np.ascontiguousarray(array)
 
 
@@ -190,13 +200,17 @@ def check_non_negative(maps, name="maps"):
     """Raises a `ValueError` naming `name` if a map holds negative values."""
     low = float(maps.min())
     if low < 0:
-        raise ValueError(f"{name}: expected non-negative maps (e.g. normalized to [0, 1]), "
-                         f"got a minimum of {low:g}.")
+        raise ValueError(
+            f"{name}: expected non-negative maps (e.g. normalized to [0, 1]), "
+            f"got a minimum of {low:g}."
+        )
 
 
 def check_unit_range(maps, name="maps"):
     """Raises a `ValueError` naming `name` unless every value is in [0, 1]."""
     low, high = float(maps.min()), float(maps.max())
     if low < 0 or high > 1:
-        raise ValueError(f"{name}: expected maps in [0, 1] (explainers return them with "
-                         f"normalize=True), got values in [{low:g}, {high:g}].")
+        raise ValueError(
+            f"{name}: expected maps in [0, 1] (explainers return them with "
+            f"normalize=True), got values in [{low:g}, {high:g}]."
+        )

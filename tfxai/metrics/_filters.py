@@ -38,8 +38,10 @@ def gaussian_filter(images, sigma, radius, axes=(1, 2), mode="nearest"):
         widths[axis] = (radius, radius)
         padded = np.pad(result, widths, mode=_PAD_MODES[mode])
         size = result.shape[axis]
-        result = sum(weight * np.take(padded, np.arange(tap, tap + size), axis=axis)
-                     for tap, weight in enumerate(kernel))
+        result = sum(
+            weight * np.take(padded, np.arange(tap, tap + size), axis=axis)
+            for tap, weight in enumerate(kernel)
+        )
     return result
 
 
@@ -57,7 +59,7 @@ def average_ranks(rows):
 def _boundary(mask):
     """Mask pixels with a 4-neighbour (inside the image) outside the mask."""
     padded = np.pad(mask, 1, mode="edge")
-    inner = (padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:])
+    inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     return mask & ~inner
 
 
@@ -75,7 +77,7 @@ def within_distance(points, mask, distance, chunk=1 << 20):
     edge = np.argwhere(_boundary(mask)).astype(np.float64)
     step = max(1, chunk // max(1, len(edge)))
     for start in range(0, len(outside), step):
-        block = outside[start:start + step]
+        block = outside[start : start + step]
         squared = ((block[:, None, :] - edge[None, :, :]) ** 2).sum(axis=-1)
         if np.sqrt(squared.min()) <= distance:  # as a distance transform compares
             return True

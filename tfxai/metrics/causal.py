@@ -55,8 +55,10 @@ def blur(images, sigma=BLUR_SIGMA, radius=BLUR_RADIUS):
     """
     images = _checks.as_float_array(images, "images")
     if images.ndim != 4:
-        raise ValueError(f"images: expected a batch of images of shape (batch, height, "
-                         f"width, channels), got shape {images.shape}.")
+        raise ValueError(
+            f"images: expected a batch of images of shape (batch, height, "
+            f"width, channels), got shape {images.shape}."
+        )
     sigma = inputs_lib.positive_float(sigma, "sigma")
     radius = inputs_lib.non_negative_int(radius, "radius")
     images = images.astype(np.float32)
@@ -84,9 +86,11 @@ def baseline_images(baseline, images, name="baseline"):
     try:
         return np.broadcast_to(array.astype(np.float32), images.shape)
     except ValueError:
-        raise ValueError(f"{name}: expected a number, 'blur' or an array broadcastable to "
-                         f"the inputs {images.shape}, e.g. (C,), (H, W, C) or (B, H, W, C); "
-                         f"got shape {array.shape}.") from None
+        raise ValueError(
+            f"{name}: expected a number, 'blur' or an array broadcastable to "
+            f"the inputs {images.shape}, e.g. (C,), (H, W, C) or (B, H, W, C); "
+            f"got shape {array.shape}."
+        ) from None
 
 
 def pixel_ranks(maps):
@@ -97,8 +101,7 @@ def pixel_ranks(maps):
     flat = maps.reshape(len(maps), -1)
     order = np.argsort(-flat, axis=1, kind="stable")
     ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(flat.shape[1]), flat.shape),
-                      axis=1)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(flat.shape[1]), flat.shape), axis=1)
     return ranks.reshape(maps.shape)
 
 
@@ -114,8 +117,9 @@ def area_under_curve(curves, fractions):
     return np.sum(0.5 * (curves[:, 1:] + curves[:, :-1]) * widths, axis=1)
 
 
-def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, batch_size,
-                  output=None, logits=True):
+def causal_curves(
+    mode, model, inputs, maps, target=None, *, steps, baseline, batch_size, output=None, logits=True
+):
     """Deletion (`mode="deletion"`) or insertion curves; see `deletion` and `insertion`.
 
     Returns:
@@ -124,8 +128,9 @@ def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, ba
     images, target = _checks.image_batch(inputs, model, target)
     count, height, width = images.shape[:3]
     num_pixels = height * width
-    steps = _checks.positive_int(steps, "steps", high=num_pixels,
-                                 what=" (at most the number of pixels per image)")
+    steps = _checks.positive_int(
+        steps, "steps", high=num_pixels, what=" (at most the number of pixels per image)"
+    )
     batch_size = _checks.positive_int(batch_size, "batch_size")
     maps = _checks.maps_or_explainer(maps, model, images)  # before any forward pass
     start = baseline_images(baseline, images)
@@ -141,16 +146,17 @@ def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, ba
     step_ids = np.tile(np.arange(steps + 1), count)
     scores = np.empty(len(image_ids), dtype=np.float32)
     for first in range(0, len(image_ids), batch_size):
-        ids = image_ids[first:first + batch_size]
-        changed = (ranks[ids] < counts[step_ids[first:first + batch_size], None, None])
+        ids = image_ids[first : first + batch_size]
+        changed = ranks[ids] < counts[step_ids[first : first + batch_size], None, None]
         changed = changed[..., None]
         if mode == "deletion":
             altered = np.where(changed, start[ids], images[ids])
         else:
             altered = np.where(changed, images[ids], start[ids])
         chunk_params = tf.nest.map_structure(lambda a, ids=ids: np.asarray(a)[ids], params)
-        scores[first:first + len(ids)] = scorer.score_batch(
-            altered.astype(np.float32, copy=False), probability, chunk_params)
+        scores[first : first + len(ids)] = scorer.score_batch(
+            altered.astype(np.float32, copy=False), probability, chunk_params
+        )
 
     curves = scores.reshape(count, steps + 1)
     fractions = counts / num_pixels
@@ -158,8 +164,19 @@ def causal_curves(mode, model, inputs, maps, target=None, *, steps, baseline, ba
     return CausalCurves(auc, curves, fractions)
 
 
-def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_size=32,
-             return_curves=False, output=None, logits=True):
+def deletion(
+    model,
+    inputs,
+    maps,
+    target=None,
+    *,
+    steps=50,
+    baseline=0.0,
+    batch_size=32,
+    return_curves=False,
+    output=None,
+    logits=True,
+):
     """Deletion metric: area under the target probability as salient pixels are removed.
 
     Pixels are removed (set to the baseline) by decreasing saliency in `steps` equal
@@ -204,14 +221,34 @@ def deletion(model, inputs, maps, target=None, *, steps=50, baseline=0.0, batch_
         Models", BMVC 2018. https://arxiv.org/abs/1806.07421
     """
     return_curves = inputs_lib.check_bool(return_curves, "return_curves")
-    result = causal_curves("deletion", model, inputs, maps, target, steps=steps,
-                           baseline=baseline, batch_size=batch_size, output=output,
-                           logits=logits)
+    result = causal_curves(
+        "deletion",
+        model,
+        inputs,
+        maps,
+        target,
+        steps=steps,
+        baseline=baseline,
+        batch_size=batch_size,
+        output=output,
+        logits=logits,
+    )
     return result if return_curves else result.auc
 
 
-def insertion(model, inputs, maps, target=None, *, steps=50, baseline="blur", batch_size=32,
-              return_curves=False, output=None, logits=True):
+def insertion(
+    model,
+    inputs,
+    maps,
+    target=None,
+    *,
+    steps=50,
+    baseline="blur",
+    batch_size=32,
+    return_curves=False,
+    output=None,
+    logits=True,
+):
     """Insertion metric: area under the target probability as salient pixels are restored.
 
     Starting from the baseline (a blurred copy of the image by default, as in RISE), the
@@ -249,7 +286,16 @@ def insertion(model, inputs, maps, target=None, *, steps=50, baseline="blur", ba
         Models", BMVC 2018. https://arxiv.org/abs/1806.07421
     """
     return_curves = inputs_lib.check_bool(return_curves, "return_curves")
-    result = causal_curves("insertion", model, inputs, maps, target, steps=steps,
-                           baseline=baseline, batch_size=batch_size, output=output,
-                           logits=logits)
+    result = causal_curves(
+        "insertion",
+        model,
+        inputs,
+        maps,
+        target,
+        steps=steps,
+        baseline=baseline,
+        batch_size=batch_size,
+        output=output,
+        logits=logits,
+    )
     return result if return_curves else result.auc

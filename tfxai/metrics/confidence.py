@@ -13,8 +13,9 @@ import numpy as np
 from tfxai.metrics import _checks, scoring
 
 
-def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, output=None,
-                       logits=True):
+def explanation_scores(
+    model, inputs, maps, target=None, *, batch_size=32, output=None, logits=True
+):
     """Target probabilities on the images and on their explanation maps `image * map`.
 
     Args:
@@ -54,8 +55,7 @@ def explanation_scores(model, inputs, maps, target=None, *, batch_size=32, outpu
     return full, explained
 
 
-def average_drop(model, inputs, maps, target=None, *, batch_size=32, output=None,
-                 logits=True):
+def average_drop(model, inputs, maps, target=None, *, batch_size=32, output=None, logits=True):
     """Average drop (%): how much target probability the explanation map loses.
 
     `100 * mean over images of max(0, Y - O) / Y`, with `Y` and `O` the target class
@@ -85,15 +85,17 @@ def average_drop(model, inputs, maps, target=None, *, batch_size=32, output=None
         Chattopadhay et al., "Grad-CAM++: Improved Visual Explanations for Deep
         Convolutional Networks", WACV 2018. https://arxiv.org/abs/1710.11063
     """
-    full, explained = explanation_scores(model, inputs, maps, target, batch_size=batch_size,
-                                         output=output, logits=logits)
+    full, explained = explanation_scores(
+        model, inputs, maps, target, batch_size=batch_size, output=output, logits=logits
+    )
     full = full.astype(np.float64)
     drop = np.maximum(0.0, full - explained) / np.where(full > 0, full, 1.0)
     return float(100.0 * np.mean(drop))
 
 
-def increase_in_confidence(model, inputs, maps, target=None, *, batch_size=32, output=None,
-                           logits=True):
+def increase_in_confidence(
+    model, inputs, maps, target=None, *, batch_size=32, output=None, logits=True
+):
     """Increase in confidence (%): share of images whose explanation map scores higher.
 
     `100 * mean over images of [O > Y]`, with `Y` and `O` the target class probabilities on
@@ -123,6 +125,7 @@ def increase_in_confidence(model, inputs, maps, target=None, *, batch_size=32, o
         Chattopadhay et al., "Grad-CAM++: Improved Visual Explanations for Deep
         Convolutional Networks", WACV 2018. https://arxiv.org/abs/1710.11063
     """
-    full, explained = explanation_scores(model, inputs, maps, target, batch_size=batch_size,
-                                         output=output, logits=logits)
+    full, explained = explanation_scores(
+        model, inputs, maps, target, batch_size=batch_size, output=output, logits=logits
+    )
     return float(100.0 * np.mean(explained > full))

@@ -44,8 +44,12 @@ def pointing_game(maps, masks, *, tolerance=15):
     """
     maps = _checks.as_maps(maps)
     masks = _checks.as_masks(masks, maps.shape)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) \
-            or not np.isfinite(tolerance) or tolerance < 0:
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, numbers.Real)
+        or not np.isfinite(tolerance)
+        or tolerance < 0
+    ):
         raise ValueError(f"tolerance: expected a distance in pixels >= 0, got {tolerance!r}.")
     hits = np.zeros(len(maps), dtype=bool)
     for index, (saliency, mask) in enumerate(zip(maps, masks)):
@@ -62,7 +66,7 @@ def bounding_boxes(masks):
     for index, mask in enumerate(masks):
         rows = np.flatnonzero(mask.any(axis=1))
         cols = np.flatnonzero(mask.any(axis=0))
-        boxes[index, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = True
+        boxes[index, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] = True
     return boxes
 
 

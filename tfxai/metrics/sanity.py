@@ -68,22 +68,31 @@ class SanityCheckResult:
 
     def to_dict(self):
         """A JSON-friendly dict: `similarity`, `layers`, `mean`, `per_image`."""
-        return {"similarity": self.similarity, "layers": list(self.layers),
-                "mean": self.mean.tolist(), "per_image": self.similarities.tolist()}
+        return {
+            "similarity": self.similarity,
+            "layers": list(self.layers),
+            "mean": self.mean.tolist(),
+            "per_image": self.similarities.tolist(),
+        }
 
     def to_markdown(self):
         """A markdown table: one row per step with the randomized layer and statistics."""
-        lines = [f"| step | randomized down to | mean {self.similarity} | min | max |",
-                 "| ---: | --- | ---: | ---: | ---: |"]
+        lines = [
+            f"| step | randomized down to | mean {self.similarity} | min | max |",
+            "| ---: | --- | ---: | ---: | ---: |",
+        ]
         for step, (layer, row) in enumerate(zip(self.layers, self.similarities), start=1):
-            lines.append(f"| {step} | {layer} | {row.mean():.3f} | {row.min():.3f} | "
-                         f"{row.max():.3f} |")
+            lines.append(
+                f"| {step} | {layer} | {row.mean():.3f} | {row.min():.3f} | {row.max():.3f} |"
+            )
         return "\n".join(lines)
 
     def __repr__(self):
         means = ", ".join(f"{value:.3f}" for value in self.mean)
-        return (f"SanityCheckResult(similarity={self.similarity!r}, steps={len(self.layers)}, "
-                f"images={self.similarities.shape[1]}, mean=[{means}])")
+        return (
+            f"SanityCheckResult(similarity={self.similarity!r}, steps={len(self.layers)}, "
+            f"images={self.similarities.shape[1]}, mean=[{means}])"
+        )
 
 
 def copy_model(model, images):
@@ -104,7 +113,8 @@ def copy_model(model, images):
             f"model: sanity_check randomizes a copy made by keras.models.clone_model, which "
             f"failed for {model.name!r} ({type(model).__name__}): {type(err).__name__}: "
             f"{err}. Sequential and Functional models work; a subclassed model needs "
-            f"get_config() and from_config().") from err
+            f"get_config() and from_config()."
+        ) from err
     copy.trainable = True  # on the copy only: every parameter shows in trainable_weights
     for _, layer in engine_lib.layer_paths(copy):
         layer.trainable = True
@@ -139,14 +149,15 @@ def randomization_order(model, layers=None):
     try:
         refs = [layers] if single else list(layers)
     except TypeError:
-        raise TypeError(f"layers: expected None, a layer reference or a list of them, got "
-                        f"{type(layers).__name__}.") from None
+        raise TypeError(
+            f"layers: expected None, a layer reference or a list of them, got "
+            f"{type(layers).__name__}."
+        ) from None
     if not refs:
-        raise ValueError("layers: expected None or at least one layer name, got an empty "
-                         "list.")
+        raise ValueError("layers: expected None or at least one layer name, got an empty list.")
     chosen = set()
     for ref in refs:
-        if isinstance(ref, keras.layers.Layer) and not any(ref is l for _, l in paths):
+        if isinstance(ref, keras.layers.Layer) and not any(ref is known for _, known in paths):
             ref = ref.name  # a layer of the user's model: find its namesake in the copy
         try:
             layer = engine_lib.resolve_layer(model, ref)
@@ -156,9 +167,11 @@ def randomization_order(model, layers=None):
             raise type(err)(f"layers: {message}") from None
         if not parameters(layer):
             names = ", ".join(path for path, _ in weighted[::-1][:8])
-            raise ValueError(f"layers: layer {ref!r} has no weights to randomize (or is a "
-                             f"nested model: name its layers). Layers with weights, from the "
-                             f"top: {names}{', ...' if len(weighted) > 8 else ''}.")
+            raise ValueError(
+                f"layers: layer {ref!r} has no weights to randomize (or is a "
+                f"nested model: name its layers). Layers with weights, from the "
+                f"top: {names}{', ...' if len(weighted) > 8 else ''}."
+            )
         chosen.add(id(layer))
     return [(path, layer) for path, layer in weighted[::-1] if id(layer) in chosen]
 
@@ -188,8 +201,19 @@ def reinitialize(layer, seed):
         variable.assign(value)
 
 
-def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
-                 similarity="spearman", keep_maps=False, output=None, batch_size=32):
+def sanity_check(
+    model,
+    inputs,
+    explainer,
+    target=None,
+    *,
+    layers=None,
+    seed=0,
+    similarity="spearman",
+    keep_maps=False,
+    output=None,
+    batch_size=32,
+):
     """Cascading model-parameter randomization test of an explainer.
 
     On a copy of `model`, layers are re-initialized from the top (logits) down,
@@ -261,13 +285,22 @@ def sanity_check(model, inputs, explainer, target=None, *, layers=None, seed=0,
     scores = np.empty((len(order), len(images)), dtype=np.float64)
     for step, (path, layer) in enumerate(order):
         reinitialize(layer, int(np.random.SeedSequence([int(seed), step]).generate_state(1)[0]))
-        maps = _checks.explain(explainer, copy, images, explainer_target,
-                               name=f"explainer (after randomizing down to {path!r})")
+        maps = _checks.explain(
+            explainer,
+            copy,
+            images,
+            explainer_target,
+            name=f"explainer (after randomizing down to {path!r})",
+        )
         scores[step] = np.asarray(similarity_fn(original, maps), dtype=np.float64)
         if keep_maps:
             kept.append(maps)
-    return SanityCheckResult(tuple(path for path, _ in order), scores, similarity_name,
-                             np.stack(kept) if keep_maps else None)
+    return SanityCheckResult(
+        tuple(path for path, _ in order),
+        scores,
+        similarity_name,
+        np.stack(kept) if keep_maps else None,
+    )
 
 
 def check_explainer(explainer):
@@ -279,16 +312,20 @@ def check_explainer(explainer):
             the check explains randomized copies of it.
     """
     if not callable(explainer):
-        raise TypeError(f"explainer: expected a callable explainer(model, inputs, "
-                        f"target=target) -> (B, H, W), got {type(explainer).__name__}.")
+        raise TypeError(
+            f"explainer: expected a callable explainer(model, inputs, "
+            f"target=target) -> (B, H, W), got {type(explainer).__name__}."
+        )
     methods.refuse_class(explainer, "explainer")
     if methods.is_instance(explainer):
         name = type(explainer).__name__
-        raise TypeError(f"explainer: got a {name} instance, which is bound to model "
-                        f"{explainer.model.name!r}, but sanity_check explains randomized "
-                        f"copies of the model; pass the function "
-                        f"tfxai.{methods.method_name(type(explainer))} (with "
-                        f"functools.partial for options).")
+        raise TypeError(
+            f"explainer: got a {name} instance, which is bound to model "
+            f"{explainer.model.name!r}, but sanity_check explains randomized "
+            f"copies of the model; pass the function "
+            f"tfxai.{methods.method_name(type(explainer))} (with "
+            f"functools.partial for options)."
+        )
     return explainer
 
 
@@ -296,10 +333,14 @@ def _warn_if_copy_differs(model, copy_scorer, images, target, output, batch_size
     """Warns when the copy does not reproduce the model (e.g. state outside its weights)."""
     params = target.bind(len(images))
     mine = scoring.scorer_for(model, output=output).probabilities(
-        images, target, params, batch_size)
+        images, target, params, batch_size
+    )
     theirs = copy_scorer.probabilities(images, target, params, batch_size)
     if not np.allclose(mine, theirs, rtol=1e-3, atol=1e-5):
-        warnings.warn(f"model: the copy of {model.name!r} made for sanity_check does not "
-                      f"reproduce its outputs (max difference "
-                      f"{np.max(np.abs(mine - theirs)):.3g}); results compare the copy's maps.",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"model: the copy of {model.name!r} made for sanity_check does not "
+            f"reproduce its outputs (max difference "
+            f"{np.max(np.abs(mine - theirs)):.3g}); results compare the copy's maps.",
+            RuntimeWarning,
+            stacklevel=3,
+        )

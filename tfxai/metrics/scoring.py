@@ -32,8 +32,9 @@ def _argmax_class(outputs, params):
     return tf.cast(tf.argmax(outputs, axis=-1), tf.float32)
 
 
-_PREDICTED_CLASS = targets_lib.Target(_argmax_class, key=("metrics", "argmax"),
-                                      name="predicted class")
+_PREDICTED_CLASS = targets_lib.Target(
+    _argmax_class, key=("metrics", "argmax"), name="predicted class"
+)
 
 
 class ProbabilityScorer:
@@ -76,8 +77,9 @@ class ProbabilityScorer:
             classes predicted on `images` and those classes as a list of ints; otherwise
             the converted target and `target` unchanged.
         """
-        if target is None or (isinstance(target, targets_lib.Target)
-                              and target.key == ("predicted",)):
+        if target is None or (
+            isinstance(target, targets_lib.Target) and target.key == ("predicted",)
+        ):
             classes = self.predicted_classes(images, batch_size)
             return targets_lib.class_score(classes), [int(c) for c in classes]
         return targets_lib.to_target(target), target
@@ -97,13 +99,19 @@ class ProbabilityScorer:
 
     def scores(self, images, target, params, batch_size):
         """float32 `(B,)`: `target` scored on the logits, in passes of `batch_size` images."""
-        out = [self.score_batch(images[start:start + batch_size], target,
-                                inputs_lib.slice_params(params, start, start + batch_size))
-               for start in range(0, len(images), batch_size)]
+        out = [
+            self.score_batch(
+                images[start : start + batch_size],
+                target,
+                inputs_lib.slice_params(params, start, start + batch_size),
+            )
+            for start in range(0, len(images), batch_size)
+        ]
         return np.concatenate(out).astype(np.float32)
 
     def score_batch(self, batch, target, params):
         """float32 `(b,)`: one compiled forward pass (traced once per target structure)."""
+
         def graph(inputs, bound):
             _, scores, _ = self.engine.scores_and_outputs(inputs, target, bound, capture=False)
             return scores

@@ -63,13 +63,14 @@ def ssim(first, second, sigma=1.5):
     def local_mean(x):
         return _filters.gaussian_filter(x, sigma, int(3.5 * sigma + 0.5), mode="reflect")
 
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    c1, c2 = 0.01**2, 0.03**2
     mu_a, mu_b = local_mean(a), local_mean(b)
-    var_a = local_mean(a * a) - mu_a ** 2
-    var_b = local_mean(b * b) - mu_b ** 2
+    var_a = local_mean(a * a) - mu_a**2
+    var_b = local_mean(b * b) - mu_b**2
     cov = local_mean(a * b) - mu_a * mu_b
     index = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
-        (mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
     return index.mean(axis=(1, 2))
 
 
@@ -86,5 +87,7 @@ def get(similarity):
         return getattr(similarity, "__name__", "similarity"), similarity
     if similarity in SIMILARITIES:
         return similarity, SIMILARITIES[similarity]
-    raise ValueError(f"similarity: expected one of {sorted(SIMILARITIES)} or a callable "
-                     f"(first, second) -> (batch,), got {similarity!r}.")
+    raise ValueError(
+        f"similarity: expected one of {sorted(SIMILARITIES)} or a callable "
+        f"(first, second) -> (batch,), got {similarity!r}."
+    )

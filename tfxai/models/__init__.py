@@ -6,5 +6,14 @@ from tfxai.models.resnet import CaffePreprocessing, resnet50
 from tfxai.models.unet import unet
 from tfxai.models.zoo import available, info, load
 
-__all__ = ["CaffePreprocessing", "accuracy", "available", "info", "load", "mean_iou",
-           "resnet50", "shapes_classifier", "unet"]
+__all__ = [
+    "CaffePreprocessing",
+    "accuracy",
+    "available",
+    "info",
+    "load",
+    "mean_iou",
+    "resnet50",
+    "shapes_classifier",
+    "unet",
+]

@@ -4,8 +4,9 @@ import numpy as np
 
 
 def _predict(model, images, batch_size):
-    return np.asarray(model.predict(np.asarray(images, np.float32), batch_size=batch_size,
-                                    verbose=0))
+    return np.asarray(
+        model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
+    )
 
 
 def accuracy(model, images, labels, *, batch_size=64):
@@ -70,8 +71,8 @@ def mean_iou(model, images, masks, *, batch_size=32):
     matrix = 0
     classes = None
     for start in range(0, len(truth), 256):
-        logits = _predict(model, images[start:start + 256], batch_size)
+        logits = _predict(model, images[start : start + 256], batch_size)
         classes = logits.shape[-1]
-        matrix = matrix + confusion(logits.argmax(axis=-1), truth[start:start + 256], classes)
+        matrix = matrix + confusion(logits.argmax(axis=-1), truth[start : start + 256], classes)
     per_class = iou_from_confusion(matrix)
     return float(np.nanmean(per_class)), per_class

@@ -59,22 +59,29 @@ def resnet50(weights=None, input_shape=(224, 224, 3), classes=1000, *, preproces
     if weights is not None and weights != "imagenet":
         path = os.fspath(weights) if isinstance(weights, (str, os.PathLike)) else None
         if path is None or not os.path.isfile(path):
-            raise ValueError(f"weights: expected None, 'imagenet' or the path of a weights "
-                             f"file, got {weights!r} (no such file).")
-    kwargs = {"weights": None if path else weights, "input_shape": tuple(input_shape),
-              "classes": classes}
+            raise ValueError(
+                f"weights: expected None, 'imagenet' or the path of a weights "
+                f"file, got {weights!r} (no such file)."
+            )
+    kwargs = {
+        "weights": None if path else weights,
+        "input_shape": tuple(input_shape),
+        "classes": classes,
+    }
     if preprocessing:
         inputs = keras.Input(tuple(input_shape), name="image")
         kwargs["input_tensor"] = CaffePreprocessing(name="caffe_preprocessing")(inputs)
     model = keras.applications.ResNet50(**kwargs)
-    if preprocessing:   # the same layers, with a single-tensor input structure
+    if preprocessing:  # the same layers, with a single-tensor input structure
         model = keras.Model(inputs, model.output, name=model.name)
     if path:
         try:
             model.load_weights(path)
         except Exception as err:  # Keras raises many kinds for a file it cannot read
             message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-            raise ValueError(f"weights: cannot load {path!r} into ResNet50 "
-                             f"({type(err).__name__}: {message}); expected a .weights.h5 "
-                             f"or Keras 2 .h5 file of the same architecture.") from None
+            raise ValueError(
+                f"weights: cannot load {path!r} into ResNet50 "
+                f"({type(err).__name__}: {message}); expected a .weights.h5 "
+                f"or Keras 2 .h5 file of the same architecture."
+            ) from None
     return model

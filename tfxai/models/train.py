@@ -22,15 +22,26 @@ import numpy as np
 
 RECIPES = {
     "shapes-classifier": {
-        "task": "classification", "builder": "shapes_classifier",
+        "task": "classification",
+        "builder": "shapes_classifier",
         "kwargs": {"input_shape": [96, 96, 3], "classes": 5, "width": 16},
-        "n": 8000, "epochs": 12, "repeat": 2, "batch_size": 32, "learning_rate": 2e-3,
-        "class_map_weight": 1.0, "dice_weight": 1.0,
+        "n": 8000,
+        "epochs": 12,
+        "repeat": 2,
+        "batch_size": 32,
+        "learning_rate": 2e-3,
+        "class_map_weight": 1.0,
+        "dice_weight": 1.0,
     },
     "shapes-unet": {
-        "task": "segmentation", "builder": "unet",
+        "task": "segmentation",
+        "builder": "unet",
         "kwargs": {"input_shape": [96, 96, 3], "num_classes": 6, "depth": 3, "filters": 16},
-        "n": 6000, "epochs": 6, "batch_size": 32, "learning_rate": 3e-3, "dice_weight": 1.0,
+        "n": 6000,
+        "epochs": 6,
+        "batch_size": 32,
+        "learning_rate": 3e-3,
+        "dice_weight": 1.0,
     },
 }
 SIZE = 96
@@ -40,6 +51,7 @@ HELDOUT_N = 1000
 
 def _build(recipe):
     from tfxai import models
+
     return getattr(models, recipe["builder"])(**recipe["kwargs"])
 
 
@@ -71,8 +83,10 @@ def ce_dice_loss(num_classes, dice_weight):
 
     def loss(y_true, y_pred):
         y_true = ops.cast(y_true, "int32")
-        ce = ops.mean(keras.losses.sparse_categorical_crossentropy(
-            y_true, y_pred, from_logits=True), axis=(1, 2))
+        ce = ops.mean(
+            keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True),
+            axis=(1, 2),
+        )
         probs = ops.softmax(y_pred, axis=-1)
         truth = ops.one_hot(y_true, num_classes or y_pred.shape[-1])
         overlap = ops.sum(probs * truth, axis=(1, 2))
@@ -103,12 +117,23 @@ def shifted_ce(y_true, y_pred):
     """Sparse cross-entropy on logits with labels `y + 1` (after `with_background`)."""
     import keras
     from keras import ops
+
     return keras.losses.sparse_categorical_crossentropy(
-        ops.cast(y_true, "int32") + 1, y_pred, from_logits=True)
+        ops.cast(y_true, "int32") + 1, y_pred, from_logits=True
+    )
 
 
-def train(name, *, seed=0, out=None, n=None, epochs=None, heldout_n=HELDOUT_N,
-          deterministic=True, verbose=2):
+def train(
+    name,
+    *,
+    seed=0,
+    out=None,
+    n=None,
+    epochs=None,
+    heldout_n=HELDOUT_N,
+    deterministic=True,
+    verbose=2,
+):
     """Trains one bundled model, saves `{out}/{name}.keras` and returns its record.
 
     Every `repeat` epochs (a recipe setting) see `n` freshly generated images
@@ -158,8 +183,10 @@ def train(name, *, seed=0, out=None, n=None, epochs=None, heldout_n=HELDOUT_N,
         class_map = model.get_layer("class_map").output
         cell = SIZE // class_map.shape[1]
         fit_model = keras.Model(model.input, [model.output, class_map])
-        losses = [with_background(shifted_ce),
-                  with_background(ce_dice_loss(None, recipe["dice_weight"]))]
+        losses = [
+            with_background(shifted_ce),
+            with_background(ce_dice_loss(None, recipe["dice_weight"])),
+        ]
         loss_weights = [1.0, recipe["class_map_weight"]]
         metrics = [["accuracy"], []]
     else:
@@ -168,62 +195,99 @@ def train(name, *, seed=0, out=None, n=None, epochs=None, heldout_n=HELDOUT_N,
         loss_weights, metrics = None, ["accuracy"]
     steps = epochs * int(np.ceil(n / recipe["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, warmup_target=recipe["learning_rate"], warmup_steps=max(1, steps // 20))
-    fit_model.compile(optimizer=keras.optimizers.Adam(schedule), loss=losses,
-                      loss_weights=loss_weights, metrics=metrics)
+        0.0, steps, warmup_target=recipe["learning_rate"], warmup_steps=max(1, steps // 20)
+    )
+    fit_model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=losses,
+        loss_weights=loss_weights,
+        metrics=metrics,
+    )
 
     generation_s = train_s = 0.0
     repeat = recipe.get("repeat", 1)
     for epoch in range(epochs):
-        if epoch % repeat == 0:                # fresh images, else the same ones again
+        if epoch % repeat == 0:  # fresh images, else the same ones again
             start = time.perf_counter()
-            images, labels, classmap = shapes.render(n, size=SIZE, task=task,
-                                                     seed=(seed, epoch // repeat))
-            targets = (labels, cell_labels(classmap, cell)) if task == "classification" \
-                else classmap
+            images, labels, classmap = shapes.render(
+                n, size=SIZE, task=task, seed=(seed, epoch // repeat)
+            )
+            targets = (
+                (labels, cell_labels(classmap, cell)) if task == "classification" else classmap
+            )
             generation_s += time.perf_counter() - start
         start = time.perf_counter()
-        fit_model.fit(images, targets, batch_size=recipe["batch_size"], epochs=epoch + 1,
-                      initial_epoch=epoch, shuffle=True, verbose=verbose)
+        fit_model.fit(
+            images,
+            targets,
+            batch_size=recipe["batch_size"],
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=True,
+            verbose=verbose,
+        )
         train_s += time.perf_counter() - start
     del images, labels, classmap, targets
 
     heldout_seed = seed + HELDOUT_OFFSET
-    test_images, test_labels, test_map = shapes.render(heldout_n, size=SIZE, seed=heldout_seed,
-                                                       task=task)
+    test_images, test_labels, test_map = shapes.render(
+        heldout_n, size=SIZE, seed=heldout_seed, task=task
+    )
     if task == "classification":
         scores = {"accuracy": evaluate.accuracy(model, test_images, test_labels)}
     else:
         miou, per_class = evaluate.mean_iou(model, test_images, test_map)
-        scores = {"mean_iou": miou, "iou_per_class": dict(zip(
-            ("background",) + shapes.CLASSES, [round(float(v), 4) for v in per_class]))}
+        scores = {
+            "mean_iou": miou,
+            "iou_per_class": dict(
+                zip(("background",) + shapes.CLASSES, [round(float(v), 4) for v in per_class])
+            ),
+        }
 
-    clean = _build(recipe)                      # no optimizer state in the shipped file
+    clean = _build(recipe)  # no optimizer state in the shipped file
     clean.set_weights(model.get_weights())
     file = out / f"{name}.keras"
     clean.save(file)
-    settings = {k: v for k, v in recipe.items() if k not in ("task", "builder", "kwargs", "n",
-                                                              "epochs")}
+    settings = {
+        k: v for k, v in recipe.items() if k not in ("task", "builder", "kwargs", "n", "epochs")
+    }
     return {
-        "file": file.name, "task": task, "builder": recipe["builder"],
-        "kwargs": recipe["kwargs"], "size": SIZE, "bytes": file.stat().st_size,
-        "train": {"n_per_epoch": n, "epochs": epochs, "n_total": n * epochs,
-                  "seed": seed, "data_seeds": f"({seed}, epoch // repeat)", **settings,
-                  "optimizer": "adam", "schedule": "linear warmup 5%, cosine decay",
-                  "deterministic_ops": deterministic,
-                  "generation_s": round(generation_s, 1), "time_s": round(train_s, 1),
-                  "cpu_count": os.cpu_count()},
-        "heldout": {"n": heldout_n, "seed": heldout_seed,
-                    **{k: round(v, 4) if isinstance(v, float) else v
-                       for k, v in scores.items()}},
+        "file": file.name,
+        "task": task,
+        "builder": recipe["builder"],
+        "kwargs": recipe["kwargs"],
+        "size": SIZE,
+        "bytes": file.stat().st_size,
+        "train": {
+            "n_per_epoch": n,
+            "epochs": epochs,
+            "n_total": n * epochs,
+            "seed": seed,
+            "data_seeds": f"({seed}, epoch // repeat)",
+            **settings,
+            "optimizer": "adam",
+            "schedule": "linear warmup 5%, cosine decay",
+            "deterministic_ops": deterministic,
+            "generation_s": round(generation_s, 1),
+            "time_s": round(train_s, 1),
+            "cpu_count": os.cpu_count(),
+        },
+        "heldout": {
+            "n": heldout_n,
+            "seed": heldout_seed,
+            **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
+        },
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
 
 
 def main(argv=None):
     """Command line: `python -m tfxai.models.train --model all --seed 0 --out DIR`."""
-    parser = argparse.ArgumentParser(prog="python -m tfxai.models.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tfxai.models.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", default="all", choices=sorted(RECIPES) + ["all"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="directory (default: package assets)")
@@ -239,8 +303,15 @@ def main(argv=None):
     names = sorted(RECIPES) if args.model == "all" else [args.model]
     record_file = out / zoo.METRICS_FILE
     for name in names:
-        record = train(name, seed=args.seed, out=out, n=args.n, epochs=args.epochs,
-                       heldout_n=args.heldout_n, deterministic=not args.no_determinism)
+        record = train(
+            name,
+            seed=args.seed,
+            out=out,
+            n=args.n,
+            epochs=args.epochs,
+            heldout_n=args.heldout_n,
+            deterministic=not args.no_determinism,
+        )
         records = json.loads(record_file.read_text()) if record_file.is_file() else {}
         records[name] = record
         record_file.write_text(json.dumps(records, indent=2, sort_keys=True) + "\n")

@@ -45,8 +45,10 @@ def unet(input_shape=(96, 96, 3), num_classes=6, depth=3, filters=16):
             raise ValueError(f"{arg}: expected an integer >= 1, got {value!r}.")
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or any(d is not None and d % 2**depth for d in input_shape[:2]):
-        raise ValueError(f"input_shape: expected (height, width, channels) with height and "
-                         f"width divisible by 2**depth = {2**depth}, got {input_shape}.")
+        raise ValueError(
+            f"input_shape: expected (height, width, channels) with height and "
+            f"width divisible by 2**depth = {2**depth}, got {input_shape}."
+        )
     inputs = keras.Input(input_shape, name="image")
     x = L.Rescaling(2.0, offset=-1.0, name="rescale")(inputs)
     skips = []

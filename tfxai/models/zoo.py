@@ -21,10 +21,12 @@ def path(name):
     """
     if name not in FILES:
         import difflib
+
         close = difflib.get_close_matches(str(name), list(FILES), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"name: no bundled model {name!r}.{hint} Available: "
-                         f"{', '.join(available())}.")
+        raise ValueError(
+            f"name: no bundled model {name!r}.{hint} Available: {', '.join(available())}."
+        )
     return ASSETS / FILES[name]
 
 
@@ -55,9 +57,11 @@ def load(name):
 
     file = path(name)
     if not file.is_file():
-        raise FileNotFoundError(f"name: the file of bundled model {name!r} is missing: "
-                                f"{file}. Make it with `python -m tfxai.models.train "
-                                f"--model {name}`.")
+        raise FileNotFoundError(
+            f"name: the file of bundled model {name!r} is missing: "
+            f"{file}. Make it with `python -m tfxai.models.train "
+            f"--model {name}`."
+        )
     return keras.saving.load_model(file, compile=False)
 
 
@@ -76,14 +80,18 @@ def info(name=None):
     """
     manifest = ASSETS / METRICS_FILE
     if not manifest.is_file():
-        raise FileNotFoundError(f"the zoo's manifest is missing: {manifest}. The install is "
-                                f"incomplete; reinstall tfxai (or make it with `python -m "
-                                f"tfxai.models.train --model all`).")
+        raise FileNotFoundError(
+            f"the zoo's manifest is missing: {manifest}. The install is "
+            f"incomplete; reinstall tfxai (or make it with `python -m "
+            f"tfxai.models.train --model all`)."
+        )
     records = json.loads(manifest.read_text())
     if name is None:
         return records
     path(name)
     if name not in records:
-        raise ValueError(f"name: bundled model {name!r} has no record in {manifest.name}; "
-                         f"retrain it with `python -m tfxai.models.train --model {name}`.")
+        raise ValueError(
+            f"name: bundled model {name!r} has no record in {manifest.name}; "
+            f"retrain it with `python -m tfxai.models.train --model {name}`."
+        )
     return records[name]

@@ -18,13 +18,8 @@ def as_real_array(value, name):
             strings, objects) or the array is empty.
     """
     array = np.asarray(value)
-    if not (
-        np.issubdtype(array.dtype, np.integer)
-        or np.issubdtype(array.dtype, np.floating)
-    ):
-        raise ValueError(
-            f"{name}: expected an integer or float array, got dtype {array.dtype}"
-        )
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{name}: expected an integer or float array, got dtype {array.dtype}")
     if array.size == 0:
         raise ValueError(f"{name}: expected a non-empty array, got shape {array.shape}")
     return array
@@ -41,19 +36,15 @@ def check_range(array, name, low, high):
     lo, hi = array.min(), array.max()
     if lo < low or hi > high:
         raise ValueError(
-            f"{name}: expected values in [{low}, {high}], "
-            f"got values in [{lo:g}, {hi:g}]"
+            f"{name}: expected values in [{low}, {high}], got values in [{lo:g}, {hi:g}]"
         )
 
 
 def check_image_shape(array, name):
     """Raises a `ValueError` unless `array` is (H, W), (H, W, 1) or (H, W, 3)."""
-    if not (
-        array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (1, 3))
-    ):
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (1, 3))):
         raise ValueError(
-            f"{name}: expected shape (H, W), (H, W, 1) or (H, W, 3), "
-            f"got {array.shape}"
+            f"{name}: expected shape (H, W), (H, W, 1) or (H, W, 3), got {array.shape}"
         )
 
 

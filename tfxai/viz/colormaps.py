@@ -37,9 +37,7 @@ def get_colormap(colormap):
         except KeyError:
             close = difflib.get_close_matches(colormap, list(matplotlib.colormaps), n=3)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(
-                f"colormap: unknown matplotlib colormap {colormap!r}{hint}"
-            ) from None
+            raise ValueError(f"colormap: unknown matplotlib colormap {colormap!r}{hint}") from None
     raise TypeError(
         "colormap: expected a matplotlib colormap name or a "
         f"matplotlib.colors.Colormap, got {type(colormap).__name__}"
@@ -97,8 +95,6 @@ def apply_colormap(heatmap, colormap="jet"):
     cmap = get_colormap(colormap)
     heatmap = check_heatmap(heatmap)
     if heatmap.ndim not in (2, 3):
-        raise ValueError(
-            f"heatmap: expected shape (H, W) or (B, H, W), got {heatmap.shape}"
-        )
+        raise ValueError(f"heatmap: expected shape (H, W) or (B, H, W), got {heatmap.shape}")
     rgb = cmap(heatmap)[..., :3]
     return _checks.unit_floats_to_uint8(rgb)

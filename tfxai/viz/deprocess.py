@@ -14,9 +14,7 @@ MODES = ("caffe", "tf", "torch")
 
 def _check_mode(mode, name):
     if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError(
-            f"{name}: expected one of 'caffe', 'tf' or 'torch', got {mode!r}"
-        )
+        raise ValueError(f"{name}: expected one of 'caffe', 'tf' or 'torch', got {mode!r}")
 
 
 def _invert(x, mode):
@@ -66,8 +64,7 @@ def deprocess(x, mode):
     x = _checks.as_real_array(x, "x")
     if x.ndim not in (3, 4) or x.shape[-1] != 3:
         raise ValueError(
-            "x: expected shape (H, W, 3) or (B, H, W, 3) (channels last), "
-            f"got {x.shape}"
+            f"x: expected shape (H, W, 3) or (B, H, W, 3) (channels last), got {x.shape}"
         )
     _checks.check_finite(x, "x")
     return _invert(x.astype(np.float64), mode)

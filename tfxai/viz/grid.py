@@ -7,8 +7,9 @@ _BACKGROUND = (255, 255, 255)
 _INK = (0, 0, 0)
 
 
-def image_grid(tiles, *, row_labels=None, col_labels=None, pad=2, label_height=14,
-               label_width=None):
+def image_grid(
+    tiles, *, row_labels=None, col_labels=None, pad=2, label_height=14, label_width=None
+):
     """Lays out `(rows, cols, H, W, 3)` uint8 tiles in a labeled grid.
 
     Args:
@@ -31,16 +32,19 @@ def image_grid(tiles, *, row_labels=None, col_labels=None, pad=2, label_height=1
     """
     tiles = np.asarray(tiles)
     if tiles.ndim != 5 or tiles.shape[-1] != 3 or tiles.dtype != np.uint8:
-        raise ValueError(f"tiles: expected uint8 tiles of shape (rows, cols, H, W, 3), got "
-                         f"{tiles.dtype} {tiles.shape}.")
+        raise ValueError(
+            f"tiles: expected uint8 tiles of shape (rows, cols, H, W, 3), got "
+            f"{tiles.dtype} {tiles.shape}."
+        )
     rows, cols, height, width, _ = tiles.shape
     _check_labels(row_labels, rows, "row_labels")
     _check_labels(col_labels, cols, "col_labels")
     font = ImageFont.load_default()
     left = 0 if not row_labels else (label_width or 6 * max(len(t) for t in row_labels) + 6)
     top = label_height if col_labels else 0
-    canvas = Image.new("RGB", (left + cols * (width + pad) + pad,
-                               top + rows * (height + pad) + pad), _BACKGROUND)
+    canvas = Image.new(
+        "RGB", (left + cols * (width + pad) + pad, top + rows * (height + pad) + pad), _BACKGROUND
+    )
     draw = ImageDraw.Draw(canvas)
     for row in range(rows):
         y = top + pad + row * (height + pad)

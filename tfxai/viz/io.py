@@ -49,9 +49,7 @@ def save_png(path, array):
 
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(
-        directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp"
-    )
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
     fd = _create(directory, tmp, path)
     try:
         with os.fdopen(fd, "wb") as f:

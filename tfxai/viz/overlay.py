@@ -85,9 +85,7 @@ def overlay(image, heatmap, alpha=0.4, colormap="jet", preprocessing=None):
     alpha = _check_alpha(alpha)
     heatmap = check_heatmap(heatmap)
     if heatmap.ndim not in (2, 3):
-        raise ValueError(
-            f"heatmap: expected shape (H, W) or (B, H, W), got {heatmap.shape}"
-        )
+        raise ValueError(f"heatmap: expected shape (H, W) or (B, H, W), got {heatmap.shape}")
     image = _checks.as_real_array(image, "image")
     if image.ndim not in (2, 3, 4):
         raise ValueError(
