@@ -7,7 +7,17 @@ Feature visualization: `tfxai.render(model, tfxai.featurevis.channel(layer, c))`
 `tfxai.ExplanationCallback`, `tfxai.FeatureVisCallback`, `tfxai.ExplanationMetricsCallback`.
 """
 
-from tfxai import attribution, callbacks, cam, datasets, featurevis, methods, metrics, models, viz
+from tfxai import (
+    attribution,
+    cache,
+    callbacks,
+    datasets,
+    featurevis,
+    methods,
+    metrics,
+    models,
+    viz,
+)
 from tfxai.attribution import (
     ATTRIBUTION_METHODS,
     RISE,
@@ -58,12 +68,10 @@ from tfxai.targets import Target, class_score, from_callable, mask_score, predic
 __version__ = "0.1.0"
 
 
-def clear_cache():
-    """Drops every cache of the package: the explainers of the function forms, the metrics'
-    scorers and the compiled render steps, with the models they hold."""
-    cam.clear_cache()
-    metrics.clear_cache()
-    featurevis.clear_cache()
+def clear_cache() -> None:
+    """Drops every cache of the package (`tfxai.cache`): the explainers of the function
+    forms, the metrics' scorers and the compiled render steps, with the models they hold."""
+    cache.clear()
 
 
 __all__ = [

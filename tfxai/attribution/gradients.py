@@ -104,7 +104,7 @@ class GradientAttribution(base.Attribution):
 
     def explain_batch(self, batch, target, params, batch_size, offset):
         values, _ = self.attribute_batch(batch, target, params, batch_size, offset)
-        return (base.reduce_channels(values, self.reduce, self.keep_sign),)
+        return base.reduce_channels(values, self.reduce, self.keep_sign)
 
     def attribute_batch(self, batch, target, params, batch_size, offset):
         """`(attributions (b, H, W, C), scores (rows,))` of one checked batch."""

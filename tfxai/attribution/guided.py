@@ -145,11 +145,11 @@ class GuidedGradCAM(base.Attribution):
     def explain_batch(self, batch, target, params, batch_size, offset):
         values, cams = self._parts(batch, target, params, batch_size, offset)
         guided = base.reduce_channels(values, self.guided.reduce, self.guided.keep_sign)
-        return ((guided * cams).astype(np.float32),)
+        return (guided * cams).astype(np.float32)
 
     def _parts(self, batch, target, params, batch_size, offset):
         values, _ = self.guided.attribute_batch(batch, target, params, batch_size, offset)
-        cams = self.cam.explain_batch(batch, target, params, batch_size)
+        cams = self.cam.explain_batch(batch, target, params, batch_size, offset)
         return values, cams
 
 

@@ -149,8 +149,7 @@ class IntegratedGradients(gradients.GradientAttribution):
         normalize = base.inputs_lib.check_bool(normalize, "normalize")
         return_delta = base.inputs_lib.check_bool(return_delta, "return_delta")
         maps, delta = self.collect(inputs, target, batch_size, self._maps_and_delta)
-        maps = base.finite_maps(maps, self.model)
-        maps = base.normalize_maps(maps) if normalize else maps
+        maps = self.finish(maps, normalize)
         return (maps, delta) if return_delta else maps
 
     def collect(self, inputs, target, batch_size, fn):
@@ -170,7 +169,7 @@ class IntegratedGradients(gradients.GradientAttribution):
         return super().collect(inputs, target, batch_size, fn)
 
     def explain_batch(self, batch, target, params, batch_size, offset):
-        return self._maps_and_delta(batch, target, params, batch_size, offset)[:1]
+        return self._maps_and_delta(batch, target, params, batch_size, offset)[0]
 
     def _maps_and_delta(self, batch, target, params, batch_size, offset):
         values, scores = self.attribute_batch(batch, target, params, batch_size, offset)

@@ -15,11 +15,11 @@ All copies of a batch go through the same compiled passes, `batch_size` evaluati
 
 import numpy as np
 
+from tfxai import explainer
 from tfxai.attribution import base
 from tfxai.attribution import gradients as gradients_lib
 from tfxai.attribution import guided as guided_lib
 from tfxai.attribution import integrated as integrated_lib
-from tfxai.cam import base as cam_base
 
 GRADIENT_METHODS = {
     "saliency": gradients_lib.Saliency,
@@ -55,7 +55,7 @@ def gradient_method(model, method, output, logits, options):
             f"method: expected one of {', '.join(GRADIENT_METHODS)}, a "
             f"GradientAttribution class or instance, got {method!r}."
         )
-    cam_base.check_options(method, f"{method.__name__} (the noise wrapper's method)", options)
+    explainer.check_options(method, f"{method.__name__} (the noise wrapper's method)", options)
     return method(model, output=output, logits=logits, **options)
 
 
@@ -152,7 +152,7 @@ class NoiseWrapper(base.Attribution):
 
     def explain_batch(self, batch, target, params, batch_size, offset):
         values = self.attribute_batch(batch, target, params, batch_size, offset)
-        return (base.reduce_channels(values, self.method.reduce, self.method.keep_sign),)
+        return base.reduce_channels(values, self.method.reduce, self.method.keep_sign)
 
     def attribute_batch(self, batch, target, params, batch_size, offset):
         """The statistic over the noisy copies of one checked batch, `(b, H, W, C)`."""

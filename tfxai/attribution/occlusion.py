@@ -134,7 +134,7 @@ class Occlusion(base.Attribution):
         )
         clean = scores.reshape(len(batch), per_image)[:, 0].astype(np.float64)
         count = coverage(size, self.patch, self.stride)
-        return ((clean[:, None, None] - sums / count).astype(np.float32),)
+        return (clean[:, None, None] - sums / count).astype(np.float32)
 
     def _graph(self, target):
         patch_h, patch_w = self.patch

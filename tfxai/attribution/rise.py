@@ -120,7 +120,7 @@ class RISE(base.Attribution):
             batch_size,
             store,
         )
-        return ((sums / (self.masks * self.p)).astype(np.float32),)
+        return (sums / (self.masks * self.p)).astype(np.float32)
 
     def _graph(self, target, cell):
         def rise_graph(x, p):

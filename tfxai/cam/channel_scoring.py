@@ -53,7 +53,7 @@ class ChannelScoringCAM(base.CAM):
         """`(b, n)` channel weights from altered scores `(b, n)` and base scores `(b, 1)`."""
         raise NotImplementedError
 
-    def explain_batch(self, batch, target, params, batch_size):
+    def explain_batch(self, batch, target, params, batch_size, offset=0):
         capture = self.compiled("capture", self._capture_graph(target), batch, params, target)
         activations, base_scores = (
             t.numpy() for t in capture(tf.constant(batch), base.as_tensors(params))

@@ -9,14 +9,13 @@ compiled graph, and so is the final scoring; the next render with the same model
 objective structure and settings reuses both (only the variables are reset).
 """
 
-import collections
 import dataclasses
-import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfxai import cache as cache_lib
 from tfxai import engine as engine_lib
 from tfxai import inputs, targets
 from tfxai.featurevis import objectives as objectives_lib
@@ -26,8 +25,9 @@ from tfxai.featurevis import transforms as transforms_lib
 
 DEFAULT_SIZE = 128  # image side when the model's input size is not fixed
 PROGRESS_EVERY = 16  # steps between progress-bar updates
-_CACHE_SIZE = 4
-_cache = collections.OrderedDict()
+# The compiled steps, as kept in the package's one cache: `(owner, step)` pairs (read by
+# tests and benchmarks/bench_featurevis.py).
+_cache = cache_lib.View(cache_lib.RENDER_STEP, with_owner=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,22 +252,15 @@ class _Step:
 
 def _compiled(model, key, image, build):
     """The cached `_Step` for `key`, reset to `image`'s initial values, or `build()`'s."""
-    cache_key = (id(model),) + key
-    entry = _cache.get(cache_key)
-    if entry is not None and entry[0]() is model:
-        _cache.move_to_end(cache_key)
-        entry[1].reset(image)
-        return entry[1]
-    compiled = build()
-    _cache[cache_key] = (weakref.ref(model), compiled)
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    compiled, hit = cache_lib.fetch(cache_lib.RENDER_STEP, model, key, build)
+    if hit:
+        compiled.reset(image)
     return compiled
 
 
 def clear_cache():
-    """Drops the compiled render steps kept for reuse."""
-    _cache.clear()
+    """Drops the compiled render steps (`tfxai.clear_cache` drops every cache)."""
+    cache_lib.clear(cache_lib.RENDER_STEP)
 
 
 def render(

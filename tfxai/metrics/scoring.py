@@ -12,18 +12,14 @@ become the class predicted on the unperturbed images, so every perturbed copy of
 is scored for the same class (as in RISE and Grad-CAM++'s protocol), not re-predicted.
 """
 
-import collections
-
 import numpy as np
 import tensorflow as tf
 
+from tfxai import cache as cache_lib
 from tfxai import engine as engine_lib
 from tfxai import heads
 from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
-
-_CACHE_SIZE = 8
-_cache = collections.OrderedDict()
 
 
 def _argmax_class(outputs, params):
@@ -125,17 +121,14 @@ class ProbabilityScorer:
 
 def scorer_for(model, *, output=None, logits=True):
     """A cached `ProbabilityScorer` (repeated metric calls reuse its compiled graphs)."""
-    key = (id(model), output, logits)
-    scorer = _cache.get(key)
-    if scorer is None or scorer.model is not model:
-        scorer = ProbabilityScorer(model, output=output, logits=logits)
-        _cache[key] = scorer
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    _cache.move_to_end(key)
+
+    def build():
+        return ProbabilityScorer(model, output=output, logits=logits)
+
+    scorer, _ = cache_lib.fetch(cache_lib.SCORER, model, (output, logits), build)
     return scorer
 
 
 def clear_cache():
-    """Drops every cached scorer (and the models they hold)."""
-    _cache.clear()
+    """Drops the cached scorers (`tfxai.clear_cache` drops every cache)."""
+    cache_lib.clear(cache_lib.SCORER)
