@@ -1,12 +1,10 @@
 """`render`: activation maximization, Lucid's recipe on a Keras model.
 
-Each step: the parameterization builds images in [0, 1] with the model's channel count,
-the transforms jitter, scale and rotate them (seeded by `(seed, step)`), the result is
-resized to the model's input size and preprocessed, the model runs once with the
-objective's layers captured (their `call` shadowed only while the step is traced, as in
-`tfxai.engine`), and the optimizer takes one step up the objective. The step is one
-compiled graph, and so is the final scoring; the next render with the same model,
-objective structure and settings reuses both (only the variables are reset).
+`render` checks its options (`tfxai.featurevis.options`), builds the initial image, and
+runs the compiled step (`tfxai.featurevis.step`) `steps` times, then scores the result. The
+step is kept in the package's cache (`tfxai.cache`): the next render with the same model,
+objective structure and settings reuses it (only the variables are reset). `Renderer` is
+the class twin that holds one step for repeated renders (the callback's epochs).
 """
 
 import dataclasses
@@ -16,14 +14,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import cache as cache_lib
-from tfxai import engine as engine_lib
-from tfxai import inputs, targets
-from tfxai.featurevis import objectives as objectives_lib
+from tfxai import inputs
+from tfxai.featurevis import options, preprocessing
 from tfxai.featurevis import param as param_lib
-from tfxai.featurevis import preprocessing
-from tfxai.featurevis import transforms as transforms_lib
+from tfxai.featurevis import step as step_lib
+from tfxai.featurevis.options import DEFAULT_SIZE, image_options  # noqa: F401 (re-exported)
 
-DEFAULT_SIZE = 128  # image side when the model's input size is not fixed
 PROGRESS_EVERY = 16  # steps between progress-bar updates
 # The compiled steps, as kept in the package's one cache: `(owner, step)` pairs (read by
 # tests and benchmarks/bench_featurevis.py).
@@ -49,209 +45,8 @@ class Rendering:
     settings: dict
 
 
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _check_objective(objective):
-    """The objective, a model-output `Target` (`class_score`, ...) adapted to the logits."""
-    if not isinstance(objective, targets.Target):
-        raise TypeError(
-            f"objective: expected an objective from tfxai.featurevis (channel, "
-            f"class_logit, ...) or a Target, got {type(objective).__name__}."
-        )
-    if objective.reads == "context":
-        return objective
-    return targets.Target(
-        lambda ctx, p: objective.score(ctx.logits, p),
-        objective.bind,
-        key=("logits", objective.key),
-        name=objective.name,
-        batch=objective.batch,
-        check_fn=lambda shapes, batch: objective.check(shapes["logits"], batch),
-        reads="context",
-    )
-
-
-def _check_thresholds(thresholds, steps):
-    values = sorted({_check_int(t, "thresholds", 1) for t in (thresholds or ())})
-    if values and values[-1] > steps:
-        raise ValueError(f"thresholds: step {values[-1]} is beyond steps={steps}.")
-    return tuple(values)
-
-
-def _transform(transforms, model, size):
-    if transforms == "standard":  # fused, resampled straight to the model's input size
-        output_size = _input_size(model, inputs.int_pair(size, "size"))
-        return transforms_lib.standard(output_size=output_size), "standard"
-    if transforms is None:
-        return None, "none"
-    if isinstance(transforms, (list, tuple)):
-        return transforms_lib.compose(*transforms), repr(transforms)
-    if callable(transforms):
-        return transforms, repr(transforms)
-    raise ValueError(
-        f"transforms: expected 'standard', None, a transform or a list of them, got {transforms!r}."
-    )
-
-
-def _optimizer_name(optimizer):
-    """The settings name of an `optimizer` option (its type and config); checks the type."""
-    if optimizer is None:
-        return "adam(0.05)"
-    if isinstance(optimizer, keras.optimizers.Optimizer):
-        return f"{type(optimizer).__name__}({optimizer.get_config()})"
-    raise TypeError(
-        f"optimizer: expected None (Adam, learning rate 0.05) or a "
-        f"keras.optimizers.Optimizer, got {type(optimizer).__name__}."
-    )
-
-
-def _fresh_optimizer(optimizer):
-    """A new optimizer for a compiled step: Adam(0.05), or a copy of the user's."""
-    if optimizer is None:
-        return keras.optimizers.Adam(learning_rate=0.05)
-    return type(optimizer).from_config(optimizer.get_config())
-
-
-def _input_size(model, size):
-    """The model's fixed input `(H, W)` (functional and sequential models), else `size`."""
-    shape = getattr(model, "input_shape", None)
-    if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
-        return int(shape[1]), int(shape[2])
-    return size
-
-
-def _model_input(model):
-    """`(height, width, channels)` of the model's image input, each an int or `None`."""
-    shape = engine_lib._model_input_shape(model)
-    if shape is None or len(shape) != 4:
-        return None, None, None
-    return tuple(int(d) if d else None for d in shape[1:])
-
-
-def _check_decorrelate(decorrelate, channels, model):
-    if decorrelate is None:
-        return channels == 3
-    if not isinstance(decorrelate, (bool, np.bool_)):
-        raise TypeError(
-            f"decorrelate: expected None (automatic), True or False, got {decorrelate!r}."
-        )
-    if decorrelate and channels != 3:
-        raise ValueError(
-            f"decorrelate: got True, but color decorrelation needs a 3-channel "
-            f"(RGB) model and model {model.name!r} takes {channels} "
-            f"channel(s); expected None (automatic) or False."
-        )
-    return bool(decorrelate)
-
-
-def image_options(model, size=None, decorrelate=None):
-    """The image size, channel count and color decorrelation `render` uses for `model`.
-
-    Args:
-        model: A Keras model; its input shape `(B, H, W, C)` is read when known.
-        size: Integer, `(H, W)` or `None` (default: the model's fixed input height and
-            width, `DEFAULT_SIZE` (128) for a side the model leaves open).
-        decorrelate: Boolean or `None` (default: True for 3-channel models, else False).
-
-    Returns:
-        `((height, width), channels, decorrelate)`; `channels` is the model's input
-        channel count, 3 when unknown.
-
-    Raises:
-        ValueError: On a bad `size`, or `decorrelate=True` for a model whose input does
-            not have 3 channels.
-        TypeError: If `decorrelate` is not None or a boolean.
-
-    Example:
-        >>> model = keras.Sequential([keras.Input((48, 80, 1)), keras.layers.Conv2D(4, 3)])
-        >>> image_options(model)
-        ((48, 80), 1, False)
-    """
-    height, width, channels = _model_input(model)
-    if size is None:
-        size = (height or DEFAULT_SIZE, width or DEFAULT_SIZE)
-    size = inputs.int_pair(size, "size")
-    channels = channels or 3
-    return size, channels, _check_decorrelate(decorrelate, channels, model)
-
-
-class _Step:
-    """The compiled optimization step, the scoring and their state for one structure.
-
-    Attributes:
-        step: Concrete function `(seed, params) -> values`: one optimization step, its
-            transforms seeded by the int64 pair `seed` (`[render seed, step]`).
-        evaluate: Concrete function `(params) -> (values, images)`: the objective on the
-            current images, untransformed.
-        shapes: The logits and captured layer shapes seen while tracing.
-    """
-
-    def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
-        self.image, self.optimizer = image, optimizer
-        self.layers = {
-            objectives_lib.layer_key(ref): engine_lib.resolve_layer(model, ref)
-            for ref in objective.layers
-        }
-        self.input_size = _input_size(model, image.shape[1:3])
-        self.preprocess = preprocess
-        self.optimizer.build(self.image.variables)
-        self.initial = [v.numpy() for v in self.optimizer.variables]
-        self.shapes = None
-        params = objective.bind(image.shape[0])
-        spec = tf.nest.map_structure(lambda a: tf.TensorSpec(a.shape, a.dtype), params)
-        captured = {}
-
-        def on_output(layer, value):
-            captured[id(layer)] = value
-            return value
-
-        def context(images, seed, transform):
-            x = images if transform is None else transform(images, seed)
-            if tuple(x.shape[1:3]) != tuple(self.input_size):
-                x = tf.image.resize(x, self.input_size)
-            with engine_lib.float_pixels(model, self.preprocess(x)) as fed:
-                out = model(fed, training=False)
-            logits = engine_lib.to_logits(engine_lib.select_output(out, output, model.name))
-            acts = {key: captured[id(layer)] for key, layer in self.layers.items()}
-            self.shapes = {
-                "logits": tuple(logits.shape),
-                "layers": {k: tuple(v.shape) for k, v in acts.items()},
-            }
-            objective.check(self.shapes, image.shape[0])  # before scoring: clear errors
-            return objectives_lib.Context(acts, tf.cast(logits, tf.float32), images)
-
-        def step(seed, p):
-            with tf.GradientTape() as tape:
-                values = objective.score(context(self.image(), seed, transform), p)
-                loss = -tf.reduce_sum(values)
-            grads = tape.gradient(loss, self.image.variables)
-            self.optimizer.apply_gradients(zip(grads, self.image.variables))
-            return values
-
-        def evaluate(p):
-            images = self.image()
-            return objective.score(context(images, None, None), p), images
-
-        with engine_lib.shadow_calls(list(self.layers.values()), on_output):
-            self.step = tf.function(step, autograph=False).get_concrete_function(
-                tf.TensorSpec([2], tf.int64), spec
-            )
-            self.evaluate = tf.function(evaluate, autograph=False).get_concrete_function(spec)
-
-    def reset(self, image):
-        """Loads the variables of a fresh parameterization and a fresh optimizer state."""
-        for variable, value in zip(self.image.variables, image.variables):
-            variable.assign(value)
-        for variable, value in zip(self.optimizer.variables, self.initial):
-            variable.assign(value)
-
-
 def _compiled(model, key, image, build):
-    """The cached `_Step` for `key`, reset to `image`'s initial values, or `build()`'s."""
+    """The cached `Step` for `key`, reset to `image`'s initial values, or `build()`'s."""
     compiled, hit = cache_lib.fetch(cache_lib.RENDER_STEP, model, key, build)
     if hit:
         compiled.reset(image)
@@ -341,21 +136,19 @@ def render(
     """
     inputs.check_model(model)
     progress = inputs.check_bool(progress, "progress")
-    objective = _check_objective(objective)
-    steps = _check_int(steps, "steps", 0)
-    thresholds = _check_thresholds(thresholds, steps)
-    image = _image(model, param, size, batch, objective, decorrelate, seed)
-    transform, transform_name = _transform(transforms, model, image.shape[1:3])
-    prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
-    opt_name = _optimizer_name(optimizer)
+    objective = options.check_objective(objective)
+    steps = options.check_int(steps, "steps", 0)
+    thresholds = options.check_thresholds(thresholds, steps)
+    image = options.initial_image(model, param, size, batch, objective, decorrelate, seed)
+    transform, prep, names = _step_parts(model, image, transforms, preprocess, optimizer)
     key = (
         objective.key,
         image.shape,
         type(image).__name__,
         image.decorrelate,
-        transform_name,
-        prep_name,
-        opt_name,
+        names["transforms"],
+        names["preprocess"],
+        names["optimizer"],
         output,
     )
     cacheable = not isinstance(param, param_lib.Parameterization) and (
@@ -363,24 +156,24 @@ def render(
     )
 
     def build():  # only on a cache miss: no optimizer made for nothing
-        return _Step(model, objective, image, transform, prep, _fresh_optimizer(optimizer), output)
+        return step_lib.Step(model, objective, image, transform, prep, optimizer, output)
 
     compiled = _compiled(model, key, image, build) if cacheable else build()
     objective.check(compiled.shapes, image.shape[0])
-    return _run(
-        compiled,
-        objective,
-        image,
-        steps,
-        thresholds,
-        progress,
-        {
-            "transforms": transform_name,
-            "preprocess": prep_name,
-            "optimizer": opt_name,
-            "model": model.name,
-        },
-    )
+    return _run(compiled, objective, image, steps, thresholds, progress, names)
+
+
+def _step_parts(model, image, transforms, preprocess, optimizer):
+    """`(transform, preprocess function, names)` for a step making images like `image`."""
+    transform, transform_name = options.transform_for(transforms, model, image.shape[1:3])
+    prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
+    names = {
+        "transforms": transform_name,
+        "preprocess": prep_name,
+        "optimizer": options.optimizer_name(optimizer),
+        "model": model.name,
+    }
+    return transform, prep, names
 
 
 def _run(compiled, objective, image, steps, thresholds, progress, names):
@@ -450,62 +243,23 @@ class Renderer:
                 f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
                 f"parameterization per call), got {type(param).__name__}."
             )
-        self.objective = _check_objective(objective)
-        size, _, decorrelate = image_options(model, size, decorrelate)
+        self.objective = options.check_objective(objective)
+        size, _, decorrelate = options.image_options(model, size, decorrelate)
         self._image_options = (model, param, size, batch, decorrelate)
-        image = _image(model, param, size, batch, self.objective, decorrelate, 0)
-        transform, transform_name = _transform(transforms, model, image.shape[1:3])
-        prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
-        opt_name = _optimizer_name(optimizer)
-        self.step = _Step(
-            model, self.objective, image, transform, prep, _fresh_optimizer(optimizer), output
-        )
+        image = options.initial_image(model, param, size, batch, self.objective, decorrelate, 0)
+        transform, prep, self.names = _step_parts(model, image, transforms, preprocess, optimizer)
+        self.step = step_lib.Step(model, self.objective, image, transform, prep, optimizer, output)
         self.objective.check(self.step.shapes, image.shape[0])
-        self.names = {
-            "transforms": transform_name,
-            "preprocess": prep_name,
-            "optimizer": opt_name,
-            "model": model.name,
-        }
         self.traces = 1
 
     def __call__(self, *, steps=512, seed=0, thresholds=(), progress=False):
         """Renders from `seed`; returns a `Rendering` (see `render` for the arguments)."""
-        steps = _check_int(steps, "steps", 0)
-        thresholds = _check_thresholds(thresholds, steps)
+        steps = options.check_int(steps, "steps", 0)
+        thresholds = options.check_thresholds(thresholds, steps)
         model, param, size, batch, decorrelate = self._image_options
-        image = _image(model, param, size, batch, self.objective, decorrelate, seed)
+        image = options.initial_image(model, param, size, batch, self.objective, decorrelate, seed)
         self.step.reset(image)
         return _run(self.step, self.objective, image, steps, thresholds, progress, self.names)
-
-
-def _image(model, param, size, batch, objective, decorrelate, seed):
-    """The parameterization: built from the options for `model`, or the one given."""
-    if isinstance(param, param_lib.Parameterization):
-        channels = _model_input(model)[2] or 3
-        if param.shape[-1] != channels:
-            raise ValueError(
-                f"param: the parameterization makes {param.shape[-1]}-channel "
-                f"images; model {model.name!r} takes {channels} channel(s); "
-                f"expected a Parameterization with channels={channels}."
-            )
-        if objective.batch is not None and objective.batch != param.shape[0]:
-            raise ValueError(
-                f"param: has a batch of {param.shape[0]} images; the "
-                f"objective has parameters for {objective.batch}."
-            )
-        return param
-    size, channels, decorrelate = image_options(model, size, decorrelate)
-    if batch is None:
-        batch = objective.batch or 1
-    elif objective.batch is not None and batch != objective.batch:
-        raise ValueError(
-            f"batch: got {batch!r}; the objective has parameters for "
-            f"{objective.batch} images (leave batch=None)."
-        )
-    return param_lib.image(
-        size, batch, param=param, decorrelate=decorrelate, channels=channels, seed=seed
-    )
 
 
 def _optimize(compiled, params, steps, seed, thresholds, progress):
