@@ -8,6 +8,7 @@ check), plus a value check: a manual tape, a hand-computed gradient, a hand-comp
 score.
 """
 
+import ast
 import pathlib
 import re
 import shutil
@@ -43,16 +44,18 @@ def examples():
 
 
 def build(name):
-    """Executes the guide's block `name` in a fresh namespace; returns what it defined:
-    the classes and functions whose module is that namespace, by name."""
-    module = f"contributing_{name}"
-    namespace = {"__name__": module}
-    exec(compile(examples()[name], f"{GUIDE.name}[example: {name}]", "exec"), namespace)
-    return {
-        key: value
-        for key, value in namespace.items()
-        if callable(value) and getattr(value, "__module__", None) == module
-    }
+    """Executes the guide's block `name` in a fresh namespace; returns the callables it
+    defines at the top level (classes, functions, assigned function forms), by name."""
+    code = examples()[name]
+    namespace = {"__name__": f"contributing_{name}"}
+    exec(compile(code, f"{GUIDE.name}[example: {name}]", "exec"), namespace)
+    defined = set()
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {key: namespace[key] for key in sorted(defined) if callable(namespace[key])}
 
 
 def explainer_pair(name, base):
