@@ -254,7 +254,7 @@ def check_options(cls: type, name: str, options: dict, taken: Iterable[str] = ()
         options: Dict of the options given.
         taken: Names the function form takes itself (`batch_size`, `normalize`, ...).
     """
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
     known = [

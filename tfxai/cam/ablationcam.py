@@ -1,9 +1,16 @@
 """Ablation-CAM: channels weighted by the score drop when each is zeroed."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfxai.cam import base, channel_scoring
+from tfxai.targets import Target
 
 
 class AblationCAM(channel_scoring.ChannelScoringCAM):
@@ -37,17 +44,27 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         https://openaccess.thecvf.com/content_WACV_2020/papers/Desai_Ablation-CAM_Visual_Explanations_for_Deep_Convolutional_Network_via_Gradient-free_Localization_WACV_2020_paper.pdf
     """
 
-    def __init__(self, model, layer=None, *, top_n=None, output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        layer: Any = None,
+        *,
+        top_n: int | None = None,
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, layer, top_n=top_n, output=output, logits=logits)
         self.broadcast = None  # unknown until the first call tries it
 
-    def rank_channels(self, activations):
+    def rank_channels(self, activations: np.ndarray) -> np.ndarray:
         return activations.mean(axis=(1, 2))
 
-    def pair_input(self, activations, images, channels):
+    def pair_input(
+        self, activations: np.ndarray, images: np.ndarray, channels: np.ndarray
+    ) -> np.ndarray:
         return channels.astype(np.int32)
 
-    def pair_graph(self, target):
+    def pair_graph(self, target: Target) -> Callable[[tf.Tensor, Any], tf.Tensor]:
         def ablated_scores(images, args):
             channels, params = args
 
@@ -91,7 +108,7 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
                 scores.append(chunk_scores)
         return np.concatenate(scores)
 
-    def channel_weights(self, scores, base_scores):
+    def channel_weights(self, scores: np.ndarray, base_scores: np.ndarray) -> np.ndarray:
         return base_scores - scores
 
 
@@ -105,6 +122,6 @@ ablation_cam = base.function_form(
 )
 
 
-def repeat_params(params, index, count):
+def repeat_params(params: Any, index: int, count: int) -> Any:
     """Image `index`'s target parameters repeated `count` times (one per ablated copy)."""
     return tf.nest.map_structure(lambda a: np.repeat(a[index : index + 1], count, axis=0), params)

@@ -31,20 +31,20 @@ from tfxai.targets import Target
 _cache = cache_lib.View(cache_lib.EXPLAINER)
 
 
-def weighted_map(weights, activations, size):
+def weighted_map(weights: tf.Tensor, activations: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     """`relu(sum_k weights * activations)` resized to `size`, shape `(B, H, W)`."""
     cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
     return resize_maps(cam, size)
 
 
-def resize_maps(maps, size):
+def resize_maps(maps: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     """Bilinearly resizes `(B, h, w)` maps to `size` (half-pixel centers)."""
     if tuple(maps.shape[1:3]) == tuple(size):
         return maps
     return tf.image.resize(maps[..., None], size, method="bilinear")[..., 0]
 
 
-def spatial_activations(activations, path):
+def spatial_activations(activations: tf.Tensor, path: str) -> tf.Tensor:
     """Checks that a captured layer output is `(B, h, w, K)` and casts it to float32."""
     if activations.shape.rank != 4:
         raise ValueError(
@@ -113,7 +113,7 @@ class CAM(explainer.Explainer):
         return cam_graph
 
 
-def spatial_sum(tensor):
+def spatial_sum(tensor: tf.Tensor) -> tf.Tensor:
     """Sum over the spatial axes of `(B, h, w, K)`, keeping dims."""
     return tf.reduce_sum(tensor, axis=[1, 2], keepdims=True)
 

@@ -9,10 +9,17 @@ channel inside the model. Both follow the same plan, done here:
 4. the map is `relu(sum_k w_k A_k)` over the kept channels, `w = channel_weights(...)`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfxai.cam import base
+from tfxai.targets import Target
 
 
 class ChannelScoringCAM(base.CAM):
@@ -29,7 +36,15 @@ class ChannelScoringCAM(base.CAM):
 
     uses_gradients = False
 
-    def __init__(self, model, layer=None, *, top_n=None, output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        layer: Any = None,
+        *,
+        top_n: int | None = None,
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, layer, output=output, logits=logits)
         if top_n is not None and (
             isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1
@@ -37,23 +52,27 @@ class ChannelScoringCAM(base.CAM):
             raise ValueError(f"top_n: expected None or a positive integer, got {top_n!r}.")
         self.top_n = top_n
 
-    def rank_channels(self, activations):
+    def rank_channels(self, activations: np.ndarray) -> np.ndarray:
         """`(b, K)` numpy importance used to pick the `top_n` channels of each image."""
         raise NotImplementedError
 
-    def pair_input(self, activations, images, channels):
+    def pair_input(
+        self, activations: np.ndarray, images: np.ndarray, channels: np.ndarray
+    ) -> np.ndarray:
         """Numpy input of `pair_graph` for (image, channel) pairs, leading axis = pairs."""
         raise NotImplementedError
 
-    def pair_graph(self, target):
+    def pair_graph(self, target: Target) -> Callable[[tf.Tensor, Any], tf.Tensor]:
         """Graph `(images, (pair_input, params)) -> (m,)` scores of the altered passes."""
         raise NotImplementedError
 
-    def channel_weights(self, scores, base_scores):
+    def channel_weights(self, scores: np.ndarray, base_scores: np.ndarray) -> np.ndarray:
         """`(b, n)` channel weights from altered scores `(b, n)` and base scores `(b, 1)`."""
         raise NotImplementedError
 
-    def explain_batch(self, batch, target, params, batch_size, offset=0):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int = 0
+    ) -> np.ndarray:
         capture = self.compiled("capture", self._capture_graph(target), batch, params, target)
         activations, base_scores = (
             t.numpy() for t in capture(tf.constant(batch), base.as_tensors(params))

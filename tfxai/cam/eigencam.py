@@ -1,5 +1,7 @@
 """Eigen-CAM: the activations projected on their first principal direction."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 from tfxai.cam import base
@@ -27,7 +29,7 @@ class EigenCAM(base.CAM):
 
     uses_gradients = False
 
-    def weights(self, activations, gradients):
+    def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         shape = tf.shape(activations)
         flat = tf.reshape(activations, [shape[0], shape[1] * shape[2], shape[3]])
         _, _, v = tf.linalg.svd(flat, full_matrices=False)

@@ -1,5 +1,7 @@
 """Grad-CAM: channels weighted by their spatially averaged gradient."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 from tfxai.cam import base
@@ -23,7 +25,7 @@ class GradCAM(base.CAM):
         Gradient-based Localization", ICCV 2017. https://arxiv.org/abs/1610.02391
     """
 
-    def weights(self, activations, gradients):
+    def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         return tf.reduce_mean(gradients, axis=[1, 2], keepdims=True)
 
 

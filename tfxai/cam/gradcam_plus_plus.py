@@ -1,5 +1,7 @@
 """Grad-CAM++: positive gradients weighted by per-position alpha coefficients."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 from tfxai.cam import base
@@ -31,7 +33,7 @@ class GradCAMPlusPlus(base.CAM):
         Convolutional Networks", WACV 2018. https://arxiv.org/abs/1710.11063
     """
 
-    def weights(self, activations, gradients):
+    def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         squared = tf.square(gradients)
         cubed = squared * gradients
         alpha = squared / _nonzero(2.0 * squared + base.spatial_sum(activations) * cubed)

@@ -1,5 +1,9 @@
 """HiRes-CAM: every position weighted by its own (signed) gradient."""
 
+from __future__ import annotations
+
+import tensorflow as tf
+
 from tfxai.cam import base
 
 
@@ -23,7 +27,7 @@ class HiResCAM(base.CAM):
         convolutional neural networks", 2020. https://arxiv.org/abs/2011.08891
     """
 
-    def weights(self, activations, gradients):
+    def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         return gradients
 
 

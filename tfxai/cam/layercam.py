@@ -1,5 +1,7 @@
 """Layer-CAM: every position weighted by its own positive gradient."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 from tfxai.cam import base
@@ -24,7 +26,7 @@ class LayerCAM(base.CAM):
         Localization", IEEE TIP 2021. https://doi.org/10.1109/TIP.2021.3089943
     """
 
-    def weights(self, activations, gradients):
+    def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         return tf.nn.relu(gradients)
 
 

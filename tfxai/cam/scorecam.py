@@ -1,10 +1,16 @@
 """Score-CAM: channels weighted by the class probability of the input they mask."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 
 from tfxai import heads
 from tfxai.cam import base, channel_scoring
+from tfxai.targets import Target
 
 
 class ScoreCAM(channel_scoring.ChannelScoringCAM):
@@ -33,13 +39,15 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
         Neural Networks", CVPR Workshops 2020. https://arxiv.org/abs/1910.01279
     """
 
-    def rank_channels(self, activations):
+    def rank_channels(self, activations: np.ndarray) -> np.ndarray:
         return activations.std(axis=(1, 2))
 
-    def pair_input(self, activations, images, channels):
+    def pair_input(
+        self, activations: np.ndarray, images: np.ndarray, channels: np.ndarray
+    ) -> np.ndarray:
         return np.ascontiguousarray(activations[images, :, :, channels])
 
-    def pair_graph(self, target):
+    def pair_graph(self, target: Target) -> Callable[[tf.Tensor, Any], tf.Tensor]:
         probability = heads.probability_target(target, self.engine)
 
         def masked_scores(images, args):
@@ -54,7 +62,7 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
 
         return masked_scores
 
-    def channel_weights(self, scores, base_scores):
+    def channel_weights(self, scores: np.ndarray, base_scores: np.ndarray) -> np.ndarray:
         return scores
 
 

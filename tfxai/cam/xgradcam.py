@@ -1,5 +1,7 @@
 """XGrad-CAM: gradients weighted by the normalized activations."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 from tfxai.cam import base
@@ -24,7 +26,7 @@ class XGradCAM(base.CAM):
         of CNNs", BMVC 2020. https://arxiv.org/abs/2008.02312
     """
 
-    def weights(self, activations, gradients):
+    def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         return tf.math.divide_no_nan(
             base.spatial_sum(activations * gradients), base.spatial_sum(activations)
         )
