@@ -9,6 +9,9 @@ deletion and high for insertion mean the map found the pixels the model relies o
 
 All `B * (steps + 1)` altered images are built chunk by chunk and scored by one compiled
 forward pass per chunk of `batch_size` images.
+
+One idea: the two curves share ranking, baselines and scoring; kept whole because over
+half its length is the two public docstrings.
 """
 
 from __future__ import annotations
