@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -37,6 +37,9 @@ from tfxai._typing import Explainer, Images, LayerRef, TargetLike
 from tfxai.metrics import _checks, scoring
 from tfxai.metrics import similarity as similarity_lib
 from tfxai.metrics.randomize import copy_model, parameters, randomization_order, reinitialize
+
+if TYPE_CHECKING:
+    from tfxai.targets import Target
 
 __all__ = [
     "SanityCheckResult",
@@ -230,7 +233,14 @@ def check_explainer(explainer: Any) -> Explainer:
     return explainer
 
 
-def _warn_if_copy_differs(model, copy_scorer, images, target, output, batch_size):
+def _warn_if_copy_differs(
+    model: keras.Model,
+    copy_scorer: scoring.ProbabilityScorer,
+    images: np.ndarray,
+    target: Target,
+    output: int | str | None,
+    batch_size: int,
+) -> None:
     """Warns when the copy does not reproduce the model (e.g. state outside its weights)."""
     params = target.bind(len(images))
     mine = scoring.scorer_for(model, output=output).probabilities(
