@@ -33,6 +33,7 @@ def main():
         f"tfxai imported from the installed wheel ({where.parent})",
         checkout not in where.parents and "site-packages" in where.parts,
     )
+    check("py.typed marker is shipped", (where.parent / "py.typed").is_file())
     model = tfxai.models.load("shapes-classifier")
     info = tfxai.models.info("shapes-classifier")
     check(

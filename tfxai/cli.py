@@ -6,11 +6,18 @@ tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S [W]]
 tfxai --version
 """
 
+from __future__ import annotations
+
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import keras
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `tfxai` command."""
     parser = argparse.ArgumentParser(
         prog="tfxai", description="Explainability for Keras 3 / TensorFlow image models."
@@ -44,7 +51,7 @@ def build_parser():
     return parser
 
 
-def _add_gallery(commands):
+def _add_gallery(commands: Any) -> None:
     gallery = commands.add_parser(
         "gallery",
         help="feature-visualization gallery of some layers (PNG + HTML)",
@@ -123,7 +130,7 @@ _FLAGS = {
 }
 
 
-def _load_model(name, weights):
+def _load_model(name: str, weights: str | None) -> keras.Model:
     """A bundled model, a `.keras` file, or Keras' ResNet50."""
     from tfxai import models
 
@@ -141,7 +148,7 @@ def _load_model(name, weights):
     )
 
 
-def _load_keras_file(path):
+def _load_keras_file(path: str) -> keras.Model:
     """The model saved in a `.keras` file; every failure is one `ValueError` naming MODEL."""
     import os
 
@@ -162,7 +169,7 @@ def _load_keras_file(path):
         ) from None
 
 
-def _size(values):
+def _size(values: Sequence[int] | None) -> int | Sequence[int] | None:
     """`--size`: None, one integer (square) or two (height, width)."""
     if values is None or len(values) == 1:
         return values and values[0]
@@ -171,7 +178,7 @@ def _size(values):
     raise ValueError(f"--size: expected S or H W, got {len(values)} values: {values}.")
 
 
-def _run_gallery(args):
+def _run_gallery(args: argparse.Namespace) -> int:
     from tfxai.featurevis import gallery
 
     size = _size(args.size)
@@ -195,7 +202,7 @@ def _run_gallery(args):
     return 0
 
 
-def _run_demo(args):
+def _run_demo(args: argparse.Namespace) -> int:
     from tfxai import demo
 
     results = demo.run_demo(
@@ -212,7 +219,7 @@ def _run_demo(args):
     return 0
 
 
-def error_message(error, flags):
+def error_message(error: BaseException, flags: Mapping[str, str]) -> str:
     """One line for a failed command: the API argument at the start becomes its flag.
 
     Args:
@@ -232,7 +239,7 @@ def error_message(error, flags):
     return text
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tfxai` console script; returns the exit status.
 
     Bad arguments (argparse's and tfxai's own) exit with status 2 and one line on stderr,

@@ -15,13 +15,22 @@ pixels it weighs (a `mask_score` mask, every pixel for `class_score`), so the me
 curves and areas stay in [0, 1].
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import tensorflow as tf
+
+if TYPE_CHECKING:
+    from tfxai.engine import Engine
+    from tfxai.targets import Target
 
 _PASS_THROUGH_OPS = ("Identity", "Cast", "IdentityN")
 _PROBABILITY_OPS = {"Softmax": "softmax", "Sigmoid": "sigmoid"}
 
 
-def probability_op(tensor):
+def probability_op(tensor: tf.Tensor) -> tf.Operation | None:
     """The Softmax/Sigmoid op a traced output ends in (through Identity/Cast ops), or None."""
     node = tensor
     while hasattr(node, "op") and not tf.executing_eagerly():
@@ -33,18 +42,18 @@ def probability_op(tensor):
     return None
 
 
-def head_of(tensor):
+def head_of(tensor: tf.Tensor) -> str | None:
     """`"softmax"` or `"sigmoid"` when a traced output ends in that op, else `None`."""
     op = probability_op(tensor)
     return None if op is None else _PROBABILITY_OPS[op.type]
 
 
-def is_binary(shape):
+def is_binary(shape: Sequence[int | None]) -> bool:
     """True for a single-logit output `(B, 1)` or `(B, ..., 1)`."""
     return len(shape) >= 2 and shape[-1] == 1
 
 
-def two_classes(outputs, probability=False):
+def two_classes(outputs: tf.Tensor, probability: bool = False) -> tf.Tensor:
     """A binary output as two class scores: `[-z, z]` for a logit, `[1 - p, p]` for a
     probability."""
     if probability:
@@ -52,7 +61,9 @@ def two_classes(outputs, probability=False):
     return tf.concat([-outputs, outputs], axis=-1)
 
 
-def probabilities(outputs, head, *, binary=False, logits=True):
+def probabilities(
+    outputs: tf.Tensor, head: str | None, *, binary: bool = False, logits: bool = True
+) -> tf.Tensor:
     """Class probabilities of scored outputs (float32, last axis = classes).
 
     Args:
@@ -70,14 +81,14 @@ def probabilities(outputs, head, *, binary=False, logits=True):
     return tf.nn.softmax(outputs, axis=-1)
 
 
-def probability_target(target, engine):
+def probability_target(target: Target, engine: Engine) -> Target:
     """`target` scored on the probabilities of `engine`'s output (read while tracing).
 
     For dense outputs the score is divided by the target's score on an all-ones output
     (its pixel weight), giving the mean probability over its pixels, in [0, 1].
     """
 
-    def to_probabilities(outputs):
+    def to_probabilities(outputs: tf.Tensor) -> tf.Tensor:
         return probabilities(outputs, engine.head, binary=engine.binary, logits=engine.logits)
 
     return target.mean_over_pixels().on_outputs(to_probabilities, "probabilities")

@@ -7,15 +7,28 @@ that holds the compiled graphs of its class twin. Options are checked when the e
 is built, against the class's constructor and call, so a typo fails at once.
 """
 
+from __future__ import annotations
+
 import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, TypeGuard
+
+import keras
+import numpy as np
 
 from tfxai import attribution, cam
+from tfxai._typing import Images, LayerRef, TargetLike
 
 METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
 _CALL_OPTIONS = ("batch_size", "normalize")
 
+#: A method: a name from `METHODS`, an explainer class, a function form or a callable.
+Method = str | type | Callable[..., Any]
+#: A built explainer `explain(inputs, target) -> (B, H, W)`.
+Built = Callable[[Images, TargetLike], np.ndarray]
 
-def method_name(method):
+
+def method_name(method: Method) -> str:
     """A short name for `method` (a name, class, function or callable), for labels."""
     if isinstance(method, str):
         return method
@@ -25,7 +38,7 @@ def method_name(method):
     return getattr(method, "__name__", None) or type(method).__name__
 
 
-def explainer_class(method):
+def explainer_class(method: Method) -> type[Any] | None:
     """The explainer class of `method`, or `None` for a callable that is not one of ours.
 
     Args:
@@ -56,12 +69,14 @@ def explainer_class(method):
     return None
 
 
-def is_instance(method):
+def is_instance(method: object) -> TypeGuard[cam.CAM | attribution.Attribution]:
     """True when `method` is an explainer instance (`tfxai.GradCAM(model)`, ...)."""
     return isinstance(method, (cam.CAM, attribution.Attribution))
 
 
-def check_instance(instance, model, name="method"):
+def check_instance(
+    instance: cam.CAM | attribution.Attribution, model: keras.Model, name: str = "method"
+) -> cam.CAM | attribution.Attribution:
     """Returns an explainer instance if it explains `model`.
 
     Raises:
@@ -76,7 +91,7 @@ def check_instance(instance, model, name="method"):
     return instance
 
 
-def refuse_class(method, name):
+def refuse_class(method: Method, name: str) -> Method:
     """Refuses an explainer class where a callable `fn(model, inputs, target=...)` goes.
 
     `tfxai.GradCAM` is callable, but calling it builds an explainer: `GradCAM(model,
@@ -96,7 +111,11 @@ def refuse_class(method, name):
     return method
 
 
-def _instance_options(instance, layer, options):
+def _instance_options(
+    instance: cam.CAM | attribution.Attribution,
+    layer: LayerRef | None,
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """`({}, call_options)` for an explainer instance, which holds its other options."""
     call_names = _CALL_OPTIONS + tuple(getattr(instance, "call_options", ()))
     held = sorted(k for k in options if k not in call_names)
@@ -110,12 +129,14 @@ def _instance_options(instance, layer, options):
     return {}, dict(options)
 
 
-def takes_layer(cls):
+def takes_layer(cls: type[Any]) -> bool:
     """True when the explainer class takes a `layer` (the CAMs, Guided Grad-CAM)."""
     return "layer" in inspect.signature(cls.__init__).parameters
 
 
-def split_options(method, layer, options):
+def split_options(
+    method: Method, layer: LayerRef | None, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Checks `options` against `method` and splits them into constructor and call options.
 
     Returns:
@@ -159,7 +180,9 @@ def split_options(method, layer, options):
     return init_options, call_options
 
 
-def build(method, model, *, layer=None, **options):
+def build(
+    method: Method, model: keras.Model, *, layer: LayerRef | None = None, **options: Any
+) -> Built:
     """An explainer `explain(inputs, target) -> (B, H, W)` holding its compiled graphs.
 
     Args:
@@ -189,24 +212,25 @@ def build(method, model, *, layer=None, **options):
     cls = explainer_class(method)
     if cls is None:
 
-        def explain_with_callable(inputs, target):
-            return method(model, inputs, target=target, **call_options)
+        def explain_with_callable(inputs: Images, target: TargetLike) -> np.ndarray:
+            # explainer_class is None only for a callable, never for a name.
+            return method(model, inputs, target=target, **call_options)  # type: ignore[operator]
 
         return explain_with_callable
     explainer = cls(model, **init_options)
 
-    def explain(inputs, target):
+    def explain(inputs: Images, target: TargetLike) -> np.ndarray:
         return explainer(inputs, target, **call_options)
 
-    explain.explainer = explainer
+    explain.explainer = explainer  # type: ignore[attr-defined]
     return explain
 
 
-def _bound(explainer, call_options):
+def _bound(explainer: cam.CAM | attribution.Attribution, call_options: dict[str, Any]) -> Built:
     """`explain(inputs, target)` calling an explainer instance."""
 
-    def explain(inputs, target):
+    def explain(inputs: Images, target: TargetLike) -> np.ndarray:
         return explainer(inputs, target, **call_options)
 
-    explain.explainer = explainer
+    explain.explainer = explainer  # type: ignore[attr-defined]
     return explain

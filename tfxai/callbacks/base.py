@@ -9,7 +9,12 @@ the callback, the epoch and the cause, and training goes on. The explainer is bu
 per `fit`: later epochs reuse its compiled graphs (the weights change, the graph does not).
 """
 
+from __future__ import annotations
+
+import os
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,7 +24,7 @@ from tfxai.callbacks import writer as writer_lib
 from tfxai.inputs import positive_int
 
 
-def evenly_spaced(count, most):
+def evenly_spaced(count: int, most: int) -> list[int]:
     """Indices of at most `most` of `count` items, evenly spaced, first and last kept."""
     if count <= most:
         return list(range(count))
@@ -42,7 +47,15 @@ class LoggingCallback(keras.callbacks.Callback):
     default_run = "tfxai"
     keeps_start = True  # the check at on_train_begin is the timeline's first column
 
-    def __init__(self, *, freq=1, batch_freq=None, log_dir="logs", run=None, timeline_columns=12):
+    def __init__(
+        self,
+        *,
+        freq: int = 1,
+        batch_freq: int | None = None,
+        log_dir: str | os.PathLike[str] | None = "logs",
+        run: str | None = None,
+        timeline_columns: int = 12,
+    ) -> None:
         super().__init__()
         self.freq = positive_int(freq, "freq")
         self.batch_freq = None if batch_freq is None else positive_int(batch_freq, "batch_freq")
@@ -59,31 +72,35 @@ class LoggingCallback(keras.callbacks.Callback):
             None if log_dir is None else writer_lib.run_folder(log_dir, run or self.default_run)
         )
         self.writer = None if folder is None else writer_lib.RunWriter(folder)
-        self.timeline = []  # [(label, column)] of this fit
-        self.warnings = []  # messages of the failures of this fit
+        self.timeline: list[tuple[str, Any]] = []  # [(label, column)] of this fit
+        self.warnings: list[str] = []  # messages of the failures of this fit
         self._batches = 0
 
     # ------------------------------------------------------------------ to implement
 
-    def prepare(self):
+    def prepare(self) -> None:
         """Builds the explainer on `self.model` (once per fit)."""
         raise NotImplementedError
 
-    def compute(self):
+    def compute(self) -> Any:
         """One log point's data (a 'column'); raises on failure."""
         raise NotImplementedError
 
-    def write(self, column, name, label, step, logs=None):
+    def write(
+        self, column: Any, name: str, label: str, step: int, logs: dict[str, Any] | None = None
+    ) -> None:
         """Writes one column: PNG `<name>.png`, TensorBoard at `step`, `logs` if any."""
         raise NotImplementedError
 
-    def timeline_images(self, labels, columns):
+    def timeline_images(
+        self, labels: Sequence[str], columns: Sequence[Any]
+    ) -> dict[str, np.ndarray]:
         """`{file stem: uint8 image}` of the timeline(s) for these columns."""
         return {}
 
     # ------------------------------------------------------------------ Keras hooks
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.timeline, self.warnings, self._batches = [], [], 0
         try:
             self.prepare()
@@ -96,18 +113,18 @@ class LoggingCallback(keras.callbacks.Callback):
         if self.writer is not None:
             self.writer.open()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if epoch % self.freq:
             return
 
-        def log():
+        def log() -> None:
             column = self.compute()
             self.write(column, f"epoch_{epoch + 1:04d}", f"epoch {epoch + 1}", epoch, logs)
             self.timeline.append((f"epoch {epoch + 1}", column))
 
         self._safely(f"epoch {epoch + 1}", log)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._batches += 1
         if self.batch_freq is None or self._batches % self.batch_freq:
             return
@@ -117,14 +134,14 @@ class LoggingCallback(keras.callbacks.Callback):
             lambda: self.write(self.compute(), f"batch_{count:07d}", f"batch {count}", count),
         )
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._safely("the end of training", self._write_timeline)
         if self.writer is not None:
             self.writer.close()
 
     # ------------------------------------------------------------------ helpers
 
-    def _safely(self, where, fn):
+    def _safely(self, where: str, fn: Callable[[], Any]) -> None:
         """Runs `fn`; an exception becomes one warning and training goes on."""
         try:
             fn()
@@ -136,7 +153,7 @@ class LoggingCallback(keras.callbacks.Callback):
             self.warnings.append(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
-    def _write_timeline(self):
+    def _write_timeline(self) -> None:
         if self.writer is None or len(self.timeline) < 1:
             return
         chosen = [
@@ -151,6 +168,8 @@ class LoggingCallback(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def tile_grid(tiles, row_labels, col_labels):
+def tile_grid(
+    tiles: Any, row_labels: Sequence[str] | None, col_labels: Sequence[str] | None
+) -> np.ndarray:
     """`viz.image_grid` of `(rows, cols, H, W, 3)` uint8 tiles."""
     return viz.image_grid(np.asarray(tiles, np.uint8), row_labels=row_labels, col_labels=col_labels)

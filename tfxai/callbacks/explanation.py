@@ -1,8 +1,16 @@
 """`ExplanationCallback`: where the model looks, epoch after epoch, during `model.fit`."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+from matplotlib.colors import Colormap
 
 from tfxai import methods, viz
+from tfxai._typing import LayerRef, TargetLike
 from tfxai.callbacks import base
 from tfxai.callbacks import samples as samples_lib
 
@@ -58,22 +66,22 @@ class ExplanationCallback(base.LoggingCallback):
 
     def __init__(
         self,
-        method,
-        inputs,
-        target=None,
+        method: str | type | Callable[..., Any],
+        inputs: Any,
+        target: TargetLike | str | dict[str, Any] = None,
         *,
-        freq=1,
-        batch_freq=None,
-        log_dir="logs",
-        run=None,
-        layer=None,
-        alpha=0.5,
-        colormap="jet",
-        preprocessing=None,
-        class_names=None,
-        timeline_columns=12,
-        **method_options,
-    ):
+        freq: int = 1,
+        batch_freq: int | None = None,
+        log_dir: str | os.PathLike[str] | None = "logs",
+        run: str | None = None,
+        layer: LayerRef | None = None,
+        alpha: float = 0.5,
+        colormap: str | Colormap = "jet",
+        preprocessing: str | None = None,
+        class_names: Sequence[str] | None = None,
+        timeline_columns: int = 12,
+        **method_options: Any,
+    ) -> None:
         self.method = method
         self.name = methods.method_name(method)
         methods.split_options(method, layer, method_options)  # unknown options fail now
@@ -91,7 +99,7 @@ class ExplanationCallback(base.LoggingCallback):
         )  # checks alpha and colormap now
         self.alpha, self.colormap = alpha, colormap
         self.row_labels = _row_labels(self.samples.labels, class_names)
-        self.explain = None
+        self.explain: Any = None  # built by prepare(), once per fit
         super().__init__(
             freq=freq,
             batch_freq=batch_freq,
@@ -100,12 +108,12 @@ class ExplanationCallback(base.LoggingCallback):
             timeline_columns=timeline_columns,
         )
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.explain = methods.build(
             self.method, self.model, layer=self.layer, **self.method_options
         )
 
-    def compute(self):
+    def compute(self) -> dict[str, np.ndarray]:
         """`{target name: uint8 maps (B, H, W)}` for the current weights."""
         column = {}
         for key, target in self.targets.items():
@@ -122,7 +130,7 @@ class ExplanationCallback(base.LoggingCallback):
             column[key] = np.rint(255 * viz_range(maps)).astype(np.uint8)
         return column
 
-    def overlays(self, maps):
+    def overlays(self, maps: np.ndarray) -> np.ndarray:
         """uint8 overlays `(B, H, W, 3)` of uint8 maps on the samples."""
         return viz.overlay(
             self.inputs_shown,
@@ -131,7 +139,14 @@ class ExplanationCallback(base.LoggingCallback):
             colormap=self.colormap,
         )
 
-    def write(self, column, name, label, step, logs=None):
+    def write(
+        self,
+        column: dict[str, np.ndarray],
+        name: str,
+        label: str,
+        step: int,
+        logs: dict[str, Any] | None = None,
+    ) -> None:
         tiles = [self.inputs_shown] + [self.overlays(maps) for maps in column.values()]
         grid = base.tile_grid(np.stack(tiles, axis=1), self.row_labels, [label] + list(column))
         if self.writer is not None:
@@ -140,7 +155,9 @@ class ExplanationCallback(base.LoggingCallback):
             self.writer.image(tag, grid, step)
             self.writer.flush()
 
-    def timeline_images(self, labels, columns):
+    def timeline_images(
+        self, labels: Sequence[str], columns: Sequence[dict[str, np.ndarray]]
+    ) -> dict[str, np.ndarray]:
         images = {}
         for key in self.targets:
             tiles = np.stack([self.overlays(column[key]) for column in columns], axis=1)
@@ -149,7 +166,7 @@ class ExplanationCallback(base.LoggingCallback):
         return images
 
 
-def viz_range(maps):
+def viz_range(maps: np.ndarray) -> np.ndarray:
     """Finite maps scaled to [0, 1] per image for display (maps in [0, 1] stay as they are)."""
     if maps.min() >= 0 and maps.max() <= 1:
         return maps
@@ -158,7 +175,7 @@ def viz_range(maps):
     return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1), 0.0)
 
 
-def _row_labels(labels, class_names):
+def _row_labels(labels: np.ndarray | None, class_names: Sequence[str] | None) -> list[str] | None:
     if labels is None:
         return None
     if class_names is not None:
@@ -167,5 +184,5 @@ def _row_labels(labels, class_names):
     return [f"class {c}" for c in labels]
 
 
-def _slug(text):
+def _slug(text: object) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(text))

@@ -1,10 +1,17 @@
 """`FeatureVisCallback`: what units and classes come to detect, epoch after epoch."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
 from tfxai import inputs, targets
 from tfxai.callbacks import base
 from tfxai.featurevis.render import Renderer
+from tfxai.targets import Target
 
 
 class FeatureVisCallback(base.LoggingCallback):
@@ -47,17 +54,17 @@ class FeatureVisCallback(base.LoggingCallback):
 
     def __init__(
         self,
-        objectives,
+        objectives: Target | Sequence[Target] | Mapping[str, Target],
         *,
-        freq=1,
-        steps=128,
-        size=64,
-        seed=0,
-        log_dir="logs",
-        run=None,
-        timeline_columns=12,
-        **render_options,
-    ):
+        freq: int = 1,
+        steps: int = 128,
+        size: int | tuple[int, int] = 64,
+        seed: int = 0,
+        log_dir: str | os.PathLike[str] | None = "logs",
+        run: str | None = None,
+        timeline_columns: int = 12,
+        **render_options: Any,
+    ) -> None:
         self.objectives = _named(objectives)
         unknown = sorted(set(render_options) - set(self._RENDER_OPTIONS))
         if unknown:
@@ -68,16 +75,16 @@ class FeatureVisCallback(base.LoggingCallback):
         self.steps = inputs.positive_int(steps, "steps")
         self.size, self.render_options = size, render_options
         self.seed = inputs.check_seed(seed)
-        self.renderers = {}
+        self.renderers: dict[str, Renderer] = {}
         super().__init__(freq=freq, log_dir=log_dir, run=run, timeline_columns=timeline_columns)
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.renderers = {
             name: Renderer(self.model, objective, size=self.size, **self.render_options)
             for name, objective in self.objectives.items()
         }
 
-    def compute(self):
+    def compute(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """`{name: (uint8 images (b, H, W, 3), values (b,))}` for the current weights."""
         column = {}
         for name, renderer in self.renderers.items():
@@ -90,7 +97,14 @@ class FeatureVisCallback(base.LoggingCallback):
             column[name] = (images, rendering.values)
         return column
 
-    def write(self, column, name, label, step, logs=None):
+    def write(
+        self,
+        column: dict[str, tuple[np.ndarray, np.ndarray]],
+        name: str,
+        label: str,
+        step: int,
+        logs: dict[str, Any] | None = None,
+    ) -> None:
         if self.writer is None:
             return
         grid = _objective_grid(column)
@@ -101,7 +115,9 @@ class FeatureVisCallback(base.LoggingCallback):
         )
         self.writer.flush()
 
-    def timeline_images(self, labels, columns):
+    def timeline_images(
+        self, labels: Sequence[str], columns: Sequence[Any]
+    ) -> dict[str, np.ndarray]:
         rows, names = [], []
         for key, (images, _) in columns[0].items():
             for index in range(len(images)):
@@ -110,7 +126,9 @@ class FeatureVisCallback(base.LoggingCallback):
         return {"timeline": base.tile_grid(rows, names, labels)}
 
 
-def _named(objectives):
+def _named(
+    objectives: Target | Sequence[Target] | Mapping[str, Target],
+) -> dict[str, Target]:
     """`{name: objective}` from one objective, a list or a dict."""
     if isinstance(objectives, targets.Target):
         objectives = [objectives]
@@ -137,7 +155,7 @@ def _named(objectives):
     return named
 
 
-def _objective_grid(column):
+def _objective_grid(column: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """One row per objective, one tile per image (white where a row is shorter)."""
     width = max(len(images) for images, _ in column.values())
     tile_shape = next(iter(column.values()))[0].shape[1:]

@@ -1,10 +1,17 @@
 """`ExplanationMetricsCallback`: explanation quality as training metrics (`logs["xai_..."]`)."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
 from tfxai import inputs as inputs_lib
 from tfxai import methods
 from tfxai import metrics as metrics_lib
+from tfxai._typing import LayerRef, TargetLike
 from tfxai.callbacks import base
 from tfxai.callbacks import samples as samples_lib
 from tfxai.metrics import scoring
@@ -16,14 +23,17 @@ MODEL_METRICS = ("deletion", "insertion", "average_drop", "increase_in_confidenc
 # change it.
 DEFAULT_OPTIONS = {"deletion": {"steps": 24}, "insertion": {"steps": 24}}
 
+#: `fn(model, images, maps, masks, target, options) -> float`, one metric's mean.
+Metric = Callable[..., float]
 
-def _mean_over_masks(fn):
+
+def _mean_over_masks(fn: Callable[..., Any]) -> Metric:
     return lambda model, images, maps, masks, target, options: float(
         np.mean(fn(maps, masks, **options))
     )
 
 
-def _mean_over_model(fn):
+def _mean_over_model(fn: Callable[..., Any]) -> Metric:
     return lambda model, images, maps, masks, target, options: float(
         np.mean(fn(model, images, maps, target, **options))
     )
@@ -90,21 +100,21 @@ class ExplanationMetricsCallback(base.LoggingCallback):
 
     def __init__(
         self,
-        method,
-        inputs,
+        method: str | type | Callable[..., Any],
+        inputs: Any,
         *,
-        masks=None,
-        target=None,
-        metrics=None,
-        metric_options=None,
-        freq=1,
-        prefix="xai_",
-        log_dir=None,
-        run=None,
-        layer=None,
-        batch_size=32,
-        **method_options,
-    ):
+        masks: np.ndarray | None = None,
+        target: TargetLike | str = None,
+        metrics: str | Sequence[str] | None = None,
+        metric_options: Mapping[str, Mapping[str, Any]] | None = None,
+        freq: int = 1,
+        prefix: str = "xai_",
+        log_dir: str | os.PathLike[str] | None = None,
+        run: str | None = None,
+        layer: LayerRef | None = None,
+        batch_size: int = 32,
+        **method_options: Any,
+    ) -> None:
         self.method, self.layer = method, layer
         methods.split_options(method, layer, method_options)
         self.method_options = method_options
@@ -124,16 +134,17 @@ class ExplanationMetricsCallback(base.LoggingCallback):
         self.prefix = prefix
         self.batch_size = inputs_lib.positive_int(batch_size, "batch_size")
         self.output = method_options.get("output")
-        self.explain, self.images = None, None
+        self.explain: Any = None  # built by prepare(), once per fit
+        self.images: Any = None
         super().__init__(freq=freq, log_dir=log_dir, run=run)
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.images = inputs_lib.as_image_batch(self.samples.images, self.model)
         self.explain = methods.build(
             self.method, self.model, layer=self.layer, **self.method_options
         )
 
-    def compute(self):
+    def compute(self) -> dict[str, float]:
         """`{key: mean value}` of every metric for the current weights."""
         scorer = scoring.scorer_for(self.model, output=self.output)
         _, target = scorer.fixed_target(self.images, self.target, self.batch_size)
@@ -150,7 +161,14 @@ class ExplanationMetricsCallback(base.LoggingCallback):
             values[self.prefix + name] = value
         return values
 
-    def write(self, column, name, label, step, logs=None):
+    def write(
+        self,
+        column: dict[str, float],
+        name: str,
+        label: str,
+        step: int,
+        logs: dict[str, Any] | None = None,
+    ) -> None:
         if logs is not None:
             logs.update(column)
         if self.writer is not None:
@@ -158,7 +176,7 @@ class ExplanationMetricsCallback(base.LoggingCallback):
             self.writer.flush()
 
 
-def _check_metrics(metrics, has_masks):
+def _check_metrics(metrics: str | Sequence[str] | None, has_masks: bool) -> tuple[str, ...]:
     if metrics is None:
         return ("pointing_game", "deletion") if has_masks else ("deletion", "insertion")
     names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
@@ -177,7 +195,9 @@ def _check_metrics(metrics, has_masks):
     return names
 
 
-def _check_metric_options(options, names):
+def _check_metric_options(
+    options: Mapping[str, Mapping[str, Any]] | None, names: Sequence[str]
+) -> dict[str, Mapping[str, Any]]:
     options = dict(options or {})
     for name, value in options.items():
         if name not in names:

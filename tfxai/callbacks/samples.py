@@ -1,6 +1,9 @@
 """The fixed samples a callback explains: images, and their labels and masks when given."""
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +21,7 @@ class Samples(NamedTuple):
     masks: np.ndarray | None = None
 
 
-def fixed_samples(inputs, name="inputs"):
+def fixed_samples(inputs: Any, name: str = "inputs") -> Samples:
     """Reads the samples once: numpy/tensor images, a tuple `(x, y[, masks])`, or the
     first batch of a `tf.data.Dataset` (elements `x`, `(x, y)` or `(x, y, masks)`).
 
@@ -55,7 +58,7 @@ def fixed_samples(inputs, name="inputs"):
     return Samples(images, labels, masks)
 
 
-def _labels(labels, count, name):
+def _labels(labels: Any, count: int, name: str) -> np.ndarray | None:
     """Class ids `(count,)` int64, or `None` for dense labels (segmentation masks)."""
     labels = inputs_lib.as_numeric_array(labels, f"{name} (labels)")
     if labels.ndim > 2 or (labels.ndim == 2 and labels.shape[0] != count):
@@ -63,13 +66,13 @@ def _labels(labels, count, name):
     return targets_lib.label_classes(labels, count, f"{name} (labels)").astype(np.int64)
 
 
-def check_masks(masks, shape, name="masks"):
+def check_masks(masks: Any, shape: Sequence[int], name: str = "masks") -> np.ndarray | None:
     """Checked boolean `(B, H, W)` masks for images of `shape[:3]` (`tfxai.metrics`' own
     check: 0/1 values, one non-empty mask per image or one shared), or `None`."""
     return None if masks is None else metric_checks.as_masks(masks, tuple(shape[:3]), name)
 
 
-def resolve_targets(target, samples):
+def resolve_targets(target: Any, samples: Samples) -> dict[str, Any]:
     """`{name: target}` for a target spec: a dict of them, or one (named "target").
 
     `"labels"` becomes the samples' labels. Other values are left for the explainer.
@@ -97,7 +100,7 @@ def resolve_targets(target, samples):
     return resolved
 
 
-def _target_name(target):
+def _target_name(target: Any) -> str:
     if target is None:
         return "predicted"
     if isinstance(target, str):

@@ -5,8 +5,12 @@ Metrics take saliency maps either precomputed, `(B, H, W)`, or as an explainer c
 float32 array aligned with the checked inputs.
 """
 
-import numbers
+from __future__ import annotations
 
+import numbers
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -14,9 +18,12 @@ from tfxai import batches as batches_lib
 from tfxai import inputs as inputs_lib
 from tfxai import methods
 from tfxai import targets as targets_lib
+from tfxai._typing import Explainer, Images, TargetLike
 
 
-def image_batch(inputs, model, target=None, name="inputs"):
+def image_batch(
+    inputs: Images, model: keras.Model, target: TargetLike | str = None, name: str = "inputs"
+) -> tuple[np.ndarray, Any]:
     """Checked float32 images `(B, H, W, C)` from an array, a tensor or a dataset, and the
     target, with `"labels"` turned into the dataset's class ids (a list of ints).
 
@@ -38,7 +45,7 @@ def image_batch(inputs, model, target=None, name="inputs"):
     return images, target
 
 
-def positive_int(value, name, *, high=None, what=""):
+def positive_int(value: Any, name: str, *, high: int | None = None, what: str = "") -> int:
     """Checks an integer >= 1 (and <= `high` when given) and returns it as an int."""
     ok = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
     if not ok or value < 1 or (high is not None and value > high):
@@ -47,19 +54,19 @@ def positive_int(value, name, *, high=None, what=""):
     return int(value)
 
 
-def as_float_array(value, name):
+def as_float_array(value: Any, name: str) -> np.ndarray:
     """A numeric numpy array (tensors converted), or a `TypeError` naming `name`."""
     return inputs_lib.as_numeric_array(value, name)
 
 
-def check_finite(array, name):
+def check_finite(array: np.ndarray, name: str) -> None:
     """Raises a `ValueError` naming `name` if `array` holds NaN or Inf."""
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
         bad = int(np.sum(~np.isfinite(array)))
         raise ValueError(f"{name}: contains {bad} NaN or Inf values; expected finite values.")
 
 
-def as_maps(maps, shape=None, name="maps"):
+def as_maps(maps: Any, shape: tuple[int, ...] | None = None, name: str = "maps") -> np.ndarray:
     """Checks saliency maps and returns them as float32 `(B, H, W)`.
 
     Args:
@@ -91,19 +98,27 @@ def as_maps(maps, shape=None, name="maps"):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def is_explainer(maps):
+def is_explainer(maps: Any) -> bool:
     """True when `maps` is an explainer callable rather than an array of maps."""
     return callable(maps) and not isinstance(maps, (np.ndarray, tf.Tensor))
 
 
-def explain(explainer, model, images, target, name="explainer"):
+def explain(
+    explainer: Explainer,
+    model: keras.Model,
+    images: np.ndarray,
+    target: TargetLike,
+    name: str = "explainer",
+) -> np.ndarray:
     """Runs `explainer(model, images, target=target)` and checks the maps it returns."""
     label = getattr(explainer, "__name__", None) or type(explainer).__name__
     produced = explainer(model, images, target=target)
     return as_maps(produced, images.shape[:3], f"{name} (returned by {label})")
 
 
-def maps_or_explainer(maps, model, images, name="maps"):
+def maps_or_explainer(
+    maps: Any, model: keras.Model, images: np.ndarray, name: str = "maps"
+) -> np.ndarray | Explainer:
     """Checks `maps` before any forward pass: checked maps, or an explainer callable.
 
     Args:
@@ -133,7 +148,7 @@ def maps_or_explainer(maps, model, images, name="maps"):
     if methods.is_instance(maps):
         instance = methods.check_instance(maps, model, name)
 
-        def explainer(model, inputs, target=None):
+        def explainer(model: keras.Model, inputs: Images, target: TargetLike = None) -> np.ndarray:
             del model  # the instance holds it (checked above)
             return instance(inputs, target)
 
@@ -144,7 +159,13 @@ def maps_or_explainer(maps, model, images, name="maps"):
     return as_maps(maps, images.shape[:3], name)
 
 
-def resolve_maps(maps, model, images, target, name="maps"):
+def resolve_maps(
+    maps: Any,
+    model: keras.Model,
+    images: np.ndarray,
+    target: TargetLike,
+    name: str = "maps",
+) -> np.ndarray:
     """Maps `(B, H, W)` for `images`: checked as given, or computed by an explainer.
 
     Args:
@@ -160,7 +181,7 @@ def resolve_maps(maps, model, images, target, name="maps"):
     return as_maps(maps, images.shape[:3], name)
 
 
-def as_masks(masks, shape, name="masks"):
+def as_masks(masks: Any, shape: tuple[int, ...], name: str = "masks") -> np.ndarray:
     """Checks ground-truth masks against maps of `shape` `(B, H, W)`; returns bool `(B, H, W)`.
 
     Masks are boolean, or numeric holding only 0 and 1; an `(H, W)` mask is shared by the
@@ -196,7 +217,7 @@ def as_masks(masks, shape, name="masks"):
     return np.ascontiguousarray(array)
 
 
-def check_non_negative(maps, name="maps"):
+def check_non_negative(maps: Any, name: str = "maps") -> None:
     """Raises a `ValueError` naming `name` if a map holds negative values."""
     low = float(maps.min())
     if low < 0:
@@ -206,7 +227,7 @@ def check_non_negative(maps, name="maps"):
         )
 
 
-def check_unit_range(maps, name="maps"):
+def check_unit_range(maps: Any, name: str = "maps") -> None:
     """Raises a `ValueError` naming `name` unless every value is in [0, 1]."""
     low, high = float(maps.min()), float(maps.max())
     if low < 0 or high > 1:

@@ -5,19 +5,29 @@
 - `within_distance`: is any pixel of a set within a distance of a mask?
 """
 
+from __future__ import annotations
+
+from typing import Literal
+
 import numpy as np
 
-_PAD_MODES = {"nearest": "edge", "reflect": "symmetric"}
+_PAD_MODES: dict[str, Literal["edge", "symmetric"]] = {"nearest": "edge", "reflect": "symmetric"}
 
 
-def gaussian_kernel(sigma, radius):
+def gaussian_kernel(sigma: float, radius: int) -> np.ndarray:
     """float64 `(2 * radius + 1,)`: `exp(-x^2 / (2 sigma^2))` for x in [-radius, radius], sum 1."""
     offsets = np.arange(-radius, radius + 1, dtype=np.float64)
     kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
     return kernel / kernel.sum()
 
 
-def gaussian_filter(images, sigma, radius, axes=(1, 2), mode="nearest"):
+def gaussian_filter(
+    images: np.ndarray,
+    sigma: float,
+    radius: int,
+    axes: tuple[int, ...] = (1, 2),
+    mode: str = "nearest",
+) -> np.ndarray:
     """Gaussian blur along `axes` (the image height and width), float64.
 
     Args:
@@ -45,7 +55,7 @@ def gaussian_filter(images, sigma, radius, axes=(1, 2), mode="nearest"):
     return result
 
 
-def average_ranks(rows):
+def average_ranks(rows: np.ndarray) -> np.ndarray:
     """float64 `(B, N)`: 1-based ranks of each row's values, ties given their average rank."""
     rows = np.asarray(rows)
     ranks = np.empty(rows.shape, dtype=np.float64)
@@ -56,14 +66,16 @@ def average_ranks(rows):
     return ranks
 
 
-def _boundary(mask):
+def _boundary(mask: np.ndarray) -> np.ndarray:
     """Mask pixels with a 4-neighbour (inside the image) outside the mask."""
     padded = np.pad(mask, 1, mode="edge")
     inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     return mask & ~inner
 
 
-def within_distance(points, mask, distance, chunk=1 << 20):
+def within_distance(
+    points: np.ndarray, mask: np.ndarray, distance: float, chunk: int = 1 << 20
+) -> bool:
     """True if any `True` pixel of `points` `(H, W)` is within `distance` (Euclidean) of `mask`.
 
     The nearest mask pixel to an outside point is always on the mask's 4-boundary, so

@@ -8,14 +8,25 @@ and `O` on `E` (softmax of the logits, target fixed on the image):
 - increase in confidence = `100 * mean(O > Y)`: higher is better.
 """
 
+from __future__ import annotations
+
+import keras
 import numpy as np
 
+from tfxai._typing import Explainer, Images, TargetLike
 from tfxai.metrics import _checks, scoring
 
 
 def explanation_scores(
-    model, inputs, maps, target=None, *, batch_size=32, output=None, logits=True
-):
+    model: keras.Model,
+    inputs: Images,
+    maps: np.ndarray | Explainer,
+    target: TargetLike = None,
+    *,
+    batch_size: int = 32,
+    output: int | str | None = None,
+    logits: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """Target probabilities on the images and on their explanation maps `image * map`.
 
     Args:
@@ -46,16 +57,25 @@ def explanation_scores(
     if not _checks.is_explainer(maps):
         _checks.check_unit_range(maps)
     scorer = scoring.scorer_for(model, output=output, logits=logits)
-    target, explainer_target = scorer.fixed_target(images, target, batch_size)
+    fixed, explainer_target = scorer.fixed_target(images, target, batch_size)
     saliency = _checks.resolve_maps(maps, model, images, explainer_target)
     _checks.check_unit_range(saliency)
-    params = target.bind(len(images))
-    full = scorer.probabilities(images, target, params, batch_size)
-    explained = scorer.probabilities(images * saliency[..., None], target, params, batch_size)
+    params = fixed.bind(len(images))
+    full = scorer.probabilities(images, fixed, params, batch_size)
+    explained = scorer.probabilities(images * saliency[..., None], fixed, params, batch_size)
     return full, explained
 
 
-def average_drop(model, inputs, maps, target=None, *, batch_size=32, output=None, logits=True):
+def average_drop(
+    model: keras.Model,
+    inputs: Images,
+    maps: np.ndarray | Explainer,
+    target: TargetLike = None,
+    *,
+    batch_size: int = 32,
+    output: int | str | None = None,
+    logits: bool = True,
+) -> float:
     """Average drop (%): how much target probability the explanation map loses.
 
     `100 * mean over images of max(0, Y - O) / Y`, with `Y` and `O` the target class
@@ -94,8 +114,15 @@ def average_drop(model, inputs, maps, target=None, *, batch_size=32, output=None
 
 
 def increase_in_confidence(
-    model, inputs, maps, target=None, *, batch_size=32, output=None, logits=True
-):
+    model: keras.Model,
+    inputs: Images,
+    maps: np.ndarray | Explainer,
+    target: TargetLike = None,
+    *,
+    batch_size: int = 32,
+    output: int | str | None = None,
+    logits: bool = True,
+) -> float:
     """Increase in confidence (%): share of images whose explanation map scores higher.
 
     `100 * mean over images of [O > Y]`, with `Y` and `O` the target class probabilities on

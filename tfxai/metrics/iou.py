@@ -1,12 +1,14 @@
 """Intersection over union of a thresholded map with the object mask."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from tfxai import inputs
 from tfxai.metrics import _checks
 
 
-def iou(maps, masks, threshold=0.5):
+def iou(maps: np.ndarray, masks: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """IoU of each map's region `map >= threshold` with its ground-truth mask.
 
     Maps and threshold are in [0, 1], as explainers return maps (with the default

@@ -6,6 +6,8 @@
   inside the object's bounding box (or the mask itself).
 """
 
+from __future__ import annotations
+
 import numbers
 
 import numpy as np
@@ -13,7 +15,7 @@ import numpy as np
 from tfxai.metrics import _checks, _filters
 
 
-def pointing_game(maps, masks, *, tolerance=15):
+def pointing_game(maps: np.ndarray, masks: np.ndarray, *, tolerance: float = 15) -> np.ndarray:
     """Pointing game: a hit when the maximum of a map falls on (or near) the object.
 
     The maximum may be reached at several pixels: the map hits if any of them lies within
@@ -47,7 +49,7 @@ def pointing_game(maps, masks, *, tolerance=15):
     if (
         isinstance(tolerance, bool)
         or not isinstance(tolerance, numbers.Real)
-        or not np.isfinite(tolerance)
+        or not np.isfinite(float(tolerance))
         or tolerance < 0
     ):
         raise ValueError(f"tolerance: expected a distance in pixels >= 0, got {tolerance!r}.")
@@ -60,7 +62,7 @@ def pointing_game(maps, masks, *, tolerance=15):
     return hits
 
 
-def bounding_boxes(masks):
+def bounding_boxes(masks: np.ndarray) -> np.ndarray:
     """Boolean `(B, H, W)`: the filled bounding box of every mask's pixels (all components)."""
     boxes = np.zeros_like(masks, dtype=bool)
     for index, mask in enumerate(masks):
@@ -70,7 +72,7 @@ def bounding_boxes(masks):
     return boxes
 
 
-def energy_pointing_game(maps, masks, *, region="box"):
+def energy_pointing_game(maps: np.ndarray, masks: np.ndarray, *, region: str = "box") -> np.ndarray:
     """Energy-based pointing game: the share of a map's energy inside the object.
 
     `sum(map inside region) / sum(map)` per image, where the region is the bounding box of

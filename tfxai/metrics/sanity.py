@@ -21,25 +21,35 @@ Choices, fixed here:
   randomized copy.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
 from tfxai import methods
+from tfxai._typing import Explainer, Images, LayerRef, TargetLike
 from tfxai.metrics import _checks, scoring
 from tfxai.metrics import similarity as similarity_lib
+from tfxai.metrics.randomize import copy_model, parameters, randomization_order, reinitialize
 
-_INITIALIZER_NAMES = {
-    "kernel": ("kernel_initializer", "depthwise_initializer"),
-    "depthwise_kernel": ("depthwise_initializer",),
-    "pointwise_kernel": ("pointwise_initializer",),
-    "recurrent_kernel": ("recurrent_initializer",),
-    "embeddings": ("embeddings_initializer",),
-}
+if TYPE_CHECKING:
+    from tfxai.targets import Target
+
+__all__ = [
+    "SanityCheckResult",
+    "check_explainer",
+    "copy_model",
+    "parameters",
+    "randomization_order",
+    "reinitialize",
+    "sanity_check",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,17 +66,17 @@ class SanityCheckResult:
             `keep_maps=True`, else `None`.
     """
 
-    layers: tuple
+    layers: tuple[str, ...]
     similarities: np.ndarray
     similarity: str = "spearman"
-    maps: np.ndarray = dataclasses.field(default=None, repr=False)
+    maps: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     @property
-    def mean(self):
+    def mean(self) -> np.ndarray:
         """float64 `(steps,)`: the similarity averaged over the images at each step."""
         return self.similarities.mean(axis=1)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict: `similarity`, `layers`, `mean`, `per_image`."""
         return {
             "similarity": self.similarity,
@@ -75,7 +85,7 @@ class SanityCheckResult:
             "per_image": self.similarities.tolist(),
         }
 
-    def to_markdown(self):
+    def to_markdown(self) -> str:
         """A markdown table: one row per step with the randomized layer and statistics."""
         lines = [
             f"| step | randomized down to | mean {self.similarity} | min | max |",
@@ -87,7 +97,7 @@ class SanityCheckResult:
             )
         return "\n".join(lines)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         means = ", ".join(f"{value:.3f}" for value in self.mean)
         return (
             f"SanityCheckResult(similarity={self.similarity!r}, steps={len(self.layers)}, "
@@ -95,125 +105,19 @@ class SanityCheckResult:
         )
 
 
-def copy_model(model, images):
-    """A clone of `model` with the same weights; `model` is only read.
-
-    Raises:
-        TypeError: If `model` is not a Keras model or cannot be cloned.
-    """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
-    try:
-        copy = keras.models.clone_model(model)
-        if not copy.built:
-            copy(images[:1], training=False)
-        copy.set_weights(model.get_weights())
-    except Exception as err:
-        raise TypeError(
-            f"model: sanity_check randomizes a copy made by keras.models.clone_model, which "
-            f"failed for {model.name!r} ({type(model).__name__}): {type(err).__name__}: "
-            f"{err}. Sequential and Functional models work; a subclassed model needs "
-            f"get_config() and from_config()."
-        ) from err
-    copy.trainable = True  # on the copy only: every parameter shows in trainable_weights
-    for _, layer in engine_lib.layer_paths(copy):
-        layer.trainable = True
-    return copy
-
-
-def parameters(layer):
-    """The layer's own trainable-by-construction variables (none for containers)."""
-    if isinstance(layer, keras.Model):
-        return []
-    return list(layer.trainable_weights)
-
-
-def randomization_order(model, layers=None):
-    """`(path, layer)` pairs to randomize, from the top (output) of `model` down.
-
-    Args:
-        model: The (copied) Keras model, every layer trainable.
-        layers: `None` (every leaf layer with weights) or a list of layer references
-            (names, nested paths, indices or layer objects of a model with the same names).
-
-    Raises:
-        ValueError: If `layers` is empty, names an unknown layer or a layer without weights.
-    """
-    paths = engine_lib.layer_paths(model)
-    weighted = [(path, layer) for path, layer in paths if parameters(layer)]
-    if layers is None:
-        if not weighted:
-            raise ValueError(f"model: {model.name!r} has no layer with weights to randomize.")
-        return weighted[::-1]
-    single = isinstance(layers, (str, int, np.integer, keras.layers.Layer))
-    try:
-        refs = [layers] if single else list(layers)
-    except TypeError:
-        raise TypeError(
-            f"layers: expected None, a layer reference or a list of them, got "
-            f"{type(layers).__name__}."
-        ) from None
-    if not refs:
-        raise ValueError("layers: expected None or at least one layer name, got an empty list.")
-    chosen = set()
-    for ref in refs:
-        if isinstance(ref, keras.layers.Layer) and not any(ref is known for _, known in paths):
-            ref = ref.name  # a layer of the user's model: find its namesake in the copy
-        try:
-            layer = engine_lib.resolve_layer(model, ref)
-        except (TypeError, ValueError) as err:
-            message = str(err)
-            message = message.removeprefix("layer: ")
-            raise type(err)(f"layers: {message}") from None
-        if not parameters(layer):
-            names = ", ".join(path for path, _ in weighted[::-1][:8])
-            raise ValueError(
-                f"layers: layer {ref!r} has no weights to randomize (or is a "
-                f"nested model: name its layers). Layers with weights, from the "
-                f"top: {names}{', ...' if len(weighted) > 8 else ''}."
-            )
-        chosen.add(id(layer))
-    return [(path, layer) for path, layer in weighted[::-1] if id(layer) in chosen]
-
-
-def _initializer(layer, variable, seed):
-    short = variable.name.rsplit("/", 1)[-1]
-    names = _INITIALIZER_NAMES.get(short, ()) + (f"{short}_initializer",)
-    for name in names:
-        initializer = getattr(layer, name, None)
-        if isinstance(initializer, keras.initializers.Initializer):
-            config = initializer.get_config()
-            if "seed" in config:
-                config["seed"] = seed
-                initializer = type(initializer).from_config(config)
-            return initializer
-    values = np.asarray(variable.numpy(), dtype=np.float64)
-    std = float(values.std()) if values.size > 1 and values.std() > 0 else 0.05
-    return keras.initializers.RandomNormal(stddev=std, seed=seed)
-
-
-def reinitialize(layer, seed):
-    """Re-draws every parameter of `layer` (a layer of a copy) from its initializer."""
-    for index, variable in enumerate(parameters(layer)):
-        variable_seed = int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
-        initializer = _initializer(layer, variable, variable_seed)
-        value = initializer(tuple(variable.shape), dtype=variable.dtype)
-        variable.assign(value)
-
-
 def sanity_check(
-    model,
-    inputs,
-    explainer,
-    target=None,
+    model: keras.Model,
+    inputs: Images,
+    explainer: Explainer,
+    target: TargetLike = None,
     *,
-    layers=None,
-    seed=0,
-    similarity="spearman",
-    keep_maps=False,
-    output=None,
-    batch_size=32,
-):
+    layers: LayerRef | Sequence[LayerRef] | None = None,
+    seed: int = 0,
+    similarity: str | similarity_lib.Similarity = "spearman",
+    keep_maps: bool = False,
+    output: int | str | None = None,
+    batch_size: int = 32,
+) -> SanityCheckResult:
     """Cascading model-parameter randomization test of an explainer.
 
     On a copy of `model`, layers are re-initialized from the top (logits) down,
@@ -281,7 +185,7 @@ def sanity_check(
     order = randomization_order(copy, layers)
 
     original = _checks.explain(explainer, copy, images, explainer_target)
-    kept = [original] if keep_maps else None
+    kept = [original]  # stacked into the result only with keep_maps
     scores = np.empty((len(order), len(images)), dtype=np.float64)
     for step, (path, layer) in enumerate(order):
         reinitialize(layer, int(np.random.SeedSequence([int(seed), step]).generate_state(1)[0]))
@@ -303,7 +207,7 @@ def sanity_check(
     )
 
 
-def check_explainer(explainer):
+def check_explainer(explainer: Any) -> Explainer:
     """Checks the `explainer` of `sanity_check`: a callable `fn(model, inputs, target=...)`.
 
     Raises:
@@ -329,7 +233,14 @@ def check_explainer(explainer):
     return explainer
 
 
-def _warn_if_copy_differs(model, copy_scorer, images, target, output, batch_size):
+def _warn_if_copy_differs(
+    model: keras.Model,
+    copy_scorer: scoring.ProbabilityScorer,
+    images: np.ndarray,
+    target: Target,
+    output: int | str | None,
+    batch_size: int,
+) -> None:
     """Warns when the copy does not reproduce the model (e.g. state outside its weights)."""
     params = target.bind(len(images))
     mine = scoring.scorer_for(model, output=output).probabilities(

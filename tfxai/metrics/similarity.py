@@ -4,12 +4,19 @@ Constant maps carry no ranking: the correlation of a constant map with a varying
 0, and of two constant maps 1 (they are identical up to scale).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
 
 from tfxai.metrics import _filters
 
+#: `fn(first, second) -> (B,)` on two batches of maps `(B, H, W)`.
+Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
-def _correlation(first, second):
+
+def _correlation(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     a = first - first.mean(axis=1, keepdims=True)
     b = second - second.mean(axis=1, keepdims=True)
     norm_a = np.sqrt(np.sum(a * a, axis=1))
@@ -20,17 +27,17 @@ def _correlation(first, second):
     return np.clip(value, -1.0, 1.0)
 
 
-def _flat(maps):
+def _flat(maps: np.ndarray) -> np.ndarray:
     maps = np.asarray(maps, dtype=np.float64)
     return maps.reshape(len(maps), -1)
 
 
-def pearson(first, second):
+def pearson(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """float64 `(B,)`: Pearson correlation of each pair of maps."""
     return _correlation(_flat(first), _flat(second))
 
 
-def spearman(first, second):
+def spearman(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """float64 `(B,)`: Spearman rank correlation of each pair of maps (ties averaged).
 
     Equal to `scipy.stats.spearmanr(a.ravel(), b.ravel())` for each pair of varying maps.
@@ -40,13 +47,13 @@ def spearman(first, second):
     return _correlation(ranks_a, ranks_b)
 
 
-def _unit_scale(maps):
+def _unit_scale(maps: np.ndarray) -> np.ndarray:
     low = maps.min(axis=(1, 2), keepdims=True)
     span = maps.max(axis=(1, 2), keepdims=True) - low
     return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1.0), 0.0)
 
 
-def ssim(first, second, sigma=1.5):
+def ssim(first: np.ndarray, second: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     """float64 `(B,)`: mean structural similarity of each pair of maps.
 
     Both maps are min-max scaled to [0, 1] first (data range 1); local statistics use a
@@ -60,7 +67,7 @@ def ssim(first, second, sigma=1.5):
     a = _unit_scale(np.asarray(first, dtype=np.float64))
     b = _unit_scale(np.asarray(second, dtype=np.float64))
 
-    def local_mean(x):
+    def local_mean(x: np.ndarray) -> np.ndarray:
         return _filters.gaussian_filter(x, sigma, int(3.5 * sigma + 0.5), mode="reflect")
 
     c1, c2 = 0.01**2, 0.03**2
@@ -77,7 +84,7 @@ def ssim(first, second, sigma=1.5):
 SIMILARITIES = {"spearman": spearman, "pearson": pearson, "ssim": ssim}
 
 
-def get(similarity):
+def get(similarity: str | Similarity) -> tuple[str, Similarity]:
     """`(name, fn)` for a similarity name or a callable `fn(first, second) -> (B,)`.
 
     Raises:

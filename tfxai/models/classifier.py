@@ -1,5 +1,9 @@
 """A small ResNet-style classifier for the synthetic shapes."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import keras
 
 from tfxai.models.layers import conv_bn_relu, residual_block
@@ -7,7 +11,9 @@ from tfxai.models.layers import conv_bn_relu, residual_block
 L = keras.layers
 
 
-def shapes_classifier(input_shape=(96, 96, 3), classes=5, width=16):
+def shapes_classifier(
+    input_shape: Sequence[int] = (96, 96, 3), classes: int = 5, width: int = 16
+) -> keras.Model:
     """A small ResNet for shape images, returning class logits `(B, classes)` (no softmax).
 
     Layers: `"rescale"` (inputs in [0, 1] to [-1, 1]), a stride-2 `"stem"`, four residual

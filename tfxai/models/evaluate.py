@@ -1,15 +1,24 @@
 """Scores of the bundled models: classification accuracy and segmentation mean IoU."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
+
 import numpy as np
 
 
-def _predict(model, images, batch_size):
+def _predict(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
     return np.asarray(
         model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
     )
 
 
-def accuracy(model, images, labels, *, batch_size=64):
+def accuracy(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 64
+) -> float:
     """Fraction of images whose arg-max prediction equals the label.
 
     Args:
@@ -29,13 +38,13 @@ def accuracy(model, images, labels, *, batch_size=64):
     return float(np.mean(predicted == np.asarray(labels)))
 
 
-def confusion(predicted, truth, num_classes):
+def confusion(predicted: np.ndarray, truth: np.ndarray, num_classes: int) -> np.ndarray:
     """Pixel confusion matrix `(num_classes, num_classes)` int64, rows = truth."""
     index = np.asarray(truth, np.int64).ravel() * num_classes + np.asarray(predicted).ravel()
     return np.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
-def iou_from_confusion(matrix):
+def iou_from_confusion(matrix: np.ndarray) -> np.ndarray:
     """Per-class IoU `TP / (TP + FP + FN)` from a confusion matrix (NaN if a class is absent)."""
     matrix = np.asarray(matrix, np.float64)
     tp = np.diag(matrix)
@@ -44,7 +53,9 @@ def iou_from_confusion(matrix):
         return np.where(union > 0, tp / union, np.nan)
 
 
-def mean_iou(model, images, masks, *, batch_size=32):
+def mean_iou(
+    model: keras.Model, images: np.ndarray, masks: np.ndarray, *, batch_size: int = 32
+) -> tuple[float, np.ndarray]:
     """Mean intersection-over-union of a segmentation model over a whole set of images.
 
     For each class c (background included), IoU_c = TP_c / (TP_c + FP_c + FN_c) with the
@@ -68,11 +79,11 @@ def mean_iou(model, images, masks, *, batch_size=32):
     """
     masks = np.asarray(masks)
     truth = masks.argmax(axis=-1) if masks.ndim == 4 else masks
-    matrix = 0
+    matrix: np.ndarray | int = 0
     classes = None
     for start in range(0, len(truth), 256):
         logits = _predict(model, images[start : start + 256], batch_size)
         classes = logits.shape[-1]
         matrix = matrix + confusion(logits.argmax(axis=-1), truth[start : start + 256], classes)
-    per_class = iou_from_confusion(matrix)
+    per_class = iou_from_confusion(np.asarray(matrix))
     return float(np.nanmean(per_class)), per_class

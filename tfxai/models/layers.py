@@ -1,11 +1,22 @@
 """Building blocks shared by the small models: named conv-BN-ReLU and residual blocks."""
 
+from __future__ import annotations
+
 import keras
 
 L = keras.layers
 
 
-def conv_bn_relu(x, filters, name, *, strides=1, kernel_size=3, dilation_rate=1, relu_name=None):
+def conv_bn_relu(
+    x: keras.KerasTensor,
+    filters: int,
+    name: str,
+    *,
+    strides: int = 1,
+    kernel_size: int = 3,
+    dilation_rate: int = 1,
+    relu_name: str | None = None,
+) -> keras.KerasTensor:
     """`Conv2D (no bias) -> BatchNormalization -> ReLU`, layers named `{name}_conv`, ..."""
     x = L.Conv2D(
         filters,
@@ -20,7 +31,14 @@ def conv_bn_relu(x, filters, name, *, strides=1, kernel_size=3, dilation_rate=1,
     return L.ReLU(name=relu_name or f"{name}_relu")(x)
 
 
-def residual_block(x, filters, name, *, strides=1, dilation_rate=1):
+def residual_block(
+    x: keras.KerasTensor,
+    filters: int,
+    name: str,
+    *,
+    strides: int = 1,
+    dilation_rate: int = 1,
+) -> keras.KerasTensor:
     """A ResNet basic block (two 3x3 convs); its output layer is named `{name}_out`."""
     y = conv_bn_relu(x, filters, f"{name}_1", strides=strides, dilation_rate=dilation_rate)
     y = L.Conv2D(

@@ -1,5 +1,13 @@
 """ResNet50: the real `keras.applications.ResNet50`, taking images in [0, 1]."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
 import os
 
 import keras
@@ -17,12 +25,18 @@ class CaffePreprocessing(keras.layers.Layer):
     without weights.
     """
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         bgr = keras.ops.flip(keras.ops.cast(inputs, self.compute_dtype), axis=-1) * 255.0
         return bgr - keras.ops.convert_to_tensor(_CAFFE_MEAN_BGR, dtype=self.compute_dtype)
 
 
-def resnet50(weights=None, input_shape=(224, 224, 3), classes=1000, *, preprocessing=True):
+def resnet50(
+    weights: str | os.PathLike[str] | None = None,
+    input_shape: Sequence[int] = (224, 224, 3),
+    classes: int = 1000,
+    *,
+    preprocessing: bool = True,
+) -> keras.Model:
     """The Keras ResNet50 classifier (softmax over `classes`), layer names unchanged.
 
     With `preprocessing=True` the model takes RGB images in [0, 1] and applies the caffe

@@ -11,16 +11,25 @@ files are saved without optimizer state; `zoo.json` beside them records the scor
 settings (other models' records in it are kept).
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-RECIPES = {
+from tfxai.models.losses import ce_dice_loss, cell_labels, shifted_ce, with_background
+
+if TYPE_CHECKING:
+    import keras
+
+RECIPES: dict[str, dict[str, Any]] = {
     "shapes-classifier": {
         "task": "classification",
         "builder": "shapes_classifier",
@@ -49,91 +58,23 @@ HELDOUT_OFFSET = 1000
 HELDOUT_N = 1000
 
 
-def _build(recipe):
+def _build(recipe: dict[str, Any]) -> keras.Model:
     from tfxai import models
 
     return getattr(models, recipe["builder"])(**recipe["kwargs"])
 
 
-def cell_labels(classmap, cell):
-    """Class of each `cell x cell` block for the classifier's `"class_map"`: `(n, h, w)`.
-
-    A block takes the class of its central 2x2 pixels when they agree and the class covers
-    at least 3/4 of the block, else 0 (background): the target is a slightly eroded
-    segmentation, so the class map, and the CAMs read from it, peak inside the objects
-    rather than on their borders.
-    """
-    n, height, width = classmap.shape
-    blocks = classmap.reshape(n, height // cell, cell, width // cell, cell)
-    lo, hi = cell // 2 - 1, cell // 2 + 1
-    centre = blocks[:, :, lo:hi, :, lo:hi]
-    first = centre[:, :, :1, :, :1]
-    agree = (centre == first).all(axis=(2, 4))
-    covered = (blocks == first).mean(axis=(2, 4)) >= 0.75
-    return np.where(agree & covered, first[:, :, 0, :, 0], 0).astype(np.uint8)
-
-
-def ce_dice_loss(num_classes, dice_weight):
-    """Per-sample pixel cross-entropy plus `dice_weight` x (1 - mean soft Dice) on logits.
-
-    `num_classes` may be `None`: the last axis of the logits.
-    """
-    import keras
-    from keras import ops
-
-    def loss(y_true, y_pred):
-        y_true = ops.cast(y_true, "int32")
-        ce = ops.mean(
-            keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True),
-            axis=(1, 2),
-        )
-        probs = ops.softmax(y_pred, axis=-1)
-        truth = ops.one_hot(y_true, num_classes or y_pred.shape[-1])
-        overlap = ops.sum(probs * truth, axis=(1, 2))
-        total = ops.sum(probs + truth, axis=(1, 2))
-        dice = (2 * overlap + 1.0) / (total + 1.0)
-        return ce + dice_weight * (1.0 - ops.mean(dice, axis=-1))
-
-    return loss
-
-
-def with_background(loss_fn):
-    """Applies `loss_fn` to class scores without a background channel, its logit taken as 0.
-
-    The classifier has no background class: with a background logit of 0 next to its
-    class scores (and labels shifted by one), a class must score above 0 to win, so the
-    class map is positive on objects and negative elsewhere, and so are its CAMs.
-    """
-    from keras import ops
-
-    def loss(y_true, y_pred):
-        background = ops.zeros_like(y_pred[..., :1])
-        return loss_fn(y_true, ops.concatenate([background, y_pred], axis=-1))
-
-    return loss
-
-
-def shifted_ce(y_true, y_pred):
-    """Sparse cross-entropy on logits with labels `y + 1` (after `with_background`)."""
-    import keras
-    from keras import ops
-
-    return keras.losses.sparse_categorical_crossentropy(
-        ops.cast(y_true, "int32") + 1, y_pred, from_logits=True
-    )
-
-
 def train(
-    name,
+    name: str,
     *,
-    seed=0,
-    out=None,
-    n=None,
-    epochs=None,
-    heldout_n=HELDOUT_N,
-    deterministic=True,
-    verbose=2,
-):
+    seed: int = 0,
+    out: str | os.PathLike[str] | None = None,
+    n: int | None = None,
+    epochs: int | None = None,
+    heldout_n: int = HELDOUT_N,
+    deterministic: bool = True,
+    verbose: int = 2,
+) -> dict[str, Any]:
     """Trains one bundled model, saves `{out}/{name}.keras` and returns its record.
 
     Every `repeat` epochs (a recipe setting) see `n` freshly generated images
@@ -183,12 +124,12 @@ def train(
         class_map = model.get_layer("class_map").output
         cell = SIZE // class_map.shape[1]
         fit_model = keras.Model(model.input, [model.output, class_map])
-        losses = [
+        losses: Any = [
             with_background(shifted_ce),
             with_background(ce_dice_loss(None, recipe["dice_weight"])),
         ]
         loss_weights = [1.0, recipe["class_map_weight"]]
-        metrics = [["accuracy"], []]
+        metrics: list[Any] = [["accuracy"], []]
     else:
         fit_model = model
         losses = ce_dice_loss(model.output.shape[-1], recipe["dice_weight"])
@@ -234,7 +175,7 @@ def train(
         heldout_n, size=SIZE, seed=heldout_seed, task=task
     )
     if task == "classification":
-        scores = {"accuracy": evaluate.accuracy(model, test_images, test_labels)}
+        scores: dict[str, Any] = {"accuracy": evaluate.accuracy(model, test_images, test_labels)}
     else:
         miou, per_class = evaluate.mean_iou(model, test_images, test_map)
         scores = {
@@ -281,7 +222,7 @@ def train(
     }
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Command line: `python -m tfxai.models.train --model all --seed 0 --out DIR`."""
     parser = argparse.ArgumentParser(
         prog="python -m tfxai.models.train",

@@ -1,5 +1,9 @@
 """U-Net: a segmentation network with encoder-decoder skip connections."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import keras
 
 from tfxai.models.layers import conv_bn_relu
@@ -7,7 +11,12 @@ from tfxai.models.layers import conv_bn_relu
 L = keras.layers
 
 
-def unet(input_shape=(96, 96, 3), num_classes=6, depth=3, filters=16):
+def unet(
+    input_shape: Sequence[int] = (96, 96, 3),
+    num_classes: int = 6,
+    depth: int = 3,
+    filters: int = 16,
+) -> keras.Model:
     """A U-Net returning per-pixel class logits `(B, H, W, num_classes)` (no softmax).
 
     Layers are named by role: `"rescale"` (inputs in [0, 1] to [-1, 1]), the encoder

@@ -1,5 +1,12 @@
 """The bundled zoo: small models trained on `tfxai.datasets` shapes, shipped as files."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import keras
+
 import json
 from pathlib import Path
 
@@ -8,12 +15,12 @@ FILES = {"shapes-classifier": "shapes-classifier.keras", "shapes-unet": "shapes-
 METRICS_FILE = "zoo.json"
 
 
-def available():
+def available() -> list[str]:
     """Names of the bundled models, e.g. `["shapes-classifier", "shapes-unet"]`."""
     return sorted(FILES)
 
 
-def path(name):
+def path(name: str) -> Path:
     """Path of the `.keras` file of a bundled model.
 
     Raises:
@@ -30,7 +37,7 @@ def path(name):
     return ASSETS / FILES[name]
 
 
-def load(name):
+def load(name: str) -> keras.Model:
     """Loads a bundled model, trained and shipped with the package (nothing downloads).
 
     `"shapes-classifier"`: `shapes_classifier()` trained on 96 px `make_shapes` images,
@@ -65,7 +72,7 @@ def load(name):
     return keras.saving.load_model(file, compile=False)
 
 
-def info(name=None):
+def info(name: str | None = None) -> dict[str, Any]:
     """Held-out metrics and training settings recorded in `assets/zoo.json`.
 
     Args:

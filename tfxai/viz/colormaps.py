@@ -1,6 +1,9 @@
 """Map heatmaps in [0, 1] to RGB colors with matplotlib colormaps."""
 
+from __future__ import annotations
+
 import difflib
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -9,7 +12,7 @@ from matplotlib.colors import Colormap
 from tfxai.viz import _checks
 
 
-def get_colormap(colormap):
+def get_colormap(colormap: str | Colormap) -> Colormap:
     """Returns the matplotlib `Colormap` for a name or a `Colormap` object.
 
     Args:
@@ -44,7 +47,7 @@ def get_colormap(colormap):
     )
 
 
-def check_heatmap(heatmap, name="heatmap"):
+def check_heatmap(heatmap: Any, name: str = "heatmap") -> np.ndarray:
     """Checks a heatmap is finite and in [0, 1] and returns it as float64.
 
     Args:
@@ -67,7 +70,7 @@ def check_heatmap(heatmap, name="heatmap"):
     return array.astype(np.float64)
 
 
-def apply_colormap(heatmap, colormap="jet"):
+def apply_colormap(heatmap: Any, colormap: str | Colormap = "jet") -> np.ndarray:
     """Colors a heatmap in [0, 1] with a matplotlib colormap.
 
     Args:

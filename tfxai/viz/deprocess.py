@@ -1,5 +1,9 @@
 """Turn model inputs back into displayable uint8 RGB images."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from tfxai.viz import _checks
@@ -12,12 +16,12 @@ TORCH_STD_RGB = np.array([0.229, 0.224, 0.225])
 MODES = ("caffe", "tf", "torch")
 
 
-def _check_mode(mode, name):
+def _check_mode(mode: str, name: str) -> None:
     if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"{name}: expected one of 'caffe', 'tf' or 'torch', got {mode!r}")
 
 
-def _invert(x, mode):
+def _invert(x: np.ndarray, mode: str) -> np.ndarray:
     """Inverts `preprocess_input(mode=mode)` on a float64 channels-last array."""
     if mode == "tf":
         rgb = (x + 1.0) * 127.5
@@ -28,7 +32,7 @@ def _invert(x, mode):
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 
-def deprocess(x, mode):
+def deprocess(x: Any, mode: str) -> np.ndarray:
     """Inverts Keras `preprocess_input` and returns uint8 RGB images.
 
     Undoes `keras.applications.imagenet_utils.preprocess_input(x, mode=mode)`
@@ -70,7 +74,7 @@ def deprocess(x, mode):
     return _invert(x.astype(np.float64), mode)
 
 
-def to_uint8_image(image, preprocessing=None):
+def to_uint8_image(image: Any, preprocessing: str | None = None) -> np.ndarray:
     """Converts an image in any common convention to uint8 RGB.
 
     How values are read:

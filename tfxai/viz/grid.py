@@ -1,5 +1,9 @@
 """Grids of image tiles with row and column labels, as one uint8 RGB array."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -8,8 +12,14 @@ _INK = (0, 0, 0)
 
 
 def image_grid(
-    tiles, *, row_labels=None, col_labels=None, pad=2, label_height=14, label_width=None
-):
+    tiles: np.ndarray | Sequence[Sequence[np.ndarray]],
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    pad: int = 2,
+    label_height: int = 14,
+    label_width: int | None = None,
+) -> np.ndarray:
     """Lays out `(rows, cols, H, W, 3)` uint8 tiles in a labeled grid.
 
     Args:
@@ -57,6 +67,6 @@ def image_grid(
     return np.asarray(canvas)
 
 
-def _check_labels(labels, count, name):
+def _check_labels(labels: Sequence[str] | None, count: int, name: str) -> None:
     if labels is not None and len(labels) != count:
         raise ValueError(f"{name}: expected {count} labels, got {len(labels)}.")

@@ -1,7 +1,10 @@
 """Write images to disk."""
 
+from __future__ import annotations
+
 import os
 import uuid
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -9,7 +12,7 @@ from PIL import Image
 from tfxai.viz import _checks
 
 
-def save_png(path, array):
+def save_png(path: str | os.PathLike[str], array: Any) -> str | os.PathLike[str]:
     """Writes an image array to a PNG file, atomically.
 
     The image is written to a temporary file in the destination directory and
@@ -64,7 +67,7 @@ def save_png(path, array):
     return path
 
 
-def _create(directory, tmp, path):
+def _create(directory: str, tmp: str, path: str | os.PathLike[str]) -> int:
     """Creates `directory` and the new file `tmp`; returns its descriptor.
 
     Raises:

@@ -1,8 +1,12 @@
 """Blend a colored heatmap over an image."""
 
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 import numpy as np
+from matplotlib.colors import Colormap
 from PIL import Image
 
 from tfxai.viz import _checks
@@ -10,17 +14,17 @@ from tfxai.viz.colormaps import apply_colormap, check_heatmap
 from tfxai.viz.deprocess import to_uint8_image
 
 
-def _check_alpha(alpha):
+def _check_alpha(alpha: float) -> float:
     if (
         isinstance(alpha, bool)
         or not isinstance(alpha, numbers.Real)
-        or not 0.0 <= alpha <= 1.0  # False for NaN too.
+        or not 0.0 <= float(alpha) <= 1.0  # False for NaN too.
     ):
         raise ValueError(f"alpha: expected a number in [0, 1], got {alpha!r}")
     return float(alpha)
 
 
-def resize_heatmap(heatmap, size):
+def resize_heatmap(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resizes a 2-D heatmap bilinearly with Pillow.
 
     Args:
@@ -41,7 +45,13 @@ def resize_heatmap(heatmap, size):
     return np.clip(np.asarray(resized, dtype=np.float64), 0.0, 1.0)
 
 
-def overlay(image, heatmap, alpha=0.4, colormap="jet", preprocessing=None):
+def overlay(
+    image: Any,
+    heatmap: Any,
+    alpha: float = 0.4,
+    colormap: str | Colormap = "jet",
+    preprocessing: str | None = None,
+) -> np.ndarray:
     """Blends a colored heatmap over an image (or a batch of both).
 
     Each output pixel is `round((1 - alpha) * image + alpha * colored)`, where
