@@ -54,7 +54,7 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         logits: bool = True,
     ) -> None:
         super().__init__(model, layer, top_n=top_n, output=output, logits=logits)
-        self.broadcast = None  # unknown until the first call tries it
+        self.broadcast: bool | None = None  # unknown until the first call tries it
 
     def rank_channels(self, activations: np.ndarray) -> np.ndarray:
         return activations.mean(axis=(1, 2))

@@ -44,7 +44,7 @@ def resize_maps(maps: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     return tf.image.resize(maps[..., None], size, method="bilinear")[..., 0]
 
 
-def spatial_activations(activations: tf.Tensor, path: str) -> tf.Tensor:
+def spatial_activations(activations: tf.Tensor, path: str | None) -> tf.Tensor:
     """Checks that a captured layer output is `(B, h, w, K)` and casts it to float32."""
     if activations.shape.rank != 4:
         raise ValueError(
