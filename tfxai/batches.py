@@ -8,13 +8,23 @@ dataset yielding more or fewer images than the list is an error (so a list as lo
 batch is never silently reused for the next). `target="labels"` reads each element's `y`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import keras
+import numpy as np
 import tensorflow as tf
 
 from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
+from tfxai.targets import Target
 
 
-def target_batches(inputs, model, target, batch_size, name="inputs"):
+def target_batches(
+    inputs: Any, model: keras.Model, target: Target, batch_size: int, name: str = "inputs"
+) -> Iterator[tuple[np.ndarray, Target, Any]]:
     """Yields `(images, target, params)` for consecutive batches of at most `batch_size`.
 
     Args:

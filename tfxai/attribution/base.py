@@ -16,7 +16,6 @@ the graph. The model is never cloned and never changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
 
 import keras
 import numpy as np
@@ -102,7 +101,9 @@ class Attribution(explainer.Explainer):
             the graphs traced so far.
     """
 
-    def __init__(self, model: keras.Model, *, output: Any = None, logits: bool = True) -> None:
+    def __init__(
+        self, model: keras.Model, *, output: int | str | None = None, logits: bool = True
+    ) -> None:
         super().__init__(model, output=output, logits=logits)
 
     def run_rows(
@@ -158,12 +159,12 @@ class Attribution(explainer.Explainer):
         return np.concatenate(scores)
 
 
-def gather_rows(images, rows):
+def gather_rows(images: dict, rows: dict) -> dict:
     """Per-row view of per-image tensors (inside a graph): `images[rows["image"]]`."""
     return tf.nest.map_structure(lambda a: tf.gather(a, rows["image"]), images)
 
 
-def unit_sums(values, rows):
+def unit_sums(values: tf.Tensor, rows: dict) -> tf.Tensor:
     """Sums `values` `(rows, ...)` over each unit of a chunk (inside a graph)."""
     units = rows["unit"]
     return tf.math.segment_sum(values, units - units[0])

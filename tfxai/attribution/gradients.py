@@ -13,14 +13,21 @@ All evaluations of a batch, and the noisy copies of the SmoothGrad family, go th
 compiled graph in chunks of `batch_size`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfxai import engine as engine_lib
 from tfxai.attribution import base
+from tfxai.targets import Target
 
 
-def no_input_gradient(model):
+def no_input_gradient(model: keras.Model) -> str:
     """The message for a target with no gradient with respect to the input pixels."""
     dtype = engine_lib.integer_input(model)
     cause = (
@@ -49,27 +56,37 @@ class GradientAttribution(base.Attribution):
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
     """
 
-    def __init__(self, model, *, keep_sign=False, reduce="max", output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        keep_sign: bool = False,
+        reduce: str = "max",
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, output=output, logits=logits)
         self.reduce, self.keep_sign = base.check_reduction(reduce, keep_sign)
 
     # ------------------------------------------------------------------ hooks
 
-    def path(self):
+    def path(self) -> tuple[int, dict]:
         """`(count, arrays)`: evaluations per attribution and their `(count, ...)` arrays."""
         return 1, {}
 
-    def image_inputs(self, batch, offset):
+    def image_inputs(self, batch: np.ndarray, offset: int) -> dict:
         """Per-image numpy arrays `(b, ...)` the graph needs (e.g. baselines)."""
         del batch, offset
         return {}
 
-    def model_inputs(self, inputs, rows, images):
+    def model_inputs(self, inputs: tf.Tensor, rows: dict, images: dict) -> tf.Tensor:
         """The model input of each evaluation (inside the graph)."""
         del rows, images
         return inputs
 
-    def gradients(self, model_inputs, target, params):
+    def gradients(
+        self, model_inputs: tf.Tensor, target: Target, params: Any
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """`(gradients, scores)`: d(target score)/d(model input) float32, and the scores."""
         tape, scores, _ = self.engine.scores_and_outputs(
             model_inputs, target, params, capture=False, watch=(model_inputs,)
@@ -79,14 +96,16 @@ class GradientAttribution(base.Attribution):
             raise ValueError(no_input_gradient(self.model))
         return tf.cast(gradients, tf.float32), scores
 
-    def contributions(self, gradients, inputs, rows, images):
+    def contributions(
+        self, gradients: tf.Tensor, inputs: tf.Tensor, rows: dict, images: dict
+    ) -> tf.Tensor:
         """What each evaluation adds to the per-channel attribution of its input."""
         del inputs, rows, images
         return gradients
 
     # ------------------------------------------------------------------ passes
 
-    def attributions(self, inputs, target=None, *, batch_size=32):
+    def attributions(self, inputs: Any, target: Any = None, *, batch_size: int = 32) -> np.ndarray:
         """Per-channel attributions `(B, H, W, C)` float32, before the channel reduction.
 
         Args:
@@ -102,11 +121,15 @@ class GradientAttribution(base.Attribution):
         )
         return values
 
-    def explain_batch(self, batch, target, params, batch_size, offset):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         values, _ = self.attribute_batch(batch, target, params, batch_size, offset)
         return base.reduce_channels(values, self.reduce, self.keep_sign)
 
-    def attribute_batch(self, batch, target, params, batch_size, offset):
+    def attribute_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """`(attributions (b, H, W, C), scores (rows,))` of one checked batch."""
         values = np.zeros(batch.shape, np.float32)
 
@@ -117,8 +140,18 @@ class GradientAttribution(base.Attribution):
         return values, scores
 
     def run_units(
-        self, batch, target, params, batch_size, offset, consume, *, samples=1, noise=None, seed=0
-    ):
+        self,
+        batch: np.ndarray,
+        target: Target,
+        params: Any,
+        batch_size: int,
+        offset: int,
+        consume: Callable[[np.ndarray, np.ndarray], None],
+        *,
+        samples: int = 1,
+        noise: float | None = None,
+        seed: int = 0,
+    ) -> np.ndarray:
         """Runs every evaluation of `samples` copies of each image through compiled passes.
 
         Args:
@@ -222,10 +255,20 @@ class GradientXInput(GradientAttribution):
         Propagating Activation Differences", 2016. https://arxiv.org/abs/1605.01713
     """
 
-    def __init__(self, model, *, keep_sign=False, reduce="sum", output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        keep_sign: bool = False,
+        reduce: str = "sum",
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
 
-    def contributions(self, gradients, inputs, rows, images):
+    def contributions(
+        self, gradients: tf.Tensor, inputs: tf.Tensor, rows: dict, images: dict
+    ) -> tf.Tensor:
         return gradients * inputs
 
 

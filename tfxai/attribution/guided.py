@@ -13,8 +13,12 @@ ReLUs applied inside a layer's own code (`tf.nn.relu` in a custom layer's `call`
 `Lambda`) are not seen and keep their plain gradient.
 """
 
+from __future__ import annotations
+
 import contextlib
 import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -23,9 +27,10 @@ import tensorflow as tf
 from tfxai import engine as engine_lib
 from tfxai.attribution import base, gradients
 from tfxai.cam import gradcam
+from tfxai.targets import Target
 
 
-def ends_in_relu(layer):
+def ends_in_relu(layer: keras.layers.Layer) -> bool:
     """True if the layer's output is a plain ReLU of something."""
     if isinstance(layer, keras.Model):
         return False
@@ -36,7 +41,7 @@ def ends_in_relu(layer):
     return getattr(layer, "activation", None) is keras.activations.relu
 
 
-def relu_layers(model):
+def relu_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The layers of `model` (nested models included) whose output ends in a ReLU."""
     return [layer for _, layer in engine_lib.layer_paths(model) if ends_in_relu(layer)]
 
@@ -55,7 +60,7 @@ def _guide(layer, output):
 
 
 @contextlib.contextmanager
-def guided_relus(layers):
+def guided_relus(layers: Sequence[keras.layers.Layer]) -> Iterator[None]:
     """While the block traces, gradients reaching the outputs of `layers` are rectified."""
     with engine_lib.shadow_calls(layers, _guide):
         yield
@@ -84,7 +89,15 @@ class GuidedBackprop(gradients.GradientAttribution):
         ICLR Workshop 2015. https://arxiv.org/abs/1412.6806
     """
 
-    def __init__(self, model, *, keep_sign=False, reduce="max", output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        keep_sign: bool = False,
+        reduce: str = "max",
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
         self.relu_layers = relu_layers(model)
         if not self.relu_layers:
@@ -94,7 +107,9 @@ class GuidedBackprop(gradients.GradientAttribution):
                 stacklevel=2,
             )
 
-    def gradients(self, model_inputs, target, params):
+    def gradients(
+        self, model_inputs: tf.Tensor, target: Target, params: Any
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         with guided_relus(self.relu_layers):
             return super().gradients(model_inputs, target, params)
 
@@ -122,18 +137,25 @@ class GuidedGradCAM(base.Attribution):
     """
 
     def __init__(
-        self, model, layer=None, *, keep_sign=False, reduce="max", output=None, logits=True
-    ):
+        self,
+        model: keras.Model,
+        layer: Any = None,
+        *,
+        keep_sign: bool = False,
+        reduce: str = "max",
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         self.cam = gradcam.GradCAM(model, layer, output=output, logits=logits)
         self.guided = GuidedBackprop(
             model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits
         )
         self.guided.engine = self.engine = self.cam.engine  # one engine, one trace count
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"GuidedGradCAM(model={self.model.name!r}, layer={self.engine.layer_path!r})"
 
-    def attributions(self, inputs, target=None, *, batch_size=32):
+    def attributions(self, inputs: Any, target: Any = None, *, batch_size: int = 32) -> np.ndarray:
         """Per-channel guided gradient times the Grad-CAM map, `(B, H, W, C)` float32."""
 
         def product(batch, target, params, batch_size, offset):
@@ -142,7 +164,9 @@ class GuidedGradCAM(base.Attribution):
 
         return self.collect(inputs, target, batch_size, product)[0]
 
-    def explain_batch(self, batch, target, params, batch_size, offset):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         values, cams = self._parts(batch, target, params, batch_size, offset)
         guided = base.reduce_channels(values, self.guided.reduce, self.guided.keep_sign)
         return (guided * cams).astype(np.float32)

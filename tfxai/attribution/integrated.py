@@ -6,18 +6,24 @@ all images of a batch go through one compiled graph, `batch_size` points per pas
 the end points give `f(x)` and `f(x0)` for the completeness check at no extra cost.
 """
 
-import math
+from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfxai.attribution import base, gradients
+from tfxai.targets import Target
 
 BASELINES = ("black", "blurred", "uniform")
 BLUR_FRACTION = 1 / 16  # Gaussian sigma of the "blurred" baseline, times min(H, W)
 
 
-def gaussian_blur(images, sigma):
+def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
     """Separable Gaussian blur of `(B, H, W, C)` images (symmetric borders), numpy."""
     radius = max(1, math.ceil(3 * sigma))
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
@@ -38,7 +44,7 @@ def gaussian_blur(images, sigma):
     return x.numpy()
 
 
-def check_baseline(baseline):
+def check_baseline(baseline: Any) -> str | np.ndarray:
     """Checks a baseline option; returns it (arrays as float32 numpy)."""
     if isinstance(baseline, (bool, np.bool_)) or getattr(baseline, "dtype", None) == np.bool_:
         got = "a boolean array" if np.ndim(baseline) else repr(baseline)
@@ -111,28 +117,36 @@ class IntegratedGradients(gradients.GradientAttribution):
 
     def __init__(
         self,
-        model,
+        model: keras.Model,
         *,
-        baseline="black",
-        steps=64,
-        seed=0,
-        keep_sign=False,
-        reduce="sum",
-        output=None,
-        logits=True,
-    ):
+        baseline: Any = "black",
+        steps: int = 64,
+        seed: int = 0,
+        keep_sign: bool = False,
+        reduce: str = "sum",
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
         self.baseline = check_baseline(baseline)
         self.steps = base.positive_int(steps, "steps")
         self.seed = base.check_seed(seed)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = self.baseline if isinstance(self.baseline, str) else "array"
         return (
             f"IntegratedGradients(model={self.model.name!r}, baseline={kind!r}, steps={self.steps})"
         )
 
-    def __call__(self, inputs, target=None, *, batch_size=32, normalize=True, return_delta=False):
+    def __call__(  # type: ignore[override]  # (maps, delta) with return_delta=True
+        self,
+        inputs: Any,
+        target: Any = None,
+        *,
+        batch_size: int = 32,
+        normalize: bool = True,
+        return_delta: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Explains `inputs` for `target`.
 
         Args:
@@ -152,7 +166,9 @@ class IntegratedGradients(gradients.GradientAttribution):
         maps = self.finish(maps, normalize)
         return (maps, delta) if return_delta else maps
 
-    def collect(self, inputs, target, batch_size, fn):
+    def collect(
+        self, inputs: Any, target: Any, batch_size: int, fn: Callable[..., tuple]
+    ) -> tuple[np.ndarray, ...]:
         per_image = (
             not isinstance(self.baseline, str)
             and self.baseline.ndim == 4
@@ -168,7 +184,9 @@ class IntegratedGradients(gradients.GradientAttribution):
                 )
         return super().collect(inputs, target, batch_size, fn)
 
-    def explain_batch(self, batch, target, params, batch_size, offset):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         return self._maps_and_delta(batch, target, params, batch_size, offset)[0]
 
     def _maps_and_delta(self, batch, target, params, batch_size, offset):
@@ -179,7 +197,7 @@ class IntegratedGradients(gradients.GradientAttribution):
 
     # ------------------------------------------------------------------ hooks
 
-    def path(self):
+    def path(self) -> tuple[int, dict]:
         alphas = np.arange(self.steps + 1, dtype=np.float64) / self.steps
         weights = np.full(self.steps + 1, 1.0 / self.steps)
         weights[[0, -1]] *= 0.5
@@ -188,18 +206,20 @@ class IntegratedGradients(gradients.GradientAttribution):
             "weight": weights.astype(np.float32),
         }
 
-    def image_inputs(self, batch, offset):
+    def image_inputs(self, batch: np.ndarray, offset: int) -> dict:
         return {"baseline": self.baselines(batch, offset)}
 
-    def model_inputs(self, inputs, rows, images):
+    def model_inputs(self, inputs: tf.Tensor, rows: dict, images: dict) -> tf.Tensor:
         alpha = rows["alpha"][:, None, None, None]
         return inputs * alpha + images["baseline"] * (1.0 - alpha)
 
-    def contributions(self, gradients, inputs, rows, images):
+    def contributions(
+        self, gradients: tf.Tensor, inputs: tf.Tensor, rows: dict, images: dict
+    ) -> tf.Tensor:
         weight = rows["weight"][:, None, None, None]
         return weight * (inputs - images["baseline"]) * gradients
 
-    def baselines(self, batch, offset):
+    def baselines(self, batch: np.ndarray, offset: int) -> np.ndarray:
         """The baseline of each image of a checked batch, float32 `(b, H, W, C)`.
 
         Raises:

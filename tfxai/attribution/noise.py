@@ -13,6 +13,11 @@ whole call) uses `(seed, j * samples + s)`, so results do not depend on `batch_s
 All copies of a batch go through the same compiled passes, `batch_size` evaluations each.
 """
 
+from __future__ import annotations
+
+from typing import Any, cast
+
+import keras
 import numpy as np
 
 from tfxai import explainer
@@ -20,6 +25,7 @@ from tfxai.attribution import base
 from tfxai.attribution import gradients as gradients_lib
 from tfxai.attribution import guided as guided_lib
 from tfxai.attribution import integrated as integrated_lib
+from tfxai.targets import Target
 
 GRADIENT_METHODS = {
     "saliency": gradients_lib.Saliency,
@@ -27,9 +33,18 @@ GRADIENT_METHODS = {
     "integrated_gradients": integrated_lib.IntegratedGradients,
     "guided_backprop": guided_lib.GuidedBackprop,
 }
+# A noise wrapper's method: a name of GRADIENT_METHODS, a GradientAttribution subclass or
+# an instance of one.
+GradientMethod = str | type[gradients_lib.GradientAttribution] | gradients_lib.GradientAttribution
 
 
-def gradient_method(model, method, output, logits, options):
+def gradient_method(
+    model: keras.Model,
+    method: GradientMethod,
+    output: int | str | None,
+    logits: bool,
+    options: dict,
+) -> gradients_lib.GradientAttribution:
     """Builds (or checks) the gradient method a noise wrapper runs."""
     if isinstance(method, gradients_lib.GradientAttribution):
         if options:
@@ -62,13 +77,13 @@ def gradient_method(model, method, output, logits, options):
 class _Statistic:
     """Per-image running mean, mean of squares, or variance (Chan et al.) of attributions."""
 
-    def __init__(self, shape, samples, statistic):
+    def __init__(self, shape: tuple[int, ...], samples: int, statistic: str) -> None:
         self.samples, self.statistic = samples, statistic
         self.count = np.zeros(shape[0], np.int64)
         self.total = np.zeros(shape, np.float64)  # sum, sum of squares, or running mean
         self.m2 = np.zeros(shape, np.float64) if statistic == "variance" else None
 
-    def add(self, units, values):
+    def add(self, units: np.ndarray, values: np.ndarray) -> None:
         """Takes complete attributions `values` of `units` (consecutive, image-major)."""
         images = units // self.samples
         starts = np.flatnonzero(np.r_[True, images[1:] != images[:-1]])
@@ -85,14 +100,15 @@ class _Statistic:
                 mean_b = group.mean(axis=0)
                 delta = mean_b - self.total[image]
                 self.total[image] += delta * (n_b / n)
-                self.m2[image] += np.square(group - mean_b).sum(axis=0) + np.square(delta) * (
+                m2 = cast(np.ndarray, self.m2)  # set for the variance
+                m2[image] += np.square(group - mean_b).sum(axis=0) + np.square(delta) * (
                     n_a * n_b / n
                 )
 
-    def result(self):
+    def result(self) -> np.ndarray:
         count = self.count.reshape((-1,) + (1,) * (self.total.ndim - 1))
         if self.statistic == "variance":
-            return (self.m2 / count).astype(np.float32)
+            return (cast(np.ndarray, self.m2) / count).astype(np.float32)
         return (self.total / count).astype(np.float32)
 
 
@@ -121,40 +137,44 @@ class NoiseWrapper(base.Attribution):
 
     def __init__(
         self,
-        model,
-        method="saliency",
+        model: keras.Model,
+        method: GradientMethod = "saliency",
         *,
-        noise=0.2,
-        samples=50,
-        seed=0,
-        output=None,
-        logits=True,
-        **method_options,
-    ):
+        noise: float = 0.2,
+        samples: int = 50,
+        seed: int = 0,
+        output: int | str | None = None,
+        logits: bool = True,
+        **method_options: Any,
+    ) -> None:
         self.method = gradient_method(model, method, output, logits, method_options)
         self.engine = self.method.engine
         self.noise = base.non_negative_float(noise, "noise")
         self.samples = base.positive_int(samples, "samples")
         self.seed = base.check_seed(seed)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(model={self.model.name!r}, "
             f"method={type(self.method).__name__}, noise={self.noise:g}, "
             f"samples={self.samples})"
         )
 
-    def attributions(self, inputs, target=None, *, batch_size=32):
+    def attributions(self, inputs: Any, target: Any = None, *, batch_size: int = 32) -> np.ndarray:
         """The statistic of the per-channel attributions, `(B, H, W, C)` float32."""
         return self.collect(
             inputs, target, batch_size, lambda *args: (self.attribute_batch(*args),)
         )[0]
 
-    def explain_batch(self, batch, target, params, batch_size, offset):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         values = self.attribute_batch(batch, target, params, batch_size, offset)
         return base.reduce_channels(values, self.method.reduce, self.method.keep_sign)
 
-    def attribute_batch(self, batch, target, params, batch_size, offset):
+    def attribute_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         """The statistic over the noisy copies of one checked batch, `(b, H, W, C)`."""
         statistic = _Statistic(batch.shape, self.samples, self.statistic)
         self.method.run_units(

@@ -7,15 +7,21 @@ image, so the map `f(x) - mean over the windows covering a pixel of f(occluded)`
 per-copy data back from the graph.
 """
 
-import numbers
+from __future__ import annotations
 
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfxai.attribution import base
+from tfxai.targets import Target
 
 
-def positions(size, patch, stride):
+def positions(size: int, patch: int, stride: int) -> np.ndarray:
     """Window starts along one axis: every `stride`, plus one flush with the far edge."""
     starts = list(range(0, size - patch + 1, stride))
     if starts[-1] != size - patch:
@@ -23,14 +29,16 @@ def positions(size, patch, stride):
     return np.asarray(starts, np.int32)
 
 
-def windows(image_size, patch, stride):
+def windows(
+    image_size: Sequence[int], patch: Sequence[int], stride: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """`(tops, lefts)` of every patch position, row-major, int32."""
     tops = positions(image_size[0], patch[0], stride[0])
     lefts = positions(image_size[1], patch[1], stride[1])
     return np.repeat(tops, len(lefts)), np.tile(lefts, len(tops))
 
 
-def coverage(image_size, patch, stride):
+def coverage(image_size: Sequence[int], patch: Sequence[int], stride: Sequence[int]) -> np.ndarray:
     """How many windows cover each pixel, `(H, W)` float64 (at least 1 everywhere)."""
     count = np.zeros(image_size, np.float64)
     for top, left in zip(*windows(image_size, patch, stride)):
@@ -38,7 +46,7 @@ def coverage(image_size, patch, stride):
     return count
 
 
-def check_fill(fill):
+def check_fill(fill: float | str) -> float | str:
     if isinstance(fill, str):
         if fill != "mean":
             raise ValueError(f'fill: expected a number or "mean", got {fill!r}.')
@@ -80,7 +88,16 @@ class Occlusion(base.Attribution):
 
     perturbs = True
 
-    def __init__(self, model, *, patch=16, stride=None, fill=0.0, output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        patch: int | tuple[int, int] = 16,
+        stride: int | tuple[int, int] | None = None,
+        fill: float | str = 0.0,
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, output=output, logits=logits)
         self.patch = base.int_pair(patch, "patch")
         self.stride = (
@@ -96,10 +113,12 @@ class Occlusion(base.Attribution):
                 f"expected a stride at most the patch size."
             )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Occlusion(model={self.model.name!r}, patch={self.patch}, stride={self.stride})"
 
-    def explain_batch(self, batch, target, params, batch_size, offset):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         del offset
         size = batch.shape[1:3]
         if self.patch[0] > size[0] or self.patch[1] > size[1]:

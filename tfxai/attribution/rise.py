@@ -7,15 +7,21 @@ image size, the image is multiplied by it and scored; the graph sums `score * ma
 image, so only the small grids go in and one map per image comes out.
 """
 
-import math
+from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfxai.attribution import base
+from tfxai.targets import Target
 
 
-def check_probability(p):
+def check_probability(p: float) -> float:
     if (
         isinstance(p, bool)
         or not isinstance(p, (int, float, np.floating, np.integer))
@@ -60,17 +66,27 @@ class RISE(base.Attribution):
 
     perturbs = True
 
-    def __init__(self, model, *, masks=4000, cell=None, p=0.5, seed=0, output=None, logits=True):
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        masks: int = 4000,
+        cell: int | tuple[int, int] | None = None,
+        p: float = 0.5,
+        seed: int = 0,
+        output: int | str | None = None,
+        logits: bool = True,
+    ) -> None:
         super().__init__(model, output=output, logits=logits)
         self.masks = base.positive_int(masks, "masks")
         self.cell = None if cell is None else base.int_pair(cell, "cell")
         self.p = check_probability(p)
         self.seed = base.check_seed(seed)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"RISE(model={self.model.name!r}, masks={self.masks}, p={self.p:g})"
 
-    def cell_size(self, size):
+    def cell_size(self, size: Sequence[int]) -> tuple[int, int]:
         """The cell size `(h, w)` for images of `size`."""
         cell = self.cell or (math.ceil(size[0] / 7), math.ceil(size[1] / 7))
         if cell[0] > size[0] or cell[1] > size[1]:
@@ -80,7 +96,7 @@ class RISE(base.Attribution):
             )
         return cell
 
-    def grids(self, size):
+    def grids(self, size: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """`(grids (N, gh, gw) float32, shifts (N, 2) int32)` drawn from `seed`."""
         cell = self.cell_size(size)
         cells = (math.ceil(size[0] / cell[0]), math.ceil(size[1] / cell[1]))
@@ -91,14 +107,16 @@ class RISE(base.Attribution):
         ).astype(np.int32)
         return grids, shifts
 
-    def mask_images(self, size):
+    def mask_images(self, size: Sequence[int]) -> np.ndarray:
         """The `N` masks `(N, H, W)` float32 as the graph builds them (for inspection)."""
         grids, shifts = self.grids(size)
         return _upsample(
             tf.constant(grids), tf.constant(shifts), self.cell_size(size), size
         ).numpy()
 
-    def explain_batch(self, batch, target, params, batch_size, offset):
+    def explain_batch(
+        self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
+    ) -> np.ndarray:
         del offset
         size = batch.shape[1:3]
         grids, shifts = self.grids(size)

@@ -6,6 +6,11 @@ builds the parameterization; `transform_for` and `optimizer_name` / `fresh_optim
 turn the `transforms` and `optimizer` options into what the compiled step uses.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -14,17 +19,18 @@ from tfxai import inputs, targets
 from tfxai.featurevis import param as param_lib
 from tfxai.featurevis import transforms as transforms_lib
 from tfxai.featurevis.step import input_size
+from tfxai.targets import Target
 
 DEFAULT_SIZE = 128  # image side when the model's input size is not fixed
 
 
-def check_int(value, name, low):
+def check_int(value: int, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}.")
     return int(value)
 
 
-def check_objective(objective):
+def check_objective(objective: Target) -> Target:
     """The objective, a model-output `Target` (`class_score`, ...) adapted to the logits."""
     if not isinstance(objective, targets.Target):
         raise TypeError(
@@ -44,14 +50,18 @@ def check_objective(objective):
     )
 
 
-def check_thresholds(thresholds, steps):
+def check_thresholds(thresholds: Sequence[int] | None, steps: int) -> tuple[int, ...]:
     values = sorted({check_int(t, "thresholds", 1) for t in (thresholds or ())})
     if values and values[-1] > steps:
         raise ValueError(f"thresholds: step {values[-1]} is beyond steps={steps}.")
     return tuple(values)
 
 
-def transform_for(transforms, model, size):
+def transform_for(
+    transforms: str | Callable[..., Any] | Sequence[Callable[..., Any]] | None,
+    model: keras.Model,
+    size: int | tuple[int, int],
+) -> tuple[Callable[..., Any] | None, str]:
     if transforms == "standard":  # fused, resampled straight to the model's input size
         output_size = input_size(model, inputs.int_pair(size, "size"))
         return transforms_lib.standard(output_size=output_size), "standard"
@@ -66,7 +76,7 @@ def transform_for(transforms, model, size):
     )
 
 
-def optimizer_name(optimizer):
+def optimizer_name(optimizer: keras.optimizers.Optimizer | None) -> str:
     """The settings name of an `optimizer` option (its type and config); checks the type."""
     if optimizer is None:
         return "adam(0.05)"
@@ -78,7 +88,7 @@ def optimizer_name(optimizer):
     )
 
 
-def model_input(model):
+def model_input(model: keras.Model) -> tuple[int | None, ...]:
     """`(height, width, channels)` of the model's image input, each an int or `None`."""
     shape = engine_lib._model_input_shape(model)
     if shape is None or len(shape) != 4:
@@ -86,7 +96,7 @@ def model_input(model):
     return tuple(int(d) if d else None for d in shape[1:])
 
 
-def check_decorrelate(decorrelate, channels, model):
+def check_decorrelate(decorrelate: bool | None, channels: int, model: keras.Model) -> bool:
     if decorrelate is None:
         return channels == 3
     if not isinstance(decorrelate, (bool, np.bool_)):
@@ -102,7 +112,11 @@ def check_decorrelate(decorrelate, channels, model):
     return bool(decorrelate)
 
 
-def image_options(model, size=None, decorrelate=None):
+def image_options(
+    model: keras.Model,
+    size: int | tuple[int, int] | None = None,
+    decorrelate: bool | None = None,
+) -> tuple[tuple[int, int], int, bool]:
     """The image size, channel count and color decorrelation `render` uses for `model`.
 
     Args:
@@ -128,12 +142,20 @@ def image_options(model, size=None, decorrelate=None):
     height, width, channels = model_input(model)
     if size is None:
         size = (height or DEFAULT_SIZE, width or DEFAULT_SIZE)
-    size = inputs.int_pair(size, "size")
+    pair: tuple[int, int] = inputs.int_pair(size, "size")
     channels = channels or 3
-    return size, channels, check_decorrelate(decorrelate, channels, model)
+    return pair, channels, check_decorrelate(decorrelate, channels, model)
 
 
-def initial_image(model, param, size, batch, objective, decorrelate, seed):
+def initial_image(
+    model: keras.Model,
+    param: str | param_lib.Parameterization,
+    size: int | tuple[int, int] | None,
+    batch: int | None,
+    objective: Target,
+    decorrelate: bool | None,
+    seed: int,
+) -> param_lib.Parameterization:
     """The parameterization: built from the options for `model`, or the one given."""
     if isinstance(param, param_lib.Parameterization):
         channels = model_input(model)[2] or 3

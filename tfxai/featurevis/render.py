@@ -7,7 +7,11 @@ objective structure and settings reuses it (only the variables are reset). `Rend
 the class twin that holds one step for repeated renders (the callback's epochs).
 """
 
+from __future__ import annotations
+
 import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,6 +23,7 @@ from tfxai.featurevis import options, preprocessing
 from tfxai.featurevis import param as param_lib
 from tfxai.featurevis import step as step_lib
 from tfxai.featurevis.options import DEFAULT_SIZE, image_options  # noqa: F401 (re-exported)
+from tfxai.targets import Target
 
 PROGRESS_EVERY = 16  # steps between progress-bar updates
 # The compiled steps, as kept in the package's one cache: `(owner, step)` pairs (read by
@@ -53,28 +58,28 @@ def _compiled(model, key, image, build):
     return compiled
 
 
-def clear_cache():
+def clear_cache() -> None:
     """Drops the compiled render steps (`tfxai.clear_cache` drops every cache)."""
     cache_lib.clear(cache_lib.RENDER_STEP)
 
 
 def render(
-    model,
-    objective,
+    model: keras.Model,
+    objective: Target,
     *,
-    size=None,
-    steps=512,
-    batch=None,
-    param="fft",
-    decorrelate=None,
-    transforms="standard",
-    preprocess=None,
-    optimizer=None,
-    seed=0,
-    thresholds=(),
-    progress=True,
-    output=None,
-):
+    size: int | tuple[int, int] | None = None,
+    steps: int = 512,
+    batch: int | None = None,
+    param: str | param_lib.Parameterization = "fft",
+    decorrelate: bool | None = None,
+    transforms: str | Callable[..., Any] | Sequence[Callable[..., Any]] | None = "standard",
+    preprocess: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
+    optimizer: keras.optimizers.Optimizer | None = None,
+    seed: int = 0,
+    thresholds: Sequence[int] = (),
+    progress: bool = True,
+    output: int | str | None = None,
+) -> Rendering:
     """Optimizes images to maximize `objective` (activation maximization).
 
     Lucid's recipe by default: FFT parameterization with 1/f scaling, decorrelated color,
@@ -226,18 +231,18 @@ class Renderer:
 
     def __init__(
         self,
-        model,
-        objective,
+        model: keras.Model,
+        objective: Target,
         *,
-        size=None,
-        batch=None,
-        param="fft",
-        decorrelate=None,
-        transforms="standard",
-        preprocess=None,
-        optimizer=None,
-        output=None,
-    ):
+        size: int | tuple[int, int] | None = None,
+        batch: int | None = None,
+        param: str = "fft",
+        decorrelate: bool | None = None,
+        transforms: str | Callable[..., Any] | Sequence[Callable[..., Any]] | None = "standard",
+        preprocess: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
+        optimizer: keras.optimizers.Optimizer | None = None,
+        output: int | str | None = None,
+    ) -> None:
         if not isinstance(param, str):
             raise TypeError(
                 f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
@@ -252,7 +257,14 @@ class Renderer:
         self.objective.check(self.step.shapes, image.shape[0])
         self.traces = 1
 
-    def __call__(self, *, steps=512, seed=0, thresholds=(), progress=False):
+    def __call__(
+        self,
+        *,
+        steps: int = 512,
+        seed: int = 0,
+        thresholds: Sequence[int] = (),
+        progress: bool = False,
+    ) -> Rendering:
         """Renders from `seed`; returns a `Rendering` (see `render` for the arguments)."""
         steps = options.check_int(steps, "steps", 0)
         thresholds = options.check_thresholds(thresholds, steps)

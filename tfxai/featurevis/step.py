@@ -8,14 +8,21 @@ objective's layers captured (their `call` shadowed only while the step is traced
 variables, so one traced step serves every render with the same structure.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import tensorflow as tf
 
 from tfxai import engine as engine_lib
 from tfxai.featurevis import objectives as objectives_lib
+from tfxai.featurevis.param import Parameterization
+from tfxai.targets import Target
 
 
-def input_size(model, size):
+def input_size(model: keras.Model, size: tuple[int, int]) -> tuple[int, int]:
     """The model's fixed input `(H, W)` (functional and sequential models), else `size`."""
     shape = getattr(model, "input_shape", None)
     if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
@@ -23,7 +30,9 @@ def input_size(model, size):
     return size
 
 
-def fresh_optimizer(optimizer):
+def fresh_optimizer(
+    optimizer: keras.optimizers.Optimizer | None,
+) -> keras.optimizers.Optimizer:
     """A new optimizer for a compiled step: Adam(0.05), or a copy of the user's."""
     if optimizer is None:
         return keras.optimizers.Adam(learning_rate=0.05)
@@ -41,7 +50,16 @@ class Step:
         shapes: The logits and captured layer shapes seen while tracing.
     """
 
-    def __init__(self, model, objective, image, transform, preprocess, optimizer, output):
+    def __init__(
+        self,
+        model: keras.Model,
+        objective: Target,
+        image: Parameterization,
+        transform: Callable[..., Any] | None,
+        preprocess: Callable[[tf.Tensor], tf.Tensor],
+        optimizer: keras.optimizers.Optimizer | None,
+        output: int | str | None,
+    ) -> None:
         self.image, self.optimizer = image, fresh_optimizer(optimizer)
         self.layers = {
             objectives_lib.layer_key(ref): engine_lib.resolve_layer(model, ref)
@@ -93,7 +111,7 @@ class Step:
             )
             self.evaluate = tf.function(evaluate, autograph=False).get_concrete_function(spec)
 
-    def reset(self, image):
+    def reset(self, image: Parameterization) -> None:
         """Loads the variables of a fresh parameterization and a fresh optimizer state."""
         for variable, value in zip(self.image.variables, image.variables):
             variable.assign(value)

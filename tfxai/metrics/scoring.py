@@ -12,6 +12,11 @@ become the class predicted on the unperturbed images, so every perturbed copy of
 is scored for the same class (as in RISE and Grad-CAM++'s protocol), not re-predicted.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -20,6 +25,7 @@ from tfxai import engine as engine_lib
 from tfxai import heads
 from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
+from tfxai.targets import Target
 
 
 def _argmax_class(outputs, params):
@@ -48,7 +54,9 @@ class ProbabilityScorer:
         >>> probs = scorer.probabilities(images, target, target.bind(len(images)), 32)
     """
 
-    def __init__(self, model, *, output=None, logits=True):
+    def __init__(
+        self, model: keras.Model, *, output: int | str | None = None, logits: bool = True
+    ) -> None:
         inputs_lib.check_model(model)
         logits = inputs_lib.check_bool(logits, "logits")
         paths = engine_lib.layer_paths(model)
@@ -57,10 +65,10 @@ class ProbabilityScorer:
         self.engine = engine_lib.Engine(model, anchor, output=output, logits=logits)
 
     @property
-    def model(self):
+    def model(self) -> keras.Model:
         return self.engine.model
 
-    def fixed_target(self, images, target, batch_size):
+    def fixed_target(self, images: np.ndarray, target: Any, batch_size: int) -> tuple[Target, Any]:
         """The target to score every perturbed image with, and what to pass an explainer.
 
         Args:
@@ -80,20 +88,24 @@ class ProbabilityScorer:
             return targets_lib.class_score(classes), [int(c) for c in classes]
         return targets_lib.to_target(target), target
 
-    def predicted_classes(self, images, batch_size):
+    def predicted_classes(self, images: np.ndarray, batch_size: int) -> np.ndarray:
         """int64 `(B,)`: the class with the largest logit for each image."""
         scores = self.scores(images, _PREDICTED_CLASS, (), batch_size)
         return np.rint(scores).astype(np.int64)
 
-    def probabilities(self, images, target, params, batch_size):
+    def probabilities(
+        self, images: np.ndarray, target: Target, params: Any, batch_size: int
+    ) -> np.ndarray:
         """float32 `(B,)`: `target` scored on the softmax of the logits of `images`."""
         return self.scores(images, self.probability_target(target), params, batch_size)
 
-    def probability_target(self, target):
+    def probability_target(self, target: Target) -> Target:
         """`target` scored on the probabilities of this model's head (`tfxai.heads`)."""
         return heads.probability_target(target, self.engine)
 
-    def scores(self, images, target, params, batch_size):
+    def scores(
+        self, images: np.ndarray, target: Target, params: Any, batch_size: int
+    ) -> np.ndarray:
         """float32 `(B,)`: `target` scored on the logits, in passes of `batch_size` images."""
         out = [
             self.score_batch(
@@ -105,7 +117,7 @@ class ProbabilityScorer:
         ]
         return np.concatenate(out).astype(np.float32)
 
-    def score_batch(self, batch, target, params):
+    def score_batch(self, batch: np.ndarray, target: Target, params: Any) -> np.ndarray:
         """float32 `(b,)`: one compiled forward pass (traced once per target structure)."""
 
         def graph(inputs, bound):
@@ -119,7 +131,9 @@ class ProbabilityScorer:
         return run(tf.constant(batch), tensors).numpy()
 
 
-def scorer_for(model, *, output=None, logits=True):
+def scorer_for(
+    model: keras.Model, *, output: int | str | None = None, logits: bool = True
+) -> ProbabilityScorer:
     """A cached `ProbabilityScorer` (repeated metric calls reuse its compiled graphs)."""
 
     def build():
@@ -129,6 +143,6 @@ def scorer_for(model, *, output=None, logits=True):
     return scorer
 
 
-def clear_cache():
+def clear_cache() -> None:
     """Drops the cached scorers (`tfxai.clear_cache` drops every cache)."""
     cache_lib.clear(cache_lib.SCORER)
