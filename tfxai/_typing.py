@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 
 #: Images `(B, H, W, C)` as numpy, a tensor or a dataset of batches.
 Images: TypeAlias = np.ndarray | tf.Tensor | tf.data.Dataset
-#: A target shorthand: None (predicted class), a class id, one per sample, a callable on
-#: the model output, or a `Target`.
-TargetLike: TypeAlias = Union[int, Sequence[int], np.ndarray, Callable[..., Any], "Target", None]
+#: A target shorthand: None (predicted class), a class id, one per sample, "labels" (each
+#: dataset element's y), a callable on the model output, or a `Target`.
+TargetLike: TypeAlias = Union[
+    int, Sequence[int], np.ndarray, str, Callable[..., Any], "Target", None
+]
 #: A layer reference: a name or nested path, an index, or the layer itself.
 LayerRef: TypeAlias = str | int | keras.layers.Layer
 #: An explainer function `fn(model, inputs, target=None, **options) -> (B, H, W)`.

@@ -32,8 +32,7 @@ from tfxai import cache as cache_lib
 from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
 from tfxai import targets as targets_lib
-
-TargetLike = Any  # None, int, list of ints, "labels", callable or tfxai.targets.Target
+from tfxai._typing import Images, TargetLike
 
 
 def normalize_maps(maps: np.ndarray) -> np.ndarray:
@@ -114,7 +113,7 @@ class Explainer:
 
     def __call__(
         self,
-        inputs: Any,
+        inputs: Images,
         target: TargetLike = None,
         *,
         batch_size: int = 32,
@@ -167,16 +166,16 @@ class Explainer:
         return normalize_maps(maps) if normalize else maps
 
     def collect(
-        self, inputs: Any, target: TargetLike, batch_size: int, fn: Callable[..., tuple]
+        self, inputs: Images, target: TargetLike, batch_size: int, fn: Callable[..., tuple]
     ) -> tuple[np.ndarray, ...]:
         """Runs `fn(batch, target, params, batch_size, offset) -> tuple of arrays` over
         the checked batches of `inputs` and concatenates each result along axis 0."""
         inputs_lib.check_not_model(inputs)
-        target = targets_lib.to_target(target)
+        whole = targets_lib.to_target(target)
         batch_size = inputs_lib.positive_int(batch_size, "batch_size")
         results, offset = [], 0
         for batch, batch_target, params in batches_lib.target_batches(
-            inputs, self.model, target, batch_size
+            inputs, self.model, whole, batch_size
         ):
             if self.perturbs:
                 batch_target, params = self.fixed_target(batch, batch_target, params)
@@ -340,7 +339,7 @@ def function_form(
     """
 
     def explain_with(
-        model: keras.Model, inputs: Any, target: TargetLike = None, **options: Any
+        model: keras.Model, inputs: Images, target: TargetLike = None, **options: Any
     ) -> np.ndarray:
         return explain(cls, model, inputs, target, **options)
 
