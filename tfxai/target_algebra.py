@@ -48,7 +48,7 @@ class Target:
         batch: Integer or `None` (default). The batch size the target's parameters fix
             (one channel per sample, say); `None` fits any batch.
         reads: String, default "outputs". What `score_fn` receives: `"outputs"` (the
-            model output) or `"context"` (a `tfxai.featurevis.objectives.Context`).
+            model output) or `"context"` (a `tfxai.featurevis.context.Context`).
 
     Example:
         >>> t = class_score(3) - 0.5 * class_score(7)
