@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from tfxai.inputs import check_bool
+from tfxai.arguments import check_bool
 
 CLASSES = ("circle", "square", "triangle", "star", "cross")
 TASKS = ("classification", "segmentation")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from tfxai import inputs
+from tfxai import arguments
 from tfxai.featurevis.transform_core import (
     STANDARD_ANGLES,
     STANDARD_SCALES,
@@ -71,7 +71,7 @@ def random_affine(
     scales = check_choices(scales, "scales", positive=True)
     angles = check_choices(angles, "angles")
     fill_value = check_real(fill_value, "fill_value")
-    resize = None if output_size is None else inputs.int_pair(output_size, "output_size")
+    resize = None if output_size is None else arguments.int_pair(output_size, "output_size")
     shrink = jitter_before + jitter_after - 2 * pad_width
     scale_table = tf.constant(scales, tf.float32)
     angle_table = tf.constant(np.deg2rad(angles), tf.float32)

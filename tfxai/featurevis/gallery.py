@@ -28,7 +28,7 @@ from typing import Any
 
 import keras
 
-from tfxai import inputs, viz
+from tfxai import arguments, inputs, viz
 from tfxai.featurevis import objectives, preprocessing
 from tfxai.featurevis import param as param_lib
 from tfxai.featurevis.gallery_files import (
@@ -185,13 +185,13 @@ def gallery(
 
 
 def _check_options(steps, batch_size, param, transforms, seed, title, progress):
-    inputs.non_negative_int(steps, "steps")
-    inputs.positive_int(batch_size, "batch_size")
+    arguments.non_negative_int(steps, "steps")
+    arguments.positive_int(batch_size, "batch_size")
     if param not in param_lib.PARAMS:
         raise ValueError(
             f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, got {param!r}."
         )
-    inputs.check_bool(progress, "progress")
+    arguments.check_bool(progress, "progress")
     if not (
         transforms in ("standard", None)
         or callable(transforms)
@@ -201,7 +201,7 @@ def _check_options(steps, batch_size, param, transforms, seed, title, progress):
             f"transforms: expected 'standard', None, a transform or a list of "
             f"them, got {transforms!r}."
         )
-    inputs.check_seed(seed)
+    arguments.check_seed(seed)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a string or None, got {type(title).__name__}.")
 

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfxai import inputs
+from tfxai import arguments
 from tfxai.keras_private import model_input_shape, shadow_calls
 from tfxai.layer_lookup import layer_path, resolve_layer
 
@@ -165,7 +165,7 @@ def _channel_list(wanted, item):
     if wanted is None:
         return list(range(item.count))
     if isinstance(wanted, numbers.Integral) and not isinstance(wanted, bool):
-        inputs.positive_int(wanted, "channels")
+        arguments.positive_int(wanted, "channels")
         return list(range(min(int(wanted), item.count)))
     if not isinstance(wanted, (list, tuple, range, np.ndarray)) or len(wanted) == 0:
         raise ValueError(

@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from tfxai import inputs
+from tfxai import arguments
 
 PARAMS = ("fft", "pixel")
 
@@ -90,7 +90,7 @@ def fft_scale(height, width, decay_power=1.0):
     """
     height = _positive_int(height, "height")
     width = _positive_int(width, "width")
-    decay_power = inputs.non_negative_float(decay_power, "decay_power")
+    decay_power = arguments.non_negative_float(decay_power, "decay_power")
     fy = np.fft.fftfreq(height)[:, None]
     fx = np.fft.rfftfreq(width)[None, :]
     freqs = np.sqrt(fy**2 + fx**2)
@@ -154,13 +154,13 @@ class Parameterization:
     """
 
     def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
-        height, width = inputs.int_pair(size, "size")
+        height, width = arguments.int_pair(size, "size")
         batch = _positive_int(batch, "batch")
         channels = _positive_int(channels, "channels")
         self.shape = (batch, height, width, channels)
         self.decorrelate = _decorrelate(decorrelate, channels)
-        self.sd = inputs.non_negative_float(sd, "sd")
-        self.seed = inputs.check_seed(seed)
+        self.sd = arguments.non_negative_float(sd, "sd")
+        self.seed = arguments.check_seed(seed)
         self.variables = []
 
     def __repr__(self):
@@ -227,7 +227,7 @@ class FFT(Parameterization):
     ):
         super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)
         batch, height, width, channels = self.shape
-        self.decay_power = inputs.non_negative_float(decay_power, "decay_power")
+        self.decay_power = arguments.non_negative_float(decay_power, "decay_power")
         self.scale = tf.constant(fft_scale(height, width, self.decay_power))
         self.spectrum = self._normal((batch, channels, height, width // 2 + 1, 2))
         self.variables = [self.spectrum]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfxai import inputs
+from tfxai import arguments
 
 # Re-exported: `transforms.random_affine`, `transforms.Transform`, ... as before the split.
 from tfxai.featurevis.affine import random_affine
@@ -280,7 +280,7 @@ def standard(fused: bool = True, output_size: int | tuple[int, int] | None = Non
         Olah et al., "Feature Visualization", Distill 2017.
         https://distill.pub/2017/feature-visualization/
     """
-    if inputs.check_bool(fused, "fused"):
+    if arguments.check_bool(fused, "fused"):
         return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5, output_size)
     if output_size is not None:
         raise ValueError("output_size: only for the fused transforms (fused=True).")
@@ -314,7 +314,7 @@ def crop_or_pad_to(images: Any, size: int | tuple[int, int], value: float = 0.5)
     Raises:
         ValueError: On a bad `images`, `size` or `value`.
     """
-    pair = inputs.int_pair(size, "size")
+    pair = arguments.int_pair(size, "size")
     value = check_real(value, "value")
     images = check_images(images)
     target = tf.constant(pair, tf.int32)
