@@ -16,6 +16,16 @@ from tfxai.featurevis.context import bind_indices, indices, objective, pick_chan
 from tfxai.target_algebra import Target
 
 
+def _check_class_range(ids, shape):
+    """Refuses class `ids` beyond the `shape[-1]` classes of the model output."""
+    bad = [int(i) for i in np.atleast_1d(ids) if int(i) >= shape[-1]]
+    if bad:
+        raise ValueError(
+            f"classes: class index {bad[0]} is out of range; the model "
+            f"output has {shape[-1]} classes."
+        )
+
+
 def class_logit(classes: Any) -> Target:
     """Objective: the pre-softmax logit of a class (the model's own output if no softmax).
 
@@ -41,12 +51,7 @@ def class_logit(classes: Any) -> Target:
                 f"classes: class_logit needs a (B, K) model output, got "
                 f"{shape}; use segmentation_class for per-pixel outputs."
             )
-        bad = [int(i) for i in np.atleast_1d(ids) if int(i) >= shape[-1]]
-        if bad:
-            raise ValueError(
-                f"classes: class index {bad[0]} is out of range; the model "
-                f"output has {shape[-1]} classes."
-            )
+        _check_class_range(ids, shape)
 
     return objective(
         lambda ctx, p: pick_channel(ctx.logits, p),
@@ -122,12 +127,7 @@ def segmentation_class(classes: Any, region: Any = None) -> Target:
                 f"output, got {shape}; use class_logit for (B, K) outputs."
             )
         _region_mask(region, shape[1], shape[2])
-        bad = [int(i) for i in np.atleast_1d(ids) if int(i) >= shape[-1]]
-        if bad:
-            raise ValueError(
-                f"classes: class index {bad[0]} is out of range; the model "
-                f"output has {shape[-1]} classes."
-            )
+        _check_class_range(ids, shape)
 
     def score(ctx, p):
         mask = _region_mask(region, ctx.logits.shape[1], ctx.logits.shape[2])
