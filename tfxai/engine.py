@@ -129,11 +129,11 @@ class Engine:
         self.output = _output_index(model, output)
         self.logits = logits
         self.traces = 0
-        self.output_shape = None
-        self.head = None
+        self.output_shape: tuple | None = None
+        self.head: str | None = None
         self.binary = False
-        self.layer_shape = None
-        self._compiled = collections.OrderedDict()
+        self.layer_shape: tuple | None = None
+        self._compiled: collections.OrderedDict[tuple, Callable] = collections.OrderedDict()
 
     def scores_and_outputs(
         self,
@@ -164,7 +164,7 @@ class Engine:
             raise ValueError(
                 "layer: this engine was built with capture=False; it has no layer to capture."
             )
-        seen = {}
+        seen: dict[str, Any] = {}
 
         def on_output(layer, value):
             seen["calls"] = seen.get("calls", 0) + 1

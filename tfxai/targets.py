@@ -10,7 +10,7 @@ both are re-exported here, where the rest of the package looks them up.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,8 @@ __all__ = [
     "to_target",
 ]
 
-Classes = int | Sequence[int] | np.ndarray
+# An int, or one int per sample (a sequence or an array); narrowed by `_class_ids`.
+Classes = Any
 
 
 def _class_axis_size(output_shape):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import numbers
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ class Context:
 objective = functools.partial(Target, reads="context")
 
 
-def layer_key(layer: Any) -> Hashable:
+def layer_key(layer: Any) -> Any:
     """A hashable key for a layer reference: the name or path, the index, or the object."""
     if isinstance(layer, (str, numbers.Integral)):
         return layer

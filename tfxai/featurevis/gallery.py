@@ -58,7 +58,7 @@ class _Run:
 
     out: Path
     manifest: dict
-    bar: object
+    bar: Any
     summary: dict
 
 

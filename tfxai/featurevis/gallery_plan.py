@@ -31,7 +31,7 @@ class LayerPlan:
     layer: object
     slug: str
     count: int
-    channels: list | None = None
+    channels: list[int] = dataclasses.field(default_factory=list)
     key: str = ""
 
 
@@ -54,7 +54,8 @@ def plan(model: keras.Model, layers: Any, channels: Any) -> list[LayerPlan]:
     refs = list(layers) if isinstance(layers, (list, tuple)) else [layers]
     if not refs:
         raise ValueError("layers: expected at least one layer, got an empty list.")
-    plan, slugs = [], set()
+    plan: list[LayerPlan] = []
+    slugs: set[str] = set()
     for ref in refs:
         layer = _resolve(model, ref, "layers")
         path = layer_path(model, layer)

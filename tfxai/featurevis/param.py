@@ -136,7 +136,7 @@ class Parameterization:
         self.decorrelate = check_decorrelate(decorrelate, channels)
         self.sd = arguments.non_negative_float(sd, "sd")
         self.seed = arguments.check_seed(seed)
-        self.variables = []
+        self.variables: list[tf.Variable] = []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(shape={self.shape}, decorrelate={self.decorrelate})"
