@@ -4,12 +4,21 @@ Nothing is downloaded: the models ship with the package and the images are gener
 Writes overlay grids (PNG) and a metrics table (Markdown + JSON) to the output folder.
 """
 
+from __future__ import annotations
+
 import json
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tfxai import attribution, cam, datasets, engine, inputs, metrics, models, targets, viz
+
+if TYPE_CHECKING:
+    import keras
+
+    from tfxai.datasets.shapes import Shapes
 
 CLASSIFIER_LAYER = "block4_out"  # the bundled classifier's last residual block (24 x 24)
 ALL_METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
@@ -27,15 +36,15 @@ METRIC_COLUMNS = {
 
 
 def run_demo(
-    out_dir="tfxai-demo",
+    out_dir: str | os.PathLike = "tfxai-demo",
     *,
-    images=8,
-    seed=2024,
-    methods=None,
-    top_n=None,
-    deletion_steps=24,
-    progress=True,
-):
+    images: int = 8,
+    seed: int = 2024,
+    methods: Sequence[str] | None = None,
+    top_n: int | None = None,
+    deletion_steps: int = 24,
+    progress: bool = True,
+) -> dict:
     """Runs every CAM method on the bundled classifier and U-Net and writes the results.
 
     Args:
@@ -110,7 +119,7 @@ def _check_options(images, seed, top_n, deletion_steps, progress):
     inputs.check_bool(progress, "progress")
 
 
-def explainer(method, model, layer, top_n):
+def explainer(method: str, model: keras.Model, layer: Any, top_n: int | None) -> Any:
     """The class twin of `method` on `model`, with `layer` and `top_n` where it takes them."""
     options = {"top_n": top_n} if method in ("score_cam", "ablation_cam") else {}
     if method in LAYER_METHODS:
@@ -139,13 +148,15 @@ def _classifier_section(methods, count, seed, top_n, steps, bar):
     return {"scores": scores, "grid": grid, "layer": layer}
 
 
-def object_masks(data):
+def object_masks(data: Shapes) -> np.ndarray:
     """Boolean `(B, H, W)` masks of each image's labeled class in a `Shapes` batch."""
     channels = 1 + data.labels[:, None, None, None]
     return np.take_along_axis(data.masks, channels, axis=-1)[..., 0] > 0.5
 
 
-def classifier_scores(model, data, maps, objects, steps):
+def classifier_scores(
+    model: keras.Model, data: Shapes, maps: np.ndarray, objects: np.ndarray, steps: int
+) -> dict:
     """Mean localization and faithfulness scores of `maps` for the labeled classes.
 
     Args:
@@ -174,7 +185,7 @@ def classifier_scores(model, data, maps, objects, steps):
     }
 
 
-def decoder_layer(model):
+def decoder_layer(model: keras.Model) -> str:
     """The last 4-D layer before a segmentation model's output layer (its decoder end)."""
     spatial = [
         path
@@ -223,7 +234,7 @@ def _unet_section(methods, count, seed, top_n, bar):
     return {"scores": scores, "grid": grid, "layer": layer}
 
 
-def segmentation_target(model, data):
+def segmentation_target(model: keras.Model, data: Shapes) -> tuple[targets.Target, np.ndarray]:
     """Seg-Grad-CAM target for each image's labeled class, and that class's true mask.
 
     The target sums the class logit over the pixels the model predicts as that class (the
@@ -257,7 +268,7 @@ def _label_image(classmap):
     return palette[np.clip(classmap, 0, len(palette) - 1)]
 
 
-def to_markdown(results):
+def to_markdown(results: dict) -> str:
     """The demo's metrics as two Markdown tables."""
     lines = [
         f"# tfxai demo\n\n{results['settings']['images']} generated shapes images per "

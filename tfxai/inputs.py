@@ -1,19 +1,56 @@
 """Input checking shared by every explainer (the batching itself is `tfxai.batches`).
 
 Explainers accept numpy arrays, `tf.Tensor`s and `tf.data.Dataset`s of image batches.
-Bad input fails here, with the argument named, before anything reaches TensorFlow.
+Bad input fails here, with the argument named, before anything reaches TensorFlow. The
+checks of plain arguments (counts, sizes, seeds, flags) are `tfxai.arguments`, re-exported
+here where the package looks them up.
 """
 
-import numbers
+from __future__ import annotations
+
 import uuid
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+# Re-exported: `inputs.positive_int`, `inputs.check_bool`, ... as before the split.
+from tfxai.arguments import (
+    check_bool,
+    check_seed,
+    int_pair,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_interval,
+)
 
-def expected_image_shape(model):
+__all__ = [
+    "as_image_batch",
+    "as_numeric_array",
+    "check_bool",
+    "check_dataset",
+    "check_model",
+    "check_not_model",
+    "check_seed",
+    "expected_image_shape",
+    "int_pair",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_float",
+    "positive_int",
+    "refuse_booleans",
+    "slice_params",
+    "unit_interval",
+    "writable_folder",
+]
+
+
+def expected_image_shape(model: keras.Model) -> tuple | None:
     """The `(H, W, C)` the model declares for its input (entries may be `None`)."""
     try:
         inputs = model.inputs
@@ -29,7 +66,7 @@ def expected_image_shape(model):
     return tuple(inputs[0].shape[1:])
 
 
-def as_numeric_array(value, name):
+def as_numeric_array(value: Any, name: str) -> np.ndarray:
     """A numeric numpy array (tensors converted), or a `TypeError` naming `name`."""
     if isinstance(value, tf.Tensor):
         value = value.numpy()
@@ -44,7 +81,7 @@ def as_numeric_array(value, name):
     return array
 
 
-def as_image_batch(inputs, model, name="inputs"):
+def as_image_batch(inputs: Any, model: keras.Model, name: str = "inputs") -> np.ndarray:
     """Checks a batch of images and returns it as a float32 numpy array `(B, H, W, C)`.
 
     Args:
@@ -87,7 +124,7 @@ def as_image_batch(inputs, model, name="inputs"):
     return array
 
 
-def check_dataset(dataset, name="inputs"):
+def check_dataset(dataset: tf.data.Dataset, name: str = "inputs") -> tf.data.Dataset:
     """Refuses a dataset that would never end, and one whose elements are not batches.
 
     Raises:
@@ -114,110 +151,12 @@ def check_dataset(dataset, name="inputs"):
     return dataset
 
 
-def slice_params(params, start, stop):
+def slice_params(params: Any, start: int, stop: int) -> Any:
     """Slices every per-sample parameter array along its batch axis."""
     return tf.nest.map_structure(lambda a: a[start:stop], params)
 
 
-def positive_int(value, name):
-    """Returns `value` as an int, or raises `ValueError` naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}.")
-    return int(value)
-
-
-def int_pair(value, name):
-    """An int or a pair of ints `(h, w)`, all positive, as a tuple of two ints."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else value
-    try:
-        pair = tuple(pair)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in pair
-    ):
-        raise ValueError(
-            f"{name}: expected a positive integer or a pair of positive "
-            f"integers (height, width), got {value!r}."
-        )
-    return int(pair[0]), int(pair[1])
-
-
-def non_negative_float(value, name):
-    """Returns `value` as a finite float >= 0, or raises `ValueError` naming `name`."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")
-    return float(value)
-
-
-def check_seed(seed):
-    """Returns `seed` as an int >= 0, or raises `ValueError`."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}.")
-    return int(seed)
-
-
-def check_bool(value, name):
-    """Returns a flag as a bool, or raises a `TypeError` naming `name`.
-
-    Only `True` and `False` (numpy booleans too) are flags: `"no"`, `1` or `None` are
-    refused rather than read by their truth value (`"no"` is true).
-
-    Args:
-        value: The flag to check.
-        name: String, the argument name used in error messages.
-
-    Returns:
-        A Python bool.
-
-    Raises:
-        TypeError: If `value` is not a boolean.
-
-    Example:
-        >>> check_bool("no", "normalize")
-        TypeError: normalize: expected True or False, got 'no'.
-    """
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}.")
-    return bool(value)
-
-
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def unit_interval(value, name):
-    """Returns a number in [0, 1] (a threshold, a fraction) as a float.
-
-    Raises:
-        ValueError: If `value` is not a real number in [0, 1] (NaN, a string or a bool
-            included), naming `name`.
-    """
-    if not _is_real(value) or not 0 <= value <= 1:  # False for NaN too
-        raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}.")
-    return float(value)
-
-
-def positive_float(value, name):
-    """Returns a finite number > 0 as a float, or raises `ValueError` naming `name`."""
-    if not _is_real(value) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}.")
-    return float(value)
-
-
-def non_negative_int(value, name):
-    """Returns an integer >= 0 as an int, or raises `ValueError` naming `name`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name}: expected an integer >= 0, got {value!r}.")
-    return int(value)
-
-
-def refuse_booleans(array, name):
+def refuse_booleans(array: np.ndarray, name: str) -> np.ndarray:
     """Returns `array` unless it is boolean: a mask is not an image.
 
     Raises:
@@ -232,7 +171,7 @@ def refuse_booleans(array, name):
     return array
 
 
-def check_model(model, name="model"):
+def check_model(model: Any, name: str = "model") -> keras.Model:
     """Checks that `model` is a built Keras 3 model; returns it.
 
     An unbuilt model (a Sequential without an `Input`, never called) has no weights yet:
@@ -262,7 +201,7 @@ def check_model(model, name="model"):
     return model
 
 
-def check_not_model(inputs, name="inputs"):
+def check_not_model(inputs: Any, name: str = "inputs") -> Any:
     """Refuses a model passed where the images go (`GradCAM(model)(model, images)`).
 
     Raises:
@@ -277,7 +216,7 @@ def check_not_model(inputs, name="inputs"):
     return inputs
 
 
-def writable_folder(folder, name):
+def writable_folder(folder: str | PathLike, name: str) -> Path:
     """Creates `folder` (with its parents) and checks that a file can be written in it.
 
     Args:

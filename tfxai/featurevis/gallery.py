@@ -1,5 +1,9 @@
 """Galleries: render every channel of some layers, save PNGs and static HTML pages.
 
+This module is the entry point and the rendering loop; the planning (which layers and
+channels) is `tfxai.featurevis.gallery_plan`, the files (manifest, pages, grids)
+`tfxai.featurevis.gallery_files`.
+
 Layout of `out_dir`:
 
 ```
@@ -15,41 +19,37 @@ Re-running skips the channels already rendered with the same settings, so a gall
 built in several sittings or resumed after an interruption.
 """
 
+from __future__ import annotations
+
 import dataclasses
-import hashlib
-import json
 import math
-import numbers
-import os
-import re
-import uuid
-import warnings
 from pathlib import Path
+from typing import Any
 
 import keras
-import numpy as np
-import tensorflow as tf
-from PIL import Image
 
-from tfxai import engine, inputs, viz
-from tfxai.featurevis import _html, objectives, preprocessing
+from tfxai import arguments, inputs, viz
+from tfxai.featurevis import objectives, preprocessing
 from tfxai.featurevis import param as param_lib
+from tfxai.featurevis.gallery_files import (
+    MANIFEST,
+    MANIFEST_FORMAT,
+    fingerprint,
+    jsonable,
+    load_manifest,
+    png_name,
+    settings_key,
+    write_manifest,
+    write_pages,
+)
+from tfxai.featurevis.gallery_plan import LayerPlan
+from tfxai.featurevis.gallery_plan import plan as _plan
 from tfxai.featurevis.render import image_options
 from tfxai.featurevis.render import render as _render
 
-MANIFEST = "gallery.json"
-MANIFEST_FORMAT = 1
+__all__ = ["MANIFEST", "MANIFEST_FORMAT", "gallery", "settings_key"]
+
 _PER_CHUNK = ("objective", "batch")  # render settings that vary from chunk to chunk
-
-
-@dataclasses.dataclass
-class _Layer:
-    path: str
-    layer: object
-    slug: str
-    count: int
-    channels: list = None
-    key: str = ""
 
 
 @dataclasses.dataclass
@@ -58,27 +58,27 @@ class _Run:
 
     out: Path
     manifest: dict
-    bar: object
+    bar: Any
     summary: dict
 
 
 def gallery(
-    model,
-    layers,
-    channels=None,
-    out_dir="tfxai-gallery",
+    model: keras.Model,
+    layers: Any,
+    channels: Any = None,
+    out_dir: str | Path = "tfxai-gallery",
     *,
-    size=None,
-    steps=512,
-    batch_size=16,
-    param="fft",
-    decorrelate=None,
-    transforms="standard",
-    preprocess=None,
-    seed=0,
-    progress=True,
-    title=None,
-):
+    size: int | tuple[int, int] | None = None,
+    steps: int = 512,
+    batch_size: int = 16,
+    param: str = "fft",
+    decorrelate: bool | None = None,
+    transforms: Any = "standard",
+    preprocess: Any = None,
+    seed: int = 0,
+    progress: bool = True,
+    title: str | None = None,
+) -> dict:
     """Renders channels of one or more layers and writes them as a static HTML gallery.
 
     The channels of each layer are rendered `batch_size` at a time, one
@@ -157,10 +157,10 @@ def gallery(
         "preprocess": preprocess,
         "seed": seed,
     }
-    shared = {"model": model.name, "weights": _fingerprint(model), **_jsonable(options)}
+    shared = {"model": model.name, "weights": fingerprint(model), **jsonable(options)}
     for item in plan:
         item.key = settings_key({**shared, "layer": item.path})
-    manifest = _load_manifest(out / MANIFEST)
+    manifest = load_manifest(out / MANIFEST)
     summary = {
         "out_dir": str(out),
         "index": str(out / "index.html"),
@@ -177,27 +177,21 @@ def gallery(
     finally:
         run.bar.close()
     title = title or f"Feature visualization: {model.name}"
-    _write_pages(plan, run, title, dict(shared, batch_size=batch_size))
+    write_pages(plan, run, title, dict(shared, batch_size=batch_size))
     return summary
-
-
-def settings_key(settings):
-    """A short stable hash (16 hex digits) of a JSON-friendly settings dict."""
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- checks
 
 
 def _check_options(steps, batch_size, param, transforms, seed, title, progress):
-    inputs.non_negative_int(steps, "steps")
-    inputs.positive_int(batch_size, "batch_size")
+    arguments.non_negative_int(steps, "steps")
+    arguments.positive_int(batch_size, "batch_size")
     if param not in param_lib.PARAMS:
         raise ValueError(
             f"param: expected one of {', '.join(map(repr, param_lib.PARAMS))}, got {param!r}."
         )
-    inputs.check_bool(progress, "progress")
+    arguments.check_bool(progress, "progress")
     if not (
         transforms in ("standard", None)
         or callable(transforms)
@@ -207,7 +201,7 @@ def _check_options(steps, batch_size, param, transforms, seed, title, progress):
             f"transforms: expected 'standard', None, a transform or a list of "
             f"them, got {transforms!r}."
         )
-    inputs.check_seed(seed)
+    arguments.check_seed(seed)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a string or None, got {type(title).__name__}.")
 
@@ -229,176 +223,10 @@ def _image_options(model, size, decorrelate, preprocess):
     return (pair[0] if pair[0] == pair[1] else pair), decorrelate
 
 
-# --------------------------------------------------------------------------- planning
-
-
-def _plan(model, layers, channels):
-    """Resolves `layers` and `channels` into a list of `_Layer`, checked."""
-    refs = list(layers) if isinstance(layers, (list, tuple)) else [layers]
-    if not refs:
-        raise ValueError("layers: expected at least one layer, got an empty list.")
-    plan, slugs = [], set()
-    for ref in refs:
-        layer = _resolve(model, ref, "layers")
-        path = engine.layer_path(model, layer)
-        if any(item.layer is layer for item in plan):
-            raise ValueError(f"layers: {path!r} is listed more than once.")
-        slug = _slug(path, slugs)
-        plan.append(_Layer(path, layer, slug, _channel_count(model, layer, path)))
-    for item, wanted in zip(plan, _per_layer(model, plan, channels), strict=True):
-        item.channels = _channel_list(wanted, item)
-    _check_first_n(channels, plan)
-    return plan
-
-
-def _check_first_n(channels, plan):
-    """Refuses `channels=N` larger than every layer's channel count (a typo, not a limit).
-
-    N is clamped to the count of a smaller layer when another layer has N channels or more.
-    """
-    if isinstance(channels, bool) or not isinstance(channels, numbers.Integral):
-        return
-    most = max(item.count for item in plan)
-    if channels > most:
-        counts = ", ".join(f"{item.path!r} has {item.count}" for item in plan)
-        raise ValueError(
-            f"channels: got {channels}, more channels than any layer has "
-            f"({counts}); expected at most {most}, or None for every channel."
-        )
-
-
-def _resolve(model, ref, name):
-    try:
-        return engine.resolve_layer(model, ref)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{name}: {str(error).removeprefix('layer: ')}") from error
-
-
-def _slug(path, taken):
-    """A file-name-safe, unique name for a layer path: `/` becomes `--`.
-
-    Paths that needed other changes (or already hold `--`) get a short hash of the path.
-    """
-    plain = path.replace("/", "--")
-    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", plain).lstrip(".") or "layer"
-    if slug != plain or "--" in path or slug.lower() in taken:
-        slug = f"{slug}-{hashlib.sha256(path.encode('utf-8')).hexdigest()[:6]}"
-    taken.add(slug.lower())
-    return slug
-
-
-def _channel_count(model, layer, path):
-    """The size of the last axis of `layer`'s output (static, else traced once)."""
-    try:
-        shape = layer.output.shape
-    except (AttributeError, ValueError, RuntimeError):
-        shape = _traced_shape(model, layer, path)
-    if shape is None or len(shape) < 2 or shape[-1] is None:
-        raise ValueError(
-            f"layers: {path!r} has an output of shape {shape}; a gallery needs "
-            f"a layer with a known number of channels on its last axis."
-        )
-    return int(shape[-1])
-
-
-def _traced_shape(model, layer, path):
-    input_shape = engine._model_input_shape(model)
-    if input_shape is None:
-        raise ValueError(
-            f"layers: cannot find the channel count of {path!r}: model "
-            f"{model.name!r} has no known input shape; call it once first."
-        )
-    shapes = []
-
-    def record(_, output):
-        shapes.append(getattr(output, "shape", None))
-        return output
-
-    def trace(x):
-        with engine.shadow_calls([layer], record):
-            model(x, training=False)
-        return tf.constant(0.0)
-
-    tf.function(trace).get_concrete_function(
-        tf.TensorSpec((1,) + tuple(input_shape[1:]), tf.float32)
-    )
-    return tuple(shapes[0]) if shapes and shapes[0] is not None else None
-
-
-def _per_layer(model, plan, channels):
-    """`channels` as one entry per planned layer (a dict is matched by resolved layer)."""
-    if not isinstance(channels, dict):
-        return [channels] * len(plan)
-    by_layer = {}
-    for ref, wanted in channels.items():
-        layer = _resolve(model, ref, "channels")
-        if not any(item.layer is layer for item in plan):
-            raise ValueError(f"channels: the key {ref!r} is not one of `layers`.")
-        by_layer[id(layer)] = wanted
-    for item in plan:
-        if id(item.layer) not in by_layer:
-            raise ValueError(
-                f"channels: no entry for layer {item.path!r}; give one per layer "
-                f"(None for every channel)."
-            )
-    return [by_layer[id(item.layer)] for item in plan]
-
-
-def _channel_list(wanted, item):
-    if wanted is None:
-        return list(range(item.count))
-    if isinstance(wanted, numbers.Integral) and not isinstance(wanted, bool):
-        inputs.positive_int(wanted, "channels")
-        return list(range(min(int(wanted), item.count)))
-    if not isinstance(wanted, (list, tuple, range, np.ndarray)) or len(wanted) == 0:
-        raise ValueError(
-            f"channels: expected None, a positive integer, a non-empty list of "
-            f"channel indices or a dict of them, got {wanted!r}."
-        )
-    for c in wanted:
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= c < item.count:
-            raise ValueError(
-                f"channels: expected channel indices in [0, {item.count - 1}] "
-                f"for layer {item.path!r}, got {c!r}."
-            )
-    if len({int(c) for c in wanted}) != len(wanted):
-        raise ValueError(
-            f"channels: repeated channel indices for layer {item.path!r}: {list(wanted)!r}."
-        )
-    return [int(c) for c in wanted]
-
-
-def _jsonable(options):
-    """Render options as JSON values; callables are named by `name` or `__qualname__`."""
-
-    def name(value):
-        if value is None or isinstance(value, (str, bool, int, float)):
-            return value
-        if isinstance(value, (tuple, list)):
-            return [name(v) for v in value]
-        return (
-            getattr(value, "name", None)
-            or getattr(value, "__qualname__", None)
-            or type(value).__name__
-        )
-
-    return {key: name(value) for key, value in options.items()}
-
-
-def _fingerprint(model):
-    """SHA-256 (16 hex digits) of every weight of `model`, in order."""
-    digest = hashlib.sha256()
-    for weight in model.weights:
-        values = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
-        digest.update(str((values.dtype.str, values.shape)).encode("ascii"))
-        digest.update(values.tobytes())
-    return digest.hexdigest()[:16]
-
-
 # --------------------------------------------------------------------------- rendering
 
 
-def _render_layer(model, item, options, shared, batch_size, run):
+def _render_layer(model, item: LayerPlan, options, shared, batch_size, run):
     """Renders the channels of `item` not yet current in the manifest, chunk by chunk."""
     record = run.manifest["layers"].setdefault(item.path, {})
     record.update(slug=item.slug, count=item.count)
@@ -429,10 +257,10 @@ def _render_chunk(model, item, chunk, options, shared, done, run):
     used = {k: v for k, v in rendering.settings.items() if k not in _PER_CHUNK}
     run.manifest["settings"][item.key] = {"model": model.name, "layer": item.path, **used, **shared}
     for i, c in enumerate(chunk):
-        png = _png_name(item, c)
+        png = png_name(item, c)
         run.summary["files"].append(viz.save_png(run.out / png, _pixels(rendering.images[i])))
         done[str(c)] = {"value": _finite(rendering.values[i]), "png": png, "key": item.key}
-    _write_manifest(run.out, run.manifest)  # after every chunk: an interrupted run resumes
+    write_manifest(run.out, run.manifest)  # after every chunk: an interrupted run resumes
 
 
 def _pixels(image):
@@ -441,116 +269,17 @@ def _pixels(image):
     return pixels[..., :1] if image.shape[-1] == 1 else pixels
 
 
-def _png_name(item, channel):
-    return f"{item.slug}/channel_{channel:04d}.png"
-
-
 def _is_current(entry, item, channel, out):
     return (
         isinstance(entry, dict)
         and entry.get("key") == item.key
-        and (out / _png_name(item, channel)).is_file()
+        and (out / png_name(item, channel)).is_file()
     )
 
 
 def _finite(value):
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _load_manifest(path):
-    empty = {"format": MANIFEST_FORMAT, "layers": {}, "settings": {}}
-    if not path.is_file():
-        return empty
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        warnings.warn(
-            f"out_dir: ignoring the unreadable manifest {str(path)!r} ({error}); "
-            f"every channel will be rendered again.",
-            stacklevel=3,
-        )
-        return empty
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        return empty
-    manifest.setdefault("layers", {})
-    manifest.setdefault("settings", {})
-    return manifest
-
-
-def _write_manifest(out, manifest):
-    """Writes the manifest, dropping settings that no channel refers to any more."""
-    used = {
-        entry.get("key")
-        for record in manifest["layers"].values()
-        for entry in record.get("channels", {}).values()
-    }
-    manifest["settings"] = {k: v for k, v in manifest["settings"].items() if k in used}
-    return _write_text(out / MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
-
-
-def _write_text(path, text):
-    """Writes `text` (UTF-8) to `path` atomically; returns the path as a string."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return str(path)
-
-
-def _write_pages(plan, run, title, settings):
-    """Writes each layer's grid and page, the index page and the manifest."""
-    rows = []
-    for item in plan:
-        entries = run.manifest["layers"][item.path]["channels"]
-        channels = [(c, _png_name(item, c), entries[str(c)]["value"]) for c in item.channels]
-        grid = f"{item.slug}/grid.png"
-        layer_settings = dict(
-            run.manifest["settings"].get(item.key) or {"layer": item.path, **settings}, key=item.key
-        )
-        page = _html.layer_page(title, item.path, grid, channels, layer_settings)
-        run.summary["files"] += [
-            viz.save_png(run.out / grid, _grid(run.out, channels)),
-            _write_text(run.out / f"{item.slug}.html", page),
-        ]
-        rows.append(
-            {
-                "path": item.path,
-                "page": f"{item.slug}.html",
-                "grid": grid,
-                "shown": len(channels),
-                "count": item.count,
-            }
-        )
-    index = _html.index_page(title, rows, settings)
-    run.summary["files"] += [
-        _write_text(run.out / "index.html", index),
-        _write_manifest(run.out, run.manifest),
-    ]
-
-
-def _grid(out, channels):
-    """One uint8 grid of the channel PNGs, each tile labeled with its channel number."""
-    tiles = [
-        viz.image_grid(_load_rgb(out / png)[None, None], col_labels=[str(c)], pad=1)
-        for c, png, _ in channels
-    ]
-    cols = math.ceil(math.sqrt(len(tiles)))
-    rows = math.ceil(len(tiles) / cols)
-    blank = np.full_like(tiles[0], 255)
-    tiles += [blank] * (rows * cols - len(tiles))
-    return viz.image_grid(np.stack(tiles).reshape((rows, cols) + tiles[0].shape), pad=0)
-
-
-def _load_rgb(path):
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def _progress(total, enabled):

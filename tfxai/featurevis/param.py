@@ -1,5 +1,8 @@
 """Image parameterizations: trainable variables that map to images in [0, 1].
 
+One idea: the image parameterizations (pixel, FFT) and the `image` factory that picks one;
+kept whole because both share the base class, its checks and the initialization.
+
 A `Parameterization` owns `tf.Variable`s and, when called, builds a float32 image batch
 `(B, H, W, C)` from them with TF ops only, so it can sit inside a compiled render step.
 Two spaces are offered:
@@ -11,27 +14,28 @@ Two spaces are offered:
 
 Either way, the pre-activation image may live in a decorrelated color space (`to_rgb`):
 its channel vectors are multiplied by the square root of the ImageNet color correlation
-matrix before a sigmoid squashes them to valid RGB.
+matrix before a sigmoid squashes them to valid RGB (`tfxai.featurevis.color`).
 """
+
+from __future__ import annotations
 
 import numbers
 
 import numpy as np
 import tensorflow as tf
 
-from tfxai import inputs
+from tfxai import arguments
+
+# Re-exported: `param.to_rgb`, `param.COLOR_CORRELATION_NORMALIZED`, ... as before the split.
+from tfxai.featurevis.color import (
+    COLOR_CORRELATION_NORMALIZED,  # noqa: F401
+    COLOR_CORRELATION_SVD_SQRT,  # noqa: F401
+    check_decorrelate,
+    to_rgb,
+)
 
 PARAMS = ("fft", "pixel")
 
-# Square root of the ImageNet color correlation matrix (rows: R, G, B output channels;
-# columns: decorrelated components), as published with Lucid.
-COLOR_CORRELATION_SVD_SQRT = np.array(
-    [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32
-)
-# The same matrix divided by its largest column norm: the matrix `to_rgb` applies.
-COLOR_CORRELATION_NORMALIZED = (
-    COLOR_CORRELATION_SVD_SQRT / np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0))
-).astype(np.float32)
 # Lucid divides the inverse FFT by 4 to keep the initial sigmoid away from saturation.
 FFT_OUTPUT_SCALE = 0.25
 
@@ -49,21 +53,10 @@ def _positive_int(value, name):
     return int(value)
 
 
-def _decorrelate(decorrelate, channels):
-    if not isinstance(decorrelate, (bool, np.bool_)):
-        raise TypeError(f"decorrelate: expected True or False, got {decorrelate!r}.")
-    if decorrelate and channels != 3:
-        raise ValueError(
-            f"decorrelate: color decorrelation needs channels == 3, got "
-            f"channels={channels}; pass decorrelate=False."
-        )
-    return bool(decorrelate)
-
-
 # --------------------------------------------------------------------------- functions
 
 
-def fft_scale(height, width, decay_power=1.0):
+def fft_scale(height: int, width: int, decay_power: float = 1.0) -> np.ndarray:
     """The per-frequency scale of the `FFT` parameterization, numpy float32.
 
     `sqrt(H * W) / max(f, 1 / max(H, W)) ** decay_power`, where `f = sqrt(fy**2 + fx**2)`
@@ -90,7 +83,7 @@ def fft_scale(height, width, decay_power=1.0):
     """
     height = _positive_int(height, "height")
     width = _positive_int(width, "width")
-    decay_power = inputs.non_negative_float(decay_power, "decay_power")
+    decay_power = arguments.non_negative_float(decay_power, "decay_power")
     fy = np.fft.fftfreq(height)[:, None]
     fx = np.fft.rfftfreq(width)[None, :]
     freqs = np.sqrt(fy**2 + fx**2)
@@ -98,34 +91,7 @@ def fft_scale(height, width, decay_power=1.0):
     return (scale * np.sqrt(height * width)).astype(np.float32)
 
 
-def to_rgb(x, decorrelate):
-    """Maps an unconstrained image batch to valid RGB in [0, 1] (TF ops).
-
-    With `decorrelate`, each channel vector `c` first becomes `M @ c`, with `M` the
-    ImageNet color-correlation square root normalized by its largest column norm
-    (`COLOR_CORRELATION_NORMALIZED`); then a sigmoid.
-
-    Args:
-        x: float tensor `(..., C)`; `C` must be 3 with `decorrelate`.
-        decorrelate: Boolean. Whether `x` lives in the decorrelated color space.
-
-    Returns:
-        float32 tensor of the shape of `x`, in [0, 1].
-
-    Raises:
-        ValueError: If `decorrelate` and the last axis of `x` is not 3.
-    """
-    x = tf.cast(x, tf.float32)
-    if decorrelate:
-        if x.shape[-1] != 3:
-            raise ValueError(
-                f"x: color decorrelation needs 3 channels, got a tensor of shape {tuple(x.shape)}."
-            )
-        x = tf.tensordot(x, tf.constant(COLOR_CORRELATION_NORMALIZED.T), axes=1)
-    return tf.sigmoid(x)
-
-
-# --------------------------------------------------------------------------- classes
+# --------------------------------------------------------------------------- parameterizations
 
 
 class Parameterization:
@@ -153,17 +119,26 @@ class Parameterization:
         TypeError: On an argument of the wrong type.
     """
 
-    def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
-        height, width = inputs.int_pair(size, "size")
+    def __init__(
+        self,
+        size: int | tuple[int, int],
+        batch: int = 1,
+        *,
+        decorrelate: bool = True,
+        channels: int = 3,
+        sd: float = 0.01,
+        seed: int = 0,
+    ) -> None:
+        height, width = arguments.int_pair(size, "size")
         batch = _positive_int(batch, "batch")
         channels = _positive_int(channels, "channels")
         self.shape = (batch, height, width, channels)
-        self.decorrelate = _decorrelate(decorrelate, channels)
-        self.sd = inputs.non_negative_float(sd, "sd")
-        self.seed = inputs.check_seed(seed)
-        self.variables = []
+        self.decorrelate = check_decorrelate(decorrelate, channels)
+        self.sd = arguments.non_negative_float(sd, "sd")
+        self.seed = arguments.check_seed(seed)
+        self.variables: list[tf.Variable] = []
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(shape={self.shape}, decorrelate={self.decorrelate})"
 
     def _normal(self, shape):
@@ -171,11 +146,11 @@ class Parameterization:
         init = np.random.default_rng(self.seed).normal(0.0, self.sd, size=shape)
         return tf.Variable(init.astype(np.float32), trainable=True)
 
-    def raw(self):
+    def raw(self) -> tf.Tensor:
         """The unconstrained image batch `(B, H, W, C)`, float32, before `to_rgb`."""
         raise NotImplementedError
 
-    def __call__(self):
+    def __call__(self) -> tf.Tensor:
         """The image batch: float32 tensor `(B, H, W, C)` in [0, 1]."""
         return to_rgb(self.raw(), self.decorrelate)
 
@@ -191,12 +166,22 @@ class Pixel(Parameterization):
         TensorShape([2, 64, 64, 3])
     """
 
-    def __init__(self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0):
+    def __init__(
+        self,
+        size: int | tuple[int, int],
+        batch: int = 1,
+        *,
+        decorrelate: bool = True,
+        channels: int = 3,
+        sd: float = 0.01,
+        seed: int = 0,
+    ) -> None:
         super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)
         self.pixels = self._normal(self.shape)
         self.variables = [self.pixels]
 
-    def raw(self):
+    def raw(self) -> tf.Tensor:
+        """The unconstrained image batch `(B, H, W, C)`, float32, before `to_rgb`."""
         return tf.identity(self.pixels)
 
 
@@ -223,17 +208,26 @@ class FFT(Parameterization):
     """
 
     def __init__(
-        self, size, batch=1, *, decorrelate=True, channels=3, sd=0.01, seed=0, decay_power=1.0
-    ):
+        self,
+        size: int | tuple[int, int],
+        batch: int = 1,
+        *,
+        decorrelate: bool = True,
+        channels: int = 3,
+        sd: float = 0.01,
+        seed: int = 0,
+        decay_power: float = 1.0,
+    ) -> None:
         super().__init__(size, batch, decorrelate=decorrelate, channels=channels, sd=sd, seed=seed)
         batch, height, width, channels = self.shape
-        self.decay_power = inputs.non_negative_float(decay_power, "decay_power")
+        self.decay_power = arguments.non_negative_float(decay_power, "decay_power")
         self.scale = tf.constant(fft_scale(height, width, self.decay_power))
         self.spectrum = self._normal((batch, channels, height, width // 2 + 1, 2))
         self.variables = [self.spectrum]
         self._irfft = _irfft_image(self.scale.numpy(), height, width)
 
-    def raw(self):
+    def raw(self) -> tf.Tensor:
+        """The unconstrained image batch `(B, H, W, C)`, float32, before `to_rgb`."""
         return self._irfft(tf.convert_to_tensor(self.spectrum))
 
 
@@ -272,7 +266,16 @@ def _irfft_image(scale, height, width):
     return fn
 
 
-def image(size, batch=1, *, param="fft", decorrelate=True, channels=3, sd=0.01, seed=0):
+def image(
+    size: int | tuple[int, int],
+    batch: int = 1,
+    *,
+    param: str = "fft",
+    decorrelate: bool = True,
+    channels: int = 3,
+    sd: float = 0.01,
+    seed: int = 0,
+) -> Parameterization:
     """Builds an image parameterization (Lucid's `param.image`).
 
     Args:

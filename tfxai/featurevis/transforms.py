@@ -1,133 +1,52 @@
 """Random image transforms for transformation robustness, stateless and differentiable.
 
+One idea: the literal transform chain, one small factory per step (pad, jitter, scale,
+rotate, compose, crop/pad); kept whole because the steps are read together, in the order
+`standard()` chains them.
+
 A transform is a callable `t(images, seed) -> images`: `images` is float32
 `(B, H, W, C)` and `seed` a shape-`[2]` integer tensor fed to the stateless random ops
 (`tf.random.stateless_uniform`), so a render loop can pass `[user_seed, step]` and get
 the same draws on every run without Python-side state. Transforms keep the batch size and
 the channels (padding, cropping and scaling change the spatial size), run inside
 `tf.function` with an unknown batch size, and are differentiable with respect to the
-images. The factories below build them; `compose` chains them, giving each child its own
-seed; `standard()` is Lucid's recipe.
+images. The factories below build the literal chain, one transform per step; `compose`
+chains them, giving each child its own seed; `standard()` is Lucid's recipe, by default
+fused into one resampling (`tfxai.featurevis.affine.random_affine`). The `Transform` type
+and the shared checks are in `tfxai.featurevis.transform_core`.
 
 Example:
     >>> t = compose(pad(12), jitter(8), random_rotate(range(-10, 11)))
     >>> out = t(images, tf.constant([0, step]))
 """
 
-import numbers
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from tfxai import inputs
+from tfxai import arguments
+
+# Re-exported: `transforms.random_affine`, `transforms.Transform`, ... as before the split.
+from tfxai.featurevis.affine import random_affine
+from tfxai.featurevis.transform_core import (
+    STANDARD_ANGLES,
+    STANDARD_SCALES,
+    Transform,
+    check_choices,
+    check_images,
+    check_int,
+    check_real,
+    min_size_checks,
+)
 
 PAD_MODES = ("constant", "reflect")
-STANDARD_SCALES = tuple(1 + (i - 5) / 50 for i in range(11))  # 0.90 ... 1.10
-STANDARD_ANGLES = tuple(range(-10, 11))  # degrees
 
 
-# --------------------------------------------------------------------------- checks
-
-
-def _int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _real(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}.")
-    return float(value)
-
-
-def _choices(values, name, positive=False):
-    """A non-empty sequence of finite numbers (> 0 with `positive`) as a tuple of floats."""
-    expected = "positive numbers" if positive else "numbers"
-    if isinstance(values, (str, bytes)) or not np.iterable(values):
-        raise ValueError(f"{name}: expected a non-empty sequence of {expected}, got {values!r}.")
-    values = tuple(values)
-    if not values or any(
-        isinstance(v, bool)
-        or not isinstance(v, numbers.Real)
-        or not np.isfinite(v)
-        or (positive and v <= 0)
-        for v in values
-    ):
-        raise ValueError(
-            f"{name}: expected a non-empty sequence of finite {expected}, got {values!r}."
-        )
-    return tuple(float(v) for v in values)
-
-
-def _check_images(images):
-    images = tf.cast(images, tf.float32)
-    if images.shape.rank != 4:
-        raise ValueError(
-            f"images: expected a batch of shape (B, H, W, C), got shape {tuple(images.shape)}."
-        )
-    return images
-
-
-def _check_seed(seed):
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
-        raise ValueError(
-            f"seed: expected an integer tensor of shape [2] (e.g. "
-            f"[user_seed, step]), got {seed.dtype.name} of shape "
-            f"{tuple(seed.shape)}."
-        )
-    return tf.cast(seed, tf.int64)
-
-
-def _min_size(images, size, name, what):
-    """Checks (statically when known) that both spatial sizes exceed `size`."""
-    static = images.shape[1:3]
-    if None not in static:
-        if min(static) <= size:
-            raise ValueError(
-                f"{name}: {what} {size} needs images larger than {size} "
-                f"pixels, got spatial size {tuple(static)}."
-            )
-        return []
-    return [
-        tf.debugging.assert_greater(
-            tf.reduce_min(tf.shape(images)[1:3]),
-            size,
-            message=f"{name}: images too small for {what} {size}.",
-        )
-    ]
-
-
-# --------------------------------------------------------------------------- transforms
-
-
-class Transform:
-    """A random image transform `t(images, seed) -> images`, built by the factories below.
-
-    Args:
-        fn: Callable `(images, seed) -> images` on a checked float32 `(B, H, W, C)` tensor
-            and an int64 `[2]` seed.
-        name: String. What `repr` shows, e.g. `"jitter(8)"`.
-    """
-
-    def __init__(self, fn, name):
-        self.fn = fn
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-    def __call__(self, images, seed):
-        """Transforms `images` (float32 `(B, H, W, C)`) with the draws of `seed` (`[2]`).
-
-        Raises:
-            ValueError: If `images` is not 4-D or `seed` is not an integer `[2]` tensor.
-        """
-        return self.fn(_check_images(images), _check_seed(seed))
-
-
-def pad(width, value=0.5, *, mode="constant"):
+def pad(width: int, value: float = 0.5, *, mode: str = "constant") -> Transform:
     """Pads `width` pixels on every side of the images (the seed is unused).
 
     Args:
@@ -145,15 +64,15 @@ def pad(width, value=0.5, *, mode="constant"):
     Example:
         >>> pad(12)(images, [0, 0])  # a 0.5 border of 12 pixels
     """
-    width = _int(width, "width", 0)
-    value = _real(value, "value")
+    width = check_int(width, "width", 0)
+    value = check_real(value, "value")
     if mode not in PAD_MODES:
         raise ValueError(f"mode: expected one of {', '.join(map(repr, PAD_MODES))}, got {mode!r}.")
     paddings = [[0, 0], [width, width], [width, width], [0, 0]]
 
     def fn(images, seed):
         if mode == "reflect":
-            with tf.control_dependencies(_min_size(images, width, "width", "reflect pad")):
+            with tf.control_dependencies(min_size_checks(images, width, "width", "reflect pad")):
                 return tf.pad(images, paddings, mode="REFLECT")
         return tf.pad(images, paddings, constant_values=value)
 
@@ -161,7 +80,7 @@ def pad(width, value=0.5, *, mode="constant"):
     return Transform(fn, f"pad({width}{extra})")
 
 
-def jitter(d):
+def jitter(d: int) -> Transform:
     """Crops each image to `(H - d, W - d)` at its own random offset in `[0, d]`.
 
     Every image of the batch draws its own (row, column) offset; the crop is a gather, so
@@ -179,11 +98,11 @@ def jitter(d):
     Example:
         >>> jitter(8)(images, [0, step])
     """
-    d = _int(d, "d", 0)
+    d = check_int(d, "d", 0)
 
     def fn(images, seed):
         shape = tf.shape(images)
-        with tf.control_dependencies(_min_size(images, d, "d", "jitter")):
+        with tf.control_dependencies(min_size_checks(images, d, "d", "jitter")):
             offsets = tf.random.stateless_uniform(
                 [shape[0], 2], seed, minval=0, maxval=d + 1, dtype=tf.int32
             )
@@ -195,7 +114,7 @@ def jitter(d):
     return Transform(fn, f"jitter({d})")
 
 
-def random_scale(scales):
+def random_scale(scales: Sequence[float]) -> Transform:
     """Resizes the batch bilinearly by one scale drawn from `scales` per call.
 
     The new size is `round(H * s), round(W * s)` (at least 1); all images of a call share
@@ -213,7 +132,7 @@ def random_scale(scales):
     Example:
         >>> random_scale([0.9, 1.0, 1.1])(images, [0, step])
     """
-    scales = _choices(scales, "scales", positive=True)
+    scales = check_choices(scales, "scales", positive=True)
     table = tf.constant(scales, tf.float32)
 
     def fn(images, seed):
@@ -252,7 +171,7 @@ def _bilinear_sample(images, ys, xs, fill_value):
     return top * (1.0 - wy) + bottom * wy
 
 
-def random_rotate(angles, fill_value=0.5):
+def random_rotate(angles: Sequence[float], fill_value: float = 0.5) -> Transform:
     """Rotates each image by its own angle drawn from `angles` (degrees), bilinear.
 
     Positive angles turn the image counter-clockwise as displayed (row 0 at the top),
@@ -276,8 +195,8 @@ def random_rotate(angles, fill_value=0.5):
     Example:
         >>> random_rotate(range(-10, 11))(images, [0, step])
     """
-    angles = _choices(angles, "angles")
-    fill_value = _real(fill_value, "fill_value")
+    angles = check_choices(angles, "angles")
+    fill_value = check_real(fill_value, "fill_value")
     table = tf.constant(np.deg2rad(angles), tf.float32)
 
     def fn(images, seed):
@@ -301,7 +220,7 @@ def random_rotate(angles, fill_value=0.5):
     return Transform(fn, f"random_rotate({list(angles)}, fill_value={fill_value})")
 
 
-def compose(*transforms):
+def compose(*transforms: Callable[[tf.Tensor, Any], tf.Tensor]) -> Transform:
     """Chains transforms, giving each its own seed split from the call's seed.
 
     Child `i` gets `tf.random.experimental.stateless_split(seed, n)[i]`, so the draws of
@@ -340,128 +259,7 @@ def compose(*transforms):
     return Transform(fn, f"compose({', '.join(map(repr, transforms))})")
 
 
-def random_affine(
-    pad_width=12,
-    jitter_before=8,
-    scales=STANDARD_SCALES,
-    angles=STANDARD_ANGLES,
-    jitter_after=4,
-    fill_value=0.5,
-    output_size=None,
-):
-    """Lucid's transform chain as one bilinear resampling per image (one op, per element).
-
-    Equivalent to `pad(pad_width, fill_value)`, `jitter(jitter_before)`, a zoom by `s`
-    about the center (from `scales`), `random_rotate(angles, fill_value)` and
-    `jitter(jitter_after)`, except that the output keeps the size of the unscaled chain,
-    `H + 2 pad_width - jitter_before - jitter_after` (a zoom in crops the border, a zoom
-    out shows more of the `fill_value` surround), and the image is resampled once instead
-    of three times. Every image of the batch draws its own offsets, scale and angle. The
-    pixels map through one affine matrix per image (`tf.raw_ops.ImageProjectiveTransformV3`,
-    whose gradient TensorFlow computes by warping the output gradient back).
-
-    Args:
-        pad_width: Integer >= 0, default 12. Constant padding before the first jitter.
-        jitter_before: Integer >= 0, default 8. First random shift in pixels.
-        scales: Non-empty sequence of positive floats, default 0.90-1.10 (step 0.02).
-        angles: Non-empty sequence of floats in degrees, default -10..10.
-        jitter_after: Integer >= 0, default 4. Last random shift in pixels.
-        fill_value: Float, default 0.5. Value outside the image.
-        output_size: Integer, `(height, width)` or `None` (default). Resample straight to
-            this size (as a bilinear `tf.image.resize` of the result would, without the
-            extra pass), e.g. the model's input size.
-
-    Returns:
-        A `Transform`: `(B, H, W, C) -> (B, H + 2 pad - j1 - j2, W + ..., C)`, or
-        `(B, *output_size, C)`.
-
-    Raises:
-        ValueError: On a bad argument, or images smaller than the two jitters allow.
-
-    Example:
-        >>> random_affine()(images, [0, step])  # Lucid's standard set
-    """
-    pad_width = _int(pad_width, "pad_width", 0)
-    jitter_before = _int(jitter_before, "jitter_before", 0)
-    jitter_after = _int(jitter_after, "jitter_after", 0)
-    scales = _choices(scales, "scales", positive=True)
-    angles = _choices(angles, "angles")
-    fill_value = _real(fill_value, "fill_value")
-    resize = None if output_size is None else inputs.int_pair(output_size, "output_size")
-    shrink = jitter_before + jitter_after - 2 * pad_width
-    scale_table = tf.constant(scales, tf.float32)
-    angle_table = tf.constant(np.deg2rad(angles), tf.float32)
-
-    def fn(images, seed):
-        shape = tf.shape(images)
-        batch = shape[0]
-        natural = shape[1:3] - shrink
-        size = natural if resize is None else tf.constant(resize, tf.int32)
-        ky, kx = tf.unstack(tf.cast(natural, tf.float32) / tf.cast(size, tf.float32))
-        with tf.control_dependencies(
-            _min_size(images, max(shrink, 0), "jitter_before", "random_affine")
-        ):
-            seeds = tf.random.experimental.stateless_split(seed, num=4)
-        before = _centered_shift(seeds[0], batch, jitter_before)
-        after = _centered_shift(seeds[1], batch, jitter_after)
-        zoom = tf.gather(
-            scale_table,
-            tf.random.stateless_uniform(
-                [batch], seeds[2], minval=0, maxval=len(scales), dtype=tf.int32
-            ),
-        )
-        theta = tf.gather(
-            angle_table,
-            tf.random.stateless_uniform(
-                [batch], seeds[3], minval=0, maxval=len(angles), dtype=tf.int32
-            ),
-        )
-        cos, sin = tf.cos(theta) / zoom, tf.sin(theta) / zoom
-        out_center = (tf.cast(size, tf.float32) - 1.0) / 2.0
-        in_center = (tf.cast(shape[1:3], tf.float32) - 1.0) / 2.0
-        # Centered output offset (y, x), resized, + after -> rotated back, unzoomed, + before.
-        y0 = after[:, 0] - ky * out_center[0]
-        x0 = after[:, 1] - kx * out_center[1]
-        matrices = tf.stack(
-            [
-                cos * kx,
-                -sin * ky,
-                cos * x0 - sin * y0 + before[:, 1] + in_center[1],
-                sin * kx,
-                cos * ky,
-                sin * x0 + cos * y0 + before[:, 0] + in_center[0],
-                tf.zeros_like(cos),
-                tf.zeros_like(cos),
-            ],
-            axis=1,
-        )
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=images,
-            transforms=matrices,
-            output_shape=size,
-            fill_value=tf.constant(fill_value, images.dtype),
-            interpolation="BILINEAR",
-            fill_mode="CONSTANT",
-        )
-
-    return Transform(
-        fn,
-        f"random_affine(pad_width={pad_width}, jitter_before="
-        f"{jitter_before}, scales={len(scales)} values, angles="
-        f"{len(angles)} values, jitter_after={jitter_after}, "
-        f"fill_value={fill_value}" + ("" if resize is None else f", output_size={resize}") + ")",
-    )
-
-
-def _centered_shift(seed, batch, jitter):
-    """Per-image integer offsets in `[0, jitter]`, minus `jitter / 2`: float32 `(B, 2)`."""
-    offsets = tf.random.stateless_uniform(
-        [batch, 2], seed, minval=0, maxval=jitter + 1, dtype=tf.int32
-    )
-    return tf.cast(offsets, tf.float32) - jitter / 2.0
-
-
-def standard(fused=True, output_size=None):
+def standard(fused: bool = True, output_size: int | tuple[int, int] | None = None) -> Transform:
     """Lucid's standard transforms: pad 12, jitter 8, scale 0.9-1.1, rotate +-10, jitter 4.
 
     In order: pad 12 (constant 0.5), jitter 8, scale from `STANDARD_SCALES` (0.90 to 1.10
@@ -482,7 +280,7 @@ def standard(fused=True, output_size=None):
         Olah et al., "Feature Visualization", Distill 2017.
         https://distill.pub/2017/feature-visualization/
     """
-    if inputs.check_bool(fused, "fused"):
+    if arguments.check_bool(fused, "fused"):
         return random_affine(12, 8, STANDARD_SCALES, STANDARD_ANGLES, 4, 0.5, output_size)
     if output_size is not None:
         raise ValueError("output_size: only for the fused transforms (fused=True).")
@@ -498,7 +296,7 @@ def standard(fused=True, output_size=None):
 STANDARD = standard()
 
 
-def crop_or_pad_to(images, size, value=0.5):
+def crop_or_pad_to(images: Any, size: int | tuple[int, int], value: float = 0.5) -> tf.Tensor:
     """Center-crops or pads (with `value`) images to `size`, e.g. back to a model's input.
 
     Where a side is longer than the target it is cropped, keeping the center (the extra
@@ -516,9 +314,9 @@ def crop_or_pad_to(images, size, value=0.5):
     Raises:
         ValueError: On a bad `images`, `size` or `value`.
     """
-    pair = inputs.int_pair(size, "size")
-    value = _real(value, "value")
-    images = _check_images(images)
+    pair = arguments.int_pair(size, "size")
+    value = check_real(value, "value")
+    images = check_images(images)
     target = tf.constant(pair, tf.int32)
     current = tf.shape(images)[1:3]
     start = tf.maximum(current - target, 0) // 2
