@@ -43,7 +43,7 @@ def non_negative_float(value: Any, name: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not np.isfinite(float(value))
         or value < 0
     ):
         raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}.")

@@ -169,12 +169,14 @@ def _load_keras_file(path: str) -> keras.Model:
         ) from None
 
 
-def _size(values: Sequence[int] | None) -> int | Sequence[int] | None:
+def _size(values: Sequence[int] | None) -> int | tuple[int, int] | None:
     """`--size`: None, one integer (square) or two (height, width)."""
-    if values is None or len(values) == 1:
-        return values and values[0]
+    if values is None:
+        return None
+    if len(values) == 1:
+        return values[0]
     if len(values) == 2:
-        return tuple(values)
+        return values[0], values[1]
     raise ValueError(f"--size: expected S or H W, got {len(values)} values: {values}.")
 
 

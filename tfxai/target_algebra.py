@@ -193,13 +193,13 @@ class Target:
                 lambda out, p: op(self._score_fn(out, p[0]), other._score_fn(out, p[1])),
                 lambda b: (self.bind(b), other.bind(b)),
                 key=(symbol, self.key, other.key),
-                check_fn=lambda shape, b: (self.check(shape, b), other.check(shape, b)),
+                check_fn=lambda shape, b: _check_both(self, other, shape, b),
                 name=f"({self.name} {symbol} {other.name})",
                 layers=layers,
                 batch=_common_batch(self, other),
                 reads=self.reads,
             )
-        if isinstance(other, numbers.Number) and not isinstance(other, bool):
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
             value = float(other)
             return Target(
                 lambda out, p: op(self._score_fn(out, p), value),
@@ -214,7 +214,7 @@ class Target:
         return NotImplemented
 
     def _combine_right(self, other, op, symbol):
-        if isinstance(other, numbers.Number) and not isinstance(other, bool):
+        if isinstance(other, numbers.Real) and not isinstance(other, bool):
             value = float(other)
             return Target(
                 lambda out, p: op(value, self._score_fn(out, p)),
@@ -263,3 +263,9 @@ def _common_batch(first, second):
             f"and {second.name} for {second.batch}; expected the same count."
         )
     return first.batch if first.batch is not None else second.batch
+
+
+def _check_both(first: Target, second: Target, shape: Any, batch: int) -> None:
+    """Checks both operands of a combined target against the output."""
+    first.check(shape, batch)
+    second.check(shape, batch)

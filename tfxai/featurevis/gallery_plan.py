@@ -174,7 +174,11 @@ def _channel_list(wanted, item):
             f"channel indices or a dict of them, got {wanted!r}."
         )
     for c in wanted:
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= c < item.count:
+        if (
+            isinstance(c, bool)
+            or not isinstance(c, numbers.Integral)
+            or not 0 <= int(c) < item.count
+        ):
             raise ValueError(
                 f"channels: expected channel indices in [0, {item.count - 1}] "
                 f"for layer {item.path!r}, got {c!r}."

@@ -71,7 +71,11 @@ def check_real(value: Any, name: str) -> float:
     Raises:
         ValueError: Naming `name`, for a non-number, a boolean, NaN or an infinity.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(float(value))
+    ):
         raise ValueError(f"{name}: expected a finite number, got {value!r}.")
     return float(value)
 
@@ -89,7 +93,7 @@ def check_choices(values: Any, name: str, positive: bool = False) -> tuple[float
     if not values or any(
         isinstance(v, bool)
         or not isinstance(v, numbers.Real)
-        or not np.isfinite(v)
+        or not np.isfinite(float(v))
         or (positive and v <= 0)
         for v in values
     ):
