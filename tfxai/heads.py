@@ -18,13 +18,21 @@ curves and areas stay in [0, 1].
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import tensorflow as tf
 
 if TYPE_CHECKING:
-    from tfxai.engine import Engine
     from tfxai.targets import Target
+
+
+class ScoredHead(Protocol):
+    """What `probability_target` reads of a `tfxai.engine.Engine` (set while tracing)."""
+
+    head: str | None
+    binary: bool
+    logits: bool
+
 
 _PASS_THROUGH_OPS = ("Identity", "Cast", "IdentityN")
 _PROBABILITY_OPS = {"Softmax": "softmax", "Sigmoid": "sigmoid"}
@@ -81,7 +89,7 @@ def probabilities(
     return tf.nn.softmax(outputs, axis=-1)
 
 
-def probability_target(target: Target, engine: Engine) -> Target:
+def probability_target(target: Target, engine: ScoredHead) -> Target:
     """`target` scored on the probabilities of `engine`'s output (read while tracing).
 
     For dense outputs the score is divided by the target's score on an all-ones output
