@@ -70,7 +70,12 @@ __version__ = "0.1.0"
 
 def clear_cache() -> None:
     """Drops every cache of the package (`tfxai.cache`): the explainers of the function
-    forms, the metrics' scorers and the compiled render steps, with the models they hold."""
+    forms, the metrics' scorers and the compiled render steps, with the models they hold.
+
+    Example:
+        >>> cams = tfxai.grad_cam(model, images)  # keeps a compiled GradCAM of `model`
+        >>> tfxai.clear_cache()  # drops it, and with it the cache's reference to `model`
+    """
     cache.clear()
 
 

@@ -110,6 +110,11 @@ class Engine:
         layer: The resolved layer (`None` without capture). `layer_path`: its path in the
             model.
         traces: Integer, how many graphs were traced so far (for no-retrace checks).
+
+    Example:
+        >>> engine = Engine(tfxai.models.load("shapes-classifier"), layer="block4_out")
+        >>> engine.layer_path, engine.traces
+        ('block4_out', 0)
     """
 
     def __init__(

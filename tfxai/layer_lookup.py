@@ -42,6 +42,11 @@ def layer_paths(model: keras.Model) -> list[tuple[str, keras.layers.Layer]]:
 
     Returns:
         List of `("outer/inner", layer)` pairs in call order.
+
+    Example:
+        >>> paths = [path for path, _ in layer_paths(tfxai.models.load("shapes-classifier"))]
+        >>> paths[0], paths[2]
+        ('image', 'stem_conv')
     """
     found = []
 

@@ -249,6 +249,11 @@ def to_target(target: Any, *, name: str = "target") -> Target:
 
     Raises:
         TypeError: If `target` is none of the above.
+
+    Example:
+        >>> target = to_target([3, 5])  # class 3 for the first sample, 5 for the second
+        >>> to_target(target) is target  # a Target is returned as it is
+        True
     """
     if isinstance(target, Target):
         return target

@@ -42,6 +42,11 @@ class Rendering:
             on the images as they are (no transforms).
         snapshots: Dict `{step: float32 (B, H, W, C)}` at the requested `thresholds`.
         settings: JSON-friendly dict of the settings used.
+
+    Example:
+        >>> result = render(model, class_logit(0), steps=64, size=32)
+        >>> result.images.shape, result.values.shape
+        ((1, 32, 32, 3), (1,))
     """
 
     images: np.ndarray
@@ -213,8 +218,13 @@ class Renderer:
     Args:
         model: A Keras model; only called, never changed.
         objective: An objective from `tfxai.featurevis` or a `Target` on the outputs.
-        size, batch, decorrelate, transforms, preprocess, optimizer, output: As in
-            `render`.
+        size: As in `render`.
+        batch: As in `render`.
+        decorrelate: As in `render`.
+        transforms: As in `render`.
+        preprocess: As in `render`.
+        optimizer: As in `render`.
+        output: As in `render`.
         param: String, default "fft". `"fft"` or `"pixel"`.
 
     Attributes:
