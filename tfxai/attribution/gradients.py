@@ -155,7 +155,11 @@ class GradientAttribution(base.Attribution):
         """Runs every evaluation of `samples` copies of each image through compiled passes.
 
         Args:
-            batch, target, params, batch_size, offset: As for `explain_batch`.
+            batch: Checked float32 images `(b, H, W, C)`, as for `explain_batch`.
+            target: The batch's `Target`.
+            params: Its bound per-sample parameters.
+            batch_size: Integer, model evaluations per compiled pass.
+            offset: Integer, the position of the batch's first image in the inputs.
             consume: Callable `(unit_ids, attributions)` receiving complete attributions;
                 unit `i * samples + s` is copy `s` of image `i`.
             samples: Integer, default 1. Copies of each image.
