@@ -7,6 +7,9 @@ Feature visualization: `tfxai.render(model, tfxai.featurevis.channel(layer, c))`
 `tfxai.ExplanationCallback`, `tfxai.FeatureVisCallback`, `tfxai.ExplanationMetricsCallback`.
 """
 
+import warnings
+from typing import Any
+
 from tfxai import (
     attribution,
     cache,
@@ -43,7 +46,7 @@ from tfxai.attribution import (
 )
 from tfxai.callbacks import ExplanationCallback, ExplanationMetricsCallback, FeatureVisCallback
 from tfxai.cam import (
-    METHODS,
+    CAM_METHODS,
     AblationCAM,
     EigenCAM,
     GradCAM,
@@ -79,9 +82,22 @@ def clear_cache() -> None:
     cache.clear()
 
 
+def __getattr__(name: str) -> Any:
+    """Deprecated names: `tfxai.METHODS` is `tfxai.CAM_METHODS` (docs/names.md)."""
+    if name == "METHODS":
+        warnings.warn(
+            "tfxai.METHODS is deprecated: use tfxai.CAM_METHODS (the CAM methods, the same "
+            "dict) or tfxai.methods.METHODS (every method).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return CAM_METHODS
+    raise AttributeError(f"module 'tfxai' has no attribute {name!r}")
+
+
 __all__ = [
     "ATTRIBUTION_METHODS",
-    "METHODS",
+    "CAM_METHODS",
     "RISE",
     "AblationCAM",
     "EigenCAM",

@@ -12,6 +12,7 @@ from tfxai.cam.xgradcam import XGradCAM, xgrad_cam
 
 __all__ = [
     "CAM",
+    "CAM_METHODS",
     "METHODS",
     "AblationCAM",
     "EigenCAM",
@@ -32,7 +33,9 @@ __all__ = [
     "xgrad_cam",
 ]
 
-METHODS = {
+#: The CAM methods by name (`tfxai.attribution.ATTRIBUTION_METHODS`: the attributions;
+#: `tfxai.methods.METHODS`: both).
+CAM_METHODS = {
     "grad_cam": GradCAM,
     "grad_cam_plus_plus": GradCAMPlusPlus,
     "xgrad_cam": XGradCAM,
@@ -42,3 +45,6 @@ METHODS = {
     "score_cam": ScoreCAM,
     "ablation_cam": AblationCAM,
 }
+#: The former name of `CAM_METHODS` (the same dict). Kept without a warning while
+#: `tfxai.methods` and `tfxai.demo` read it; `tfxai.METHODS` warns.
+METHODS = CAM_METHODS

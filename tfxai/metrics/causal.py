@@ -17,6 +17,7 @@ half its length is the two public docstrings.
 from __future__ import annotations
 
 import collections
+import warnings
 
 import keras
 import numpy as np
@@ -78,8 +79,9 @@ def baseline_images(
     """The baseline as an array broadcast to the images' shape.
 
     Args:
-        baseline: A number, `"blur"` (see `blur`) or an array broadcastable to the images
-            (`(C,)`, `(H, W, C)` or `(B, H, W, C)`).
+        baseline: A number, `"blurred"` (see `blur`) or an array broadcastable to the
+            images (`(C,)`, `(H, W, C)` or `(B, H, W, C)`). `"blur"`, the former spelling,
+            still works with a `DeprecationWarning`.
         images: Checked float32 images `(B, H, W, C)`.
         name: String, the argument name used in error messages.
 
@@ -88,15 +90,25 @@ def baseline_images(
     """
     if isinstance(baseline, str):
         if baseline == "blur":
+            warnings.warn(
+                f"{name}: 'blur' is deprecated, use 'blurred' (the same baseline; the "
+                "spelling of tfxai.IntegratedGradients' baseline too).",
+                DeprecationWarning,
+                stacklevel=4,  # baseline_images < causal_curves < deletion/insertion < caller
+            )
+            baseline = "blurred"
+        if baseline == "blurred":
             return blur(images)
-        raise ValueError(f"{name}: expected a number, 'blur' or an array, got {baseline!r}.")
+        raise ValueError(
+            f"{name}: expected a number, 'blurred' (formerly 'blur') or an array, got {baseline!r}."
+        )
     array = inputs_lib.refuse_booleans(_checks.as_float_array(baseline, name), name)
     _checks.check_finite(array, name)
     try:
         return np.broadcast_to(array.astype(np.float32), images.shape)
     except ValueError:
         raise ValueError(
-            f"{name}: expected a number, 'blur' or an array broadcastable to "
+            f"{name}: expected a number, 'blurred' or an array broadcastable to "
             f"the inputs {images.shape}, e.g. (C,), (H, W, C) or (B, H, W, C); "
             f"got shape {array.shape}."
         ) from None
@@ -213,8 +225,8 @@ def deletion(
             the softmax of the logits (whether the model ends in a softmax or not).
         steps: Integer, default 50. Number of equal chunks of pixels, in [1, H * W]; the
             curve has `steps + 1` points (RISE removes 224 pixels per step on 224x224).
-        baseline: Float, `"blur"` or array broadcastable to the inputs, default 0.0. What
-            removed pixels become.
+        baseline: Float, `"blurred"` or array broadcastable to the inputs, default 0.0.
+            What removed pixels become.
         batch_size: Integer, default 32. Altered images per compiled forward pass.
         return_curves: Boolean, default False. Also return the curves.
         output: Integer or string, default `None`. Output of a multi-output model.
@@ -262,7 +274,7 @@ def insertion(
     target: TargetLike = None,
     *,
     steps: int = 50,
-    baseline: float | str | np.ndarray = "blur",
+    baseline: float | str | np.ndarray = "blurred",
     batch_size: int = 32,
     return_curves: bool = False,
     output: int | str | None = None,
@@ -281,8 +293,9 @@ def insertion(
             `explainer(model, inputs, target=target) -> (B, H, W)`.
         target: `None` (predicted class), int, list of ints, callable or `Target`.
         steps: Integer, default 50. Number of equal chunks of pixels, in [1, H * W].
-        baseline: `"blur"` (default: Gaussian blur, sigma 5, 11x11, see `blur`), a float,
-            or an array broadcastable to the inputs. What the curve starts from.
+        baseline: `"blurred"` (default: Gaussian blur, sigma 5, 11x11, see `blur`; `"blur"`
+            is the deprecated spelling), a float, or an array broadcastable to the inputs.
+            What the curve starts from.
         batch_size: Integer, default 32. Altered images per compiled forward pass.
         return_curves: Boolean, default False. Also return the curves.
         output: Integer or string, default `None`. Output of a multi-output model.

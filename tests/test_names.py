@@ -1,0 +1,64 @@
+"""One spelling per idea (docs/names.md): the new names work, the old ones warn and agree."""
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+
+import tfxai
+from tests.conftest import sequential_model
+from tfxai.metrics import causal
+
+
+def test_cam_methods_is_the_name_and_tfxai_methods_warns():
+    assert "CAM_METHODS" in tfxai.__all__ and "METHODS" not in tfxai.__all__
+    assert set(tfxai.CAM_METHODS) == {
+        "grad_cam",
+        "grad_cam_plus_plus",
+        "xgrad_cam",
+        "layer_cam",
+        "hires_cam",
+        "eigen_cam",
+        "score_cam",
+        "ablation_cam",
+    }
+    with pytest.warns(
+        DeprecationWarning, match=r"tfxai.METHODS is deprecated: use tfxai.CAM_METHODS"
+    ) as caught:
+        old = tfxai.METHODS
+    assert old is tfxai.CAM_METHODS  # the same dict: registering in one registers in both
+    assert caught[0].filename == __file__  # the warning points at the caller
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tfxai.cam.METHODS is tfxai.cam.CAM_METHODS  # read by tfxai.methods: silent
+    with pytest.raises(AttributeError, match="no attribute 'METHOD'"):
+        getattr(tfxai, "METHOD")  # noqa: B009
+
+
+def test_blurred_is_the_baseline_spelling_and_blur_warns():
+    images = np.random.default_rng(0).random((2, 12, 12, 3)).astype(np.float32)
+    assert inspect.signature(tfxai.metrics.insertion).parameters["baseline"].default == "blurred"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = causal.baseline_images("blurred", images)
+    np.testing.assert_array_equal(new, causal.blur(images))
+    with pytest.warns(DeprecationWarning, match=r"^baseline: 'blur' is deprecated, use 'blurred'"):
+        old = causal.baseline_images("blur", images)
+    np.testing.assert_array_equal(old, new)
+    with pytest.raises(
+        ValueError, match=r"^baseline: expected a number, 'blurred' \(formerly 'blur'\)"
+    ):
+        causal.baseline_images("blury", images)
+
+
+def test_the_old_baseline_gives_the_same_curves_and_warns_at_the_caller(images):
+    model, batch = sequential_model(), images[:2]
+    maps = np.random.default_rng(1).random(batch.shape[:3])
+    new = tfxai.metrics.insertion(model, batch, maps, steps=3, return_curves=True)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = tfxai.metrics.insertion(
+            model, batch, maps, steps=3, baseline="blur", return_curves=True
+        )
+    assert [w.filename for w in caught if w.category is DeprecationWarning] == [__file__]
+    np.testing.assert_array_equal(old.curves, new.curves)
