@@ -101,7 +101,7 @@ def test_the_examples_are_formatted_and_linted_like_the_code(name):
 def cam_method(monkeypatch):
     """The example CAM, registered where the CAM contract test looks methods up."""
     cls, function = explainer_pair("cam", tfxai.cam.CAM)
-    monkeypatch.setitem(tfxai.METHODS, function.__name__, cls)
+    monkeypatch.setitem(tfxai.CAM_METHODS, function.__name__, cls)
     monkeypatch.setattr(tfxai, function.__name__, function, raising=False)
     return function.__name__
 

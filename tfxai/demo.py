@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from tfxai.datasets.shapes import Shapes
 
 CLASSIFIER_LAYER = "block4_out"  # the bundled classifier's last residual block (24 x 24)
-ALL_METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
-LAYER_METHODS = (*cam.METHODS, "guided_grad_cam")  # the methods that take a `layer`
+ALL_METHODS = {**cam.CAM_METHODS, **attribution.ATTRIBUTION_METHODS}
+LAYER_METHODS = (*cam.CAM_METHODS, "guided_grad_cam")  # the methods that take a `layer`
 
 METRIC_COLUMNS = {
     "pointing_game": "pointing game ↑",
@@ -52,7 +52,7 @@ def run_demo(
         images: Integer >= 1, default 8. Images per model.
         seed: Integer >= 0, default 2024. Seed of the generated images (the zoo was trained on
             other seeds).
-        methods: List of names from `tfxai.METHODS` (default: all of them) or
+        methods: List of names from `tfxai.CAM_METHODS` (default: all of them) or
             `tfxai.ATTRIBUTION_METHODS`.
         top_n: Integer or `None` (default, every channel) for Score-CAM and Ablation-CAM.
         deletion_steps: Integer, default 24. Steps of the deletion/insertion curves.
@@ -100,7 +100,7 @@ def run_demo(
 
 
 def _check_methods(methods):
-    names = list(cam.METHODS) if methods is None else list(methods)
+    names = list(cam.CAM_METHODS) if methods is None else list(methods)
     unknown = [m for m in names if m not in ALL_METHODS]
     if unknown or not names:
         raise ValueError(

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tfxai.targets import Target
 
 
-class ScoredHead(Protocol):
+class _ScoredHead(Protocol):
     """What `probability_target` reads of a `tfxai.engine.Engine` (set while tracing)."""
 
     head: str | None
@@ -89,7 +89,7 @@ def probabilities(
     return tf.nn.softmax(outputs, axis=-1)
 
 
-def probability_target(target: Target, engine: ScoredHead) -> Target:
+def probability_target(target: Target, engine: _ScoredHead) -> Target:
     """`target` scored on the probabilities of `engine`'s output (read while tracing).
 
     For dense outputs the score is divided by the target's score on an all-ones output

@@ -19,7 +19,7 @@ import numpy as np
 from tfxai import attribution, cam
 from tfxai._typing import Images, LayerRef, TargetLike
 
-METHODS = {**cam.METHODS, **attribution.ATTRIBUTION_METHODS}
+METHODS = {**cam.CAM_METHODS, **attribution.ATTRIBUTION_METHODS}
 _CALL_OPTIONS = ("batch_size", "normalize")
 
 #: A method: a name from `METHODS`, an explainer class, a function form or a callable.

@@ -1,5 +1,8 @@
 """The Grad-CAM family: each method is a weighting function on the shared engine."""
 
+import warnings
+from typing import Any
+
 from tfxai.cam.ablationcam import AblationCAM, ablation_cam
 from tfxai.cam.base import CAM, clear_cache
 from tfxai.cam.eigencam import EigenCAM, eigen_cam
@@ -13,7 +16,6 @@ from tfxai.cam.xgradcam import XGradCAM, xgrad_cam
 __all__ = [
     "CAM",
     "CAM_METHODS",
-    "METHODS",
     "AblationCAM",
     "EigenCAM",
     "GradCAM",
@@ -45,6 +47,15 @@ CAM_METHODS = {
     "score_cam": ScoreCAM,
     "ablation_cam": AblationCAM,
 }
-#: The former name of `CAM_METHODS` (the same dict). Kept without a warning while
-#: `tfxai.methods` and `tfxai.demo` read it; `tfxai.METHODS` warns.
-METHODS = CAM_METHODS
+
+
+def __getattr__(name: str) -> Any:
+    """Deprecated names: `tfxai.cam.METHODS` is `CAM_METHODS` (docs/names.md)."""
+    if name == "METHODS":
+        warnings.warn(
+            "tfxai.cam.METHODS is deprecated: use tfxai.cam.CAM_METHODS (the same dict).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return CAM_METHODS
+    raise AttributeError(f"module 'tfxai.cam' has no attribute {name!r}")
