@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,11 @@ print(json.dumps({{"status": status, "tensorflow": "tensorflow" in sys.modules,
 """
 
 
-def env():
-    return dict(os.environ, PYTHONPATH=str(ROOT))
+def env(unset=()):
+    values = dict(os.environ, PYTHONPATH=str(ROOT))
+    for name in unset:
+        values.pop(name, None)
+    return values
 
 
 def run_cli(*args, timeout=600):
@@ -41,8 +45,11 @@ def run_cli(*args, timeout=600):
     )
 
 
-def run_bare(*args, timeout=120):
-    """`tfxai ARGS` without the package `__init__`; returns (result, report dict)."""
+def run_bare(*args, timeout=600, unset=()):
+    """`tfxai ARGS` without the package `__init__`; returns (result, report dict).
+
+    `unset`: environment variables the run does without (e.g. a `TF_CPP_MIN_LOG_LEVEL`
+    the test session sets, which the command respects)."""
     code = _BARE.format(path=str(ROOT / "tfxai"))
     result = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
@@ -50,19 +57,26 @@ def run_bare(*args, timeout=120):
         text=True,
         timeout=timeout,
         cwd=ROOT,
-        env=env(),
+        env=env(unset),
     )
     lines = result.stdout.strip().splitlines()
     report = json.loads(lines[-1]) if lines else {}
     return result, report
 
 
+_TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]")
+
+
 def user_lines(stderr):
-    """The lines of stderr, less TensorFlow's start-up lines (written while the package
-    `__init__` imports TensorFlow, before the command runs)."""
+    """The lines of stderr, less TensorFlow's own log lines (written when the package
+    `__init__` imports TensorFlow before the command can quieten it)."""
     from tfxai.commands.quiet import _START_UP_LINE
 
-    return [line for line in stderr.splitlines() if line.strip() and not _START_UP_LINE.match(line)]
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not _START_UP_LINE.match(line) and not _TF_LOG_LINE.match(line)
+    ]
 
 
 def one_error_line(stderr):
