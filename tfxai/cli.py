@@ -1,35 +1,62 @@
-"""The `tfxai` command line.
+"""The `tfxai` command line: the entry point and its argparse wiring.
 
+tfxai explain MODEL IMAGE [IMAGE ...] [--method M] [--layer L] [--target T]
+              [--preprocess caffe|tf|torch|none] [--out DIR]
+tfxai methods                  the methods --method takes, options, papers
+tfxai layers MODEL             the layer paths --layer takes, output shapes
 tfxai demo [--out DIR] [--images N] [--seed S] [--methods M ...] [--top-n K]
 tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S [W]]
               [--steps K]
-tfxai --version
+tfxai version | tfxai --version
+
+The commands `explain`, `methods` and `layers` live in `tfxai.commands`, one module each.
+Nothing is imported from TensorFlow until a command needs a model, so what needs none
+(a missing file, a file that is not an image, an unknown method, an unwritable folder)
+is answered at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
 
-if TYPE_CHECKING:
-    import keras
+from tfxai import __version__
+from tfxai.commands import explain, layers, methods_table
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose usage errors are one line on stderr, status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Prints `prog: error: message (prog --help ...)` and exits with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `tfxai` command."""
-    parser = argparse.ArgumentParser(
-        prog="tfxai", description="Explainability for Keras 3 / TensorFlow image models."
+    parser = OneLineParser(
+        prog="tfxai",
+        description="Explainability for Keras 3 / TensorFlow image models.",
+        epilog="examples:\n  tfxai explain shapes-classifier star.png\n  tfxai methods\n"
+        "  tfxai layers shapes-classifier\n  tfxai COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command")
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    explain.add_parser(commands)
+    methods_table.add_parser(commands)
+    layers.add_parser(commands)
     demo = commands.add_parser(
         "demo",
         help="every CAM method on the bundled zoo, with overlays and metrics",
         description="Runs every CAM method on the bundled shapes classifier and U-Net with "
         "freshly generated images; writes overlay grids (PNG) and a metrics "
         "table (Markdown + JSON). Nothing is downloaded.",
+        epilog="examples:\n  tfxai demo\n  tfxai demo --images 4 --methods grad_cam "
+        "eigen_cam --out demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--out", default="tfxai-demo", help="output folder (default: %(default)s)")
     demo.add_argument("--images", type=int, default=8, help="images per model (default: 8)")
@@ -48,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_gallery(commands)
+    commands.add_parser(
+        "version",
+        help="print the version",
+        description="Prints the version of tfxai, as tfxai --version does.",
+        epilog="example:\n  tfxai version",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     return parser
 
 
@@ -60,6 +94,9 @@ def _add_gallery(commands: Any) -> None:
         "(shapes-classifier, shapes-unet), a .keras file, or 'resnet50' "
         "(tfxai.models.resnet50: Keras' ResNet50 taking [0, 1] RGB, "
         "weights=None unless --weights is given).",
+        epilog="examples:\n  tfxai gallery shapes-classifier --layers block4_out --channels 8\n"
+        "  tfxai gallery resnet50 --layers conv5_block3_out --weights imagenet --steps 256",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gallery.add_argument("model", help="bundled model name, .keras file, or resnet50")
     gallery.add_argument(
@@ -127,46 +164,11 @@ _FLAGS = {
         "deletion_steps": "--steps",
         "steps": "--steps",
     },
+    "explain": explain.FLAGS,
+    "layers": layers.FLAGS,
+    "methods": methods_table.FLAGS,
+    "version": {},
 }
-
-
-def _load_model(name: str, weights: str | None) -> keras.Model:
-    """A bundled model, a `.keras` file, or Keras' ResNet50."""
-    from tfxai import models
-
-    if name == "resnet50":
-        return models.resnet50(weights=weights)
-    if weights is not None:
-        raise ValueError(f"--weights: only for the resnet50 model, got model {name!r}.")
-    if name in models.available():
-        return models.load(name)
-    if name.endswith(".keras"):
-        return _load_keras_file(name)
-    raise ValueError(
-        f"model: expected one of {', '.join(models.available())}, resnet50 "
-        f"or a .keras file, got {name!r}."
-    )
-
-
-def _load_keras_file(path: str) -> keras.Model:
-    """The model saved in a `.keras` file; every failure is one `ValueError` naming MODEL."""
-    import os
-
-    if not os.path.exists(path):
-        raise ValueError(f"model: no such file {path!r}; expected a .keras file.")
-    if not os.path.isfile(path):
-        raise ValueError(f"model: {path!r} is a folder; expected a .keras file.")
-    import keras
-
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except Exception as err:  # Keras raises many kinds for a file it cannot read
-        text = str(err).strip()
-        cause = f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
-        raise ValueError(
-            f"model: cannot load {path!r} as a Keras model ({cause}); expected "
-            f"a file saved with model.save('name.keras')."
-        ) from None
 
 
 def _size(values: Sequence[int] | None) -> int | tuple[int, int] | None:
@@ -181,10 +183,12 @@ def _size(values: Sequence[int] | None) -> int | tuple[int, int] | None:
 
 
 def _run_gallery(args: argparse.Namespace) -> int:
-    from tfxai.featurevis import gallery
+    from tfxai.commands.loading import load_model
 
     size = _size(args.size)
-    model = _load_model(args.model, args.weights)
+    model = load_model(args.model, args.weights)
+    from tfxai.featurevis import gallery
+
     summary = gallery(
         model,
         args.layers,
@@ -241,30 +245,55 @@ def error_message(error: BaseException, flags: Mapping[str, str]) -> str:
     return text
 
 
+def _run_version(args: argparse.Namespace) -> int:
+    print(__version__)
+    return 0
+
+
+_RUNS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "explain": explain.run,
+    "methods": methods_table.run,
+    "layers": layers.run,
+    "gallery": _run_gallery,
+    "demo": _run_demo,
+    "version": _run_version,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tfxai` console script; returns the exit status.
 
     Bad arguments (argparse's and tfxai's own) exit with status 2 and one line on stderr,
     `tfxai <command>: error: <flag>: <what was given and what is expected>`, never a
-    traceback.
+    traceback. Without a command, the help goes to stderr and the status is 2.
+
+    Args:
+        argv: The arguments, default `None` (`sys.argv[1:]`).
+
+    Returns:
+        Integer, 0 on success, 2 on bad input.
+
+    Example:
+        >>> main(["explain", "shapes-classifier", "star.png", "--out", "maps"])
+        0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.version:
-        from tfxai import __version__
-
-        print(__version__)
-        return 0
-    runs = {"gallery": _run_gallery, "demo": _run_demo}
-    if args.command not in runs:
-        parser.print_help()
-        return 0
     try:
-        return runs[args.command](args)
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version and usage errors end here
+        return done.code if isinstance(done.code, int) else 2
+    if args.command not in _RUNS:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return _RUNS[args.command](args)
     except (ValueError, TypeError, OSError) as error:
         message = error_message(error, _FLAGS[args.command])
         print(f"tfxai {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"tfxai {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
