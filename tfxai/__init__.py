@@ -5,85 +5,24 @@ with a class twin that keeps its compiled graphs, e.g. `tfxai.grad_cam` / `tfxai
 Feature visualization: `tfxai.render(model, tfxai.featurevis.channel(layer, c))` and
 `tfxai.gallery(model, layers, out_dir=...)`. Keras callbacks for `model.fit`:
 `tfxai.ExplanationCallback`, `tfxai.FeatureVisCallback`, `tfxai.ExplanationMetricsCallback`.
+
+Importing the package is cheap: the names below load on first use (PEP 562), which imports
+TensorFlow and every subpackage (`tfxai/_api.py`).
 """
 
+import importlib
 import warnings
-from typing import Any
-
-from tfxai import (
-    attribution,
-    cache,
-    callbacks,
-    datasets,
-    featurevis,
-    methods,
-    metrics,
-    models,
-    viz,
-)
-from tfxai.attribution import (
-    ATTRIBUTION_METHODS,
-    RISE,
-    GradientXInput,
-    GuidedBackprop,
-    GuidedGradCAM,
-    IntegratedGradients,
-    Occlusion,
-    Saliency,
-    SmoothGrad,
-    SquareGrad,
-    VarGrad,
-    gradient_x_input,
-    guided_backprop,
-    guided_grad_cam,
-    integrated_gradients,
-    occlusion,
-    rise,
-    saliency,
-    smooth_grad,
-    square_grad,
-    var_grad,
-)
-from tfxai.callbacks import ExplanationCallback, ExplanationMetricsCallback, FeatureVisCallback
-from tfxai.cam import (
-    CAM_METHODS,
-    AblationCAM,
-    EigenCAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    HiResCAM,
-    LayerCAM,
-    ScoreCAM,
-    XGradCAM,
-    ablation_cam,
-    eigen_cam,
-    grad_cam,
-    grad_cam_plus_plus,
-    hires_cam,
-    layer_cam,
-    score_cam,
-    xgrad_cam,
-)
-from tfxai.engine import Engine, layer_paths, resolve_layer
-from tfxai.featurevis import Rendering, gallery, render
-from tfxai.targets import Target, class_score, from_callable, mask_score, predicted, to_target
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-
-def clear_cache() -> None:
-    """Drops every cache of the package (`tfxai.cache`): the explainers of the function
-    forms, the metrics' scorers and the compiled render steps, with the models they hold.
-
-    Example:
-        >>> cams = tfxai.grad_cam(model, images)  # keeps a compiled GradCAM of `model`
-        >>> tfxai.clear_cache()  # drops it, and with it the cache's reference to `model`
-    """
-    cache.clear()
+if TYPE_CHECKING:  # the type checker and the docs read the names statically
+    from tfxai._api import *
 
 
 def __getattr__(name: str) -> Any:
-    """Deprecated names: `tfxai.METHODS` is `tfxai.CAM_METHODS` (docs/names.md)."""
+    """Loads the public API on first use; `tfxai.METHODS` is the deprecated name of
+    `tfxai.CAM_METHODS` (docs/names.md)."""
     if name == "METHODS":
         warnings.warn(
             "tfxai.METHODS is deprecated: use tfxai.CAM_METHODS (the CAM methods, the same "
@@ -91,8 +30,16 @@ def __getattr__(name: str) -> Any:
             DeprecationWarning,
             stacklevel=2,
         )
-        return CAM_METHODS
+        name = "CAM_METHODS"
+    if name in __all__:
+        api = importlib.import_module("tfxai._api")
+        globals().update({key: getattr(api, key) for key in __all__})
+        return globals()[name]
     raise AttributeError(f"module 'tfxai' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

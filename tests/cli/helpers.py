@@ -9,16 +9,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Imports `tfxai.cli` with the package's own `__init__` left out (a bare package module
-# stands in), so a run shows whether the command itself imports TensorFlow. Prints a JSON
+# Runs `tfxai.cli` through the real package (`import tfxai` is lazy: it imports no
+# TensorFlow), so a run shows whether the command itself imports TensorFlow. Prints a JSON
 # line: the status, whether tensorflow was imported, and the seconds taken.
 _BARE = """
-import json, sys, time, types
+import json, sys, time
 start = time.perf_counter()
-package = types.ModuleType("tfxai")
-package.__path__ = [{path!r}]
-package.__version__ = "0.1.0"
-sys.modules["tfxai"] = package
 from tfxai import cli
 status = cli.main(sys.argv[1:])
 print(json.dumps({{"status": status, "tensorflow": "tensorflow" in sys.modules,
@@ -46,11 +42,11 @@ def run_cli(*args, timeout=600):
 
 
 def run_bare(*args, timeout=600, unset=()):
-    """`tfxai ARGS` without the package `__init__`; returns (result, report dict).
+    """`tfxai ARGS` in a fresh interpreter; returns (result, report dict).
 
     `unset`: environment variables the run does without (e.g. a `TF_CPP_MIN_LOG_LEVEL`
     the test session sets, which the command respects)."""
-    code = _BARE.format(path=str(ROOT / "tfxai"))
+    code = _BARE.format()
     result = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
         capture_output=True,
@@ -68,8 +64,7 @@ _TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]")
 
 
 def user_lines(stderr):
-    """The lines of stderr, less TensorFlow's own log lines (written when the package
-    `__init__` imports TensorFlow before the command can quieten it)."""
+    """The lines of stderr, less TensorFlow's own log lines."""
     from tfxai.commands.quiet import _START_UP_LINE
 
     return [

@@ -1,8 +1,8 @@
 """What needs no model is answered before TensorFlow is imported: one line, status 2.
 
-Each case runs `tfxai` in a subprocess with the package `__init__` left out (it imports
-TensorFlow for the flat API), so the run shows that the command itself imports no
-TensorFlow before it answers. The seconds each run took are printed (`-s`), not asserted.
+Each case runs `tfxai` in a fresh subprocess through the real package (whose `__init__`
+loads the flat API lazily), so the run shows that nothing imports TensorFlow before the
+command answers. The seconds each run took are printed (`-s`), not asserted.
 """
 
 import os

@@ -108,8 +108,6 @@ def test_console_runs_each_command(shapes_files, tmp_path):
     result = run_cli("explain", "shapes-classifier", shapes_files / "two.jpg", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "explained class" in result.stdout and "  5. " in result.stdout
-    # Only TensorFlow's log lines: the package `__init__` imports TensorFlow before the
-    # command can quieten it (test_start_up_lines_are_kept_out shows the command's part).
     assert not user_lines(result.stderr), result.stderr
     _check_overlay(out / "two.grad_cam.png", shapes_files / "two.jpg")
 
