@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The subpackages of `__all__`: imported on their own, never through the whole API (a
+# submodule that runs `from tfxai import viz` while loading must not load its own parent).
+_SUBPACKAGES = ("attribution", "callbacks", "datasets", "featurevis", "methods", "metrics")
+_SUBPACKAGES += ("models", "viz")
+
 if TYPE_CHECKING:  # the type checker and the docs read the names statically
     from tfxai._api import *
 
@@ -31,6 +36,8 @@ def __getattr__(name: str) -> Any:
             stacklevel=2,
         )
         name = "CAM_METHODS"
+    if name in _SUBPACKAGES:  # `from tfxai import viz` while another submodule loads
+        return importlib.import_module(f"tfxai.{name}")
     if name in __all__:
         api = importlib.import_module("tfxai._api")
         globals().update({key: getattr(api, key) for key in __all__})
