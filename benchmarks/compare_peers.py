@@ -571,8 +571,8 @@ def main(argv=None):
     for peer in args.peers:
         try:
             found = runners[peer](model, images, labels)
-        except ImportError as error:
-            skipped[peer] = f"not installed ({error})"
+        except Exception as error:  # a missing or broken peer must not stop the others
+            skipped[peer] = f"not run ({type(error).__name__}: {error})"
             continue
         if peer == "pytorch-grad-cam":
             found, extra["torch_logits_max_abs_diff"] = found
