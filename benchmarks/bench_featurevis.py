@@ -379,7 +379,7 @@ def tfxai_e2e(model, channel, steps, seed):
         objectives.channel(LAYER, channel),
         size=224,
         steps=steps,
-        preprocess=PREPROCESS,
+        preprocessing=PREPROCESS,
         seed=seed,
         progress=False,
     ).images

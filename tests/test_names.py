@@ -65,3 +65,23 @@ def test_the_old_baseline_gives_the_same_curves_and_warns_at_the_caller(images):
         )
     assert [w.filename for w in caught if w.category is DeprecationWarning] == [__file__]
     np.testing.assert_array_equal(old.curves, new.curves)
+
+
+def test_preprocessing_is_the_spelling_and_preprocess_warns():
+    import keras
+
+    from tfxai.featurevis import channel
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((12, 12, 3)), keras.layers.Conv2D(2, 3, name="conv")])
+    options = dict(steps=2, progress=False, size=12)
+    new = tfxai.render(model, channel("conv", 0), preprocessing="tf", **options)
+    with pytest.warns(DeprecationWarning, match=r"preprocess= is deprecated: use preprocessing="):
+        old = tfxai.render(model, channel("conv", 0), preprocess="tf", **options)
+    np.testing.assert_array_equal(new.images, old.images)
+    with pytest.raises(ValueError, match=r"^preprocessing: expected None, 'caffe'"):
+        tfxai.render(model, channel("conv", 0), preprocessing="keras", **options)
+    with pytest.raises(TypeError, match=r"^preprocess: the former spelling of preprocessing"):
+        tfxai.render(model, channel("conv", 0), preprocessing="tf", preprocess="tf", **options)
+    with pytest.warns(DeprecationWarning, match=r"preprocess= is deprecated"):
+        tfxai.FeatureVisCallback(channel("conv", 0), preprocess="tf", log_dir=None)

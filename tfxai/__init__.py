@@ -14,12 +14,16 @@ import importlib
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from tfxai import backend as _backend
+
 __version__ = "0.1.0"
+_backend.check_early()  # a wrong Keras backend fails here, with the fix
 
 # The subpackages of `__all__`: imported on their own, never through the whole API (a
 # submodule that runs `from tfxai import viz` while loading must not load its own parent).
-_SUBPACKAGES = ("attribution", "callbacks", "datasets", "featurevis", "methods", "metrics")
-_SUBPACKAGES += ("models", "viz")
+_SUBPACKAGES = frozenset(
+    ("attribution", "callbacks", "datasets", "featurevis", "methods", "metrics", "models", "viz")
+)
 
 if TYPE_CHECKING:  # the type checker and the docs read the names statically
     from tfxai._api import *

@@ -152,6 +152,7 @@ _FLAGS = {
         "steps": "--steps",
         "batch_size": "--batch-size",
         "preprocess": "--preprocess",
+        "preprocessing": "--preprocess",
         "weights": "--weights",
         "seed": "--seed",
     },
@@ -197,7 +198,7 @@ def _run_gallery(args: argparse.Namespace) -> int:
         size=size,
         steps=args.steps,
         batch_size=args.batch_size,
-        preprocess=args.preprocess,
+        preprocessing=args.preprocess,
         seed=args.seed,
         progress=not args.no_progress,
     )

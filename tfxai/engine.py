@@ -37,9 +37,8 @@ from typing import TYPE_CHECKING, Any
 import keras
 import tensorflow as tf
 
-from tfxai import heads
-
 # Re-exported: the engine's names as they were before the split (`engine.resolve_layer`, ...).
+from tfxai import backend, heads
 from tfxai.keras_private import TRACE_LOCK, shadow_calls, to_logits
 from tfxai.keras_private import model_input_shape as _model_input_shape  # noqa: F401
 from tfxai.layer_lookup import last_spatial_layer, layer_path, layer_paths, resolve_layer
@@ -50,12 +49,7 @@ from tfxai.pixels import float_pixels, integer_input
 if TYPE_CHECKING:
     from tfxai.targets import Target
 
-if keras.backend.backend() != "tensorflow":
-    raise ImportError(
-        f"tfxai needs the TensorFlow backend of Keras 3, but keras.backend.backend() is "
-        f"{keras.backend.backend()!r}. Set the environment variable KERAS_BACKEND=tensorflow "
-        f"before importing keras (e.g. `export KERAS_BACKEND=tensorflow`)."
-    )
+backend.check(keras.backend.backend())
 
 __all__ = [
     "COMPILED_PER_ENGINE",

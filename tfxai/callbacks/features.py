@@ -10,6 +10,7 @@ import numpy as np
 
 from tfxai import inputs, targets
 from tfxai.callbacks import base
+from tfxai.featurevis import preprocessing as preprocessing_lib
 from tfxai.featurevis.render import Renderer
 from tfxai.targets import Target
 
@@ -34,8 +35,9 @@ class FeatureVisCallback(base.LoggingCallback):
         log_dir: String or path, default "logs".
         run: String, default "tfxai_features".
         timeline_columns: Integer, default 12.
-        **render_options: `param`, `decorrelate`, `transforms`, `preprocess`,
-            `optimizer`, `output`, as in `tfxai.render`.
+        **render_options: `param`, `decorrelate`, `transforms`, `preprocessing`,
+            `optimizer`, `output`, as in `tfxai.render` (`preprocess`: the former
+            spelling of `preprocessing`, deprecated).
 
     Raises:
         TypeError, ValueError: On objectives of the wrong type, bad steps or options; an
@@ -50,7 +52,15 @@ class FeatureVisCallback(base.LoggingCallback):
 
     default_run = "tfxai_features"
     keeps_start = False
-    _RENDER_OPTIONS = ("param", "decorrelate", "transforms", "preprocess", "optimizer", "output")
+    _RENDER_OPTIONS = (
+        "param",
+        "decorrelate",
+        "transforms",
+        "preprocessing",
+        "optimizer",
+        "output",
+        "preprocess",  # the former spelling of preprocessing (deprecated)
+    )
 
     def __init__(
         self,
@@ -73,6 +83,10 @@ class FeatureVisCallback(base.LoggingCallback):
                 f"options are {', '.join(self._RENDER_OPTIONS)}."
             )
         self.steps = inputs.positive_int(steps, "steps")
+        if "preprocess" in render_options:  # warns now, at the user's line, not in `fit`
+            render_options["preprocessing"], _ = preprocessing_lib.spelled(
+                render_options.get("preprocessing"), render_options.pop("preprocess")
+            )
         self.size, self.render_options = size, render_options
         self.seed = inputs.check_seed(seed)
         self.renderers: dict[str, Renderer] = {}

@@ -29,8 +29,9 @@ from typing import Any
 import keras
 
 from tfxai import arguments, inputs, viz
-from tfxai.featurevis import objectives, preprocessing
+from tfxai.featurevis import objectives
 from tfxai.featurevis import param as param_lib
+from tfxai.featurevis import preprocessing as preprocessing_lib
 from tfxai.featurevis.gallery_files import (
     MANIFEST,
     MANIFEST_FORMAT,
@@ -74,10 +75,11 @@ def gallery(
     param: str = "fft",
     decorrelate: bool | None = None,
     transforms: Any = "standard",
-    preprocess: Any = None,
+    preprocessing: Any = None,
     seed: int = 0,
     progress: bool = True,
     title: str | None = None,
+    preprocess: Any = None,
 ) -> dict:
     """Renders channels of one or more layers and writes them as a static HTML gallery.
 
@@ -89,7 +91,7 @@ def gallery(
 
     Each channel is recorded in `<out_dir>/gallery.json` with its objective value, its PNG
     and a settings key: a hash of the model name, a fingerprint of its weights, the layer
-    path and `size`, `steps`, `param`, `decorrelate`, `transforms`, `preprocess` and
+    path and `size`, `steps`, `param`, `decorrelate`, `transforms`, `preprocessing` and
     `seed` (callables are keyed by their `name` or `__qualname__`). A channel whose key
     matches and whose PNG exists is skipped; the pages and grids are always rebuilt and
     show the layers and channels of this call (the manifest keeps earlier ones too).
@@ -119,11 +121,12 @@ def gallery(
             False). Optimize in the decorrelated color space (3-channel models only).
         transforms: Default "standard". `"standard"`, `None`, a transform or a list of
             them, as for `render`.
-        preprocess: Default `None` (the model takes [0, 1] images). `"caffe"`, `"tf"`,
+        preprocessing: Default `None` (the model takes [0, 1] images). `"caffe"`, `"tf"`,
             `"torch"` (3-channel RGB models only) or a callable, as for `render`.
         seed: Integer >= 0, default 0. Seed of every chunk.
         progress: Boolean, default True. Show progress bars.
         title: String, default `None` ("Feature visualization: <model name>").
+        preprocess: The former spelling of `preprocessing` (deprecated).
 
     Returns:
         Dict with `out_dir`, `index`, `manifest`, `rendered` and `skipped` (channel counts),
@@ -145,7 +148,8 @@ def gallery(
     """
     inputs.check_model(model)
     _check_options(steps, batch_size, param, transforms, seed, title, progress)
-    size, decorrelate = _image_options(model, size, decorrelate, preprocess)
+    preprocessing, prep_name = preprocessing_lib.spelled(preprocessing, preprocess)
+    size, decorrelate = _image_options(model, size, decorrelate, preprocessing, prep_name)
     plan = _plan(model, layers, channels)
     out = inputs.writable_folder(out_dir, "out_dir")  # before anything is rendered
     options = {
@@ -154,7 +158,7 @@ def gallery(
         "param": param,
         "decorrelate": decorrelate,
         "transforms": transforms,
-        "preprocess": preprocess,
+        "preprocessing": preprocessing,
         "seed": seed,
     }
     shared = {"model": model.name, "weights": fingerprint(model), **jsonable(options)}
@@ -206,10 +210,10 @@ def _check_options(steps, batch_size, param, transforms, seed, title, progress):
         raise TypeError(f"title: expected a string or None, got {type(title).__name__}.")
 
 
-def _image_options(model, size, decorrelate, preprocess):
+def _image_options(model, size, decorrelate, preprocessing, prep_name="preprocessing"):
     """`size` (an int when square, as keyed before) and `decorrelate` resolved for `model`.
 
-    Also checks `preprocess` against the model's channel count and refuses models whose
+    Also checks `preprocessing` against the model's channel count and refuses models whose
     images cannot be written as PNGs (other than 1 or 3 channels).
     """
     pair, channels, decorrelate = image_options(model, size, decorrelate)
@@ -219,7 +223,7 @@ def _image_options(model, size, decorrelate, preprocess):
             f"writes PNGs and expects a 1-channel (grayscale) or 3-channel "
             f"(RGB) model."
         )
-    preprocessing.preprocessor(preprocess, channels)  # a ValueError naming `preprocess`
+    preprocessing_lib.preprocessor(preprocessing, channels, prep_name)  # a ValueError
     return (pair[0] if pair[0] == pair[1] else pair), decorrelate
 
 

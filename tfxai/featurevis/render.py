@@ -19,8 +19,9 @@ import tensorflow as tf
 
 from tfxai import cache as cache_lib
 from tfxai import inputs
-from tfxai.featurevis import options, preprocessing
+from tfxai.featurevis import options
 from tfxai.featurevis import param as param_lib
+from tfxai.featurevis import preprocessing as preprocessing_lib
 from tfxai.featurevis import step as step_lib
 from tfxai.featurevis.options import DEFAULT_SIZE, image_options  # noqa: F401 (re-exported)
 from tfxai.targets import Target
@@ -78,12 +79,13 @@ def render(
     param: str | param_lib.Parameterization = "fft",
     decorrelate: bool | None = None,
     transforms: str | Callable[..., Any] | Sequence[Callable[..., Any]] | None = "standard",
-    preprocess: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
+    preprocessing: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
     optimizer: keras.optimizers.Optimizer | None = None,
     seed: int = 0,
     thresholds: Sequence[int] = (),
     progress: bool = True,
     output: int | str | None = None,
+    preprocess: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
 ) -> Rendering:
     """Optimizes images to maximize `objective` (activation maximization).
 
@@ -113,7 +115,7 @@ def render(
             False). Optimize in the decorrelated color space (3-channel models only).
         transforms: Default "standard". `"standard"`, `None`, a transform from
             `tfxai.featurevis.transforms` or a list of them (applied in order).
-        preprocess: Default `None` (the model takes images in [0, 1]). `"caffe"`
+        preprocessing: Default `None` (the model takes images in [0, 1]). `"caffe"`
             (ResNet50, VGG), `"tf"` ([-1, 1]), `"torch"` (these three: 3-channel RGB
             models only) or a callable on `[0, 1]` images.
         optimizer: `None` (Adam, learning rate 0.05) or a `keras.optimizers.Optimizer`
@@ -123,6 +125,7 @@ def render(
         thresholds: Sequence of step numbers at which to keep a snapshot.
         progress: Boolean, default True. Show a progress bar.
         output: Integer or string, default `None`. Output of a multi-output model.
+        preprocess: The former spelling of `preprocessing` (deprecated).
 
     Returns:
         A `Rendering` with `images`, `values`, `snapshots` and `settings`.
@@ -131,13 +134,13 @@ def render(
         TypeError: On an objective, parameterization or optimizer of the wrong type.
         ValueError: On bad sizes, steps, batch, thresholds, unknown layers, an
             objective that does not fit the model (a channel out of range, say), or an
-            RGB-only option (`decorrelate=True`, `preprocess="caffe"`, ...) or a
+            RGB-only option (`decorrelate=True`, `preprocessing="caffe"`, ...) or a
             parameterization whose channel count differs from the model's input.
 
     Example:
         >>> model = keras.applications.ResNet50(weights=None)
         >>> result = tfxai.render(model, channel("conv4_block6_out", [0, 1, 2, 3]),
-        ...                       preprocess="caffe", steps=256)
+        ...                       preprocessing="caffe", steps=256)
         >>> tfxai.viz.image_grid(result.images[None])
 
     Reference:
@@ -149,8 +152,9 @@ def render(
     objective = options.check_objective(objective)
     steps = options.check_int(steps, "steps", 0)
     thresholds = options.check_thresholds(thresholds, steps)
+    prep_option = preprocessing_lib.spelled(preprocessing, preprocess)
     image = options.initial_image(model, param, size, batch, objective, decorrelate, seed)
-    transform, prep, names = _step_parts(model, image, transforms, preprocess, optimizer)
+    transform, prep, names = _step_parts(model, image, transforms, prep_option, optimizer)
     key = (
         objective.key,
         image.shape,
@@ -173,10 +177,13 @@ def render(
     return _run(compiled, objective, image, steps, thresholds, progress, names)
 
 
-def _step_parts(model, image, transforms, preprocess, optimizer):
-    """`(transform, preprocess function, names)` for a step making images like `image`."""
+def _step_parts(model, image, transforms, prep_option, optimizer):
+    """`(transform, preprocess function, names)` for a step making images like `image`;
+    `prep_option` is `(value, argument name)` from `preprocessing.spelled`."""
     transform, transform_name = options.transform_for(transforms, model, image.shape[1:3])
-    prep, prep_name = preprocessing.preprocessor(preprocess, image.shape[-1])
+    prep, prep_name = preprocessing_lib.preprocessor(
+        prep_option[0], image.shape[-1], prep_option[1]
+    )
     names = {
         "transforms": transform_name,
         "preprocess": prep_name,
@@ -222,7 +229,7 @@ class Renderer:
         batch: As in `render`.
         decorrelate: As in `render`.
         transforms: As in `render`.
-        preprocess: As in `render`.
+        preprocessing: As in `render` (`preprocess`: its former spelling, deprecated).
         optimizer: As in `render`.
         output: As in `render`.
         param: String, default "fft". `"fft"` or `"pixel"`.
@@ -249,20 +256,22 @@ class Renderer:
         param: str = "fft",
         decorrelate: bool | None = None,
         transforms: str | Callable[..., Any] | Sequence[Callable[..., Any]] | None = "standard",
-        preprocess: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
+        preprocessing: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
         optimizer: keras.optimizers.Optimizer | None = None,
         output: int | str | None = None,
+        preprocess: str | Callable[[tf.Tensor], tf.Tensor] | None = None,
     ) -> None:
         if not isinstance(param, str):
             raise TypeError(
                 f"param: Renderer takes 'fft' or 'pixel' (it makes a fresh "
                 f"parameterization per call), got {type(param).__name__}."
             )
+        prep_option = preprocessing_lib.spelled(preprocessing, preprocess)
         self.objective = options.check_objective(objective)
         size, _, decorrelate = options.image_options(model, size, decorrelate)
         self._image_options = (model, param, size, batch, decorrelate)
         image = options.initial_image(model, param, size, batch, self.objective, decorrelate, 0)
-        transform, prep, self.names = _step_parts(model, image, transforms, preprocess, optimizer)
+        transform, prep, self.names = _step_parts(model, image, transforms, prep_option, optimizer)
         self.step = step_lib.Step(model, self.objective, image, transform, prep, optimizer, output)
         self.objective.check(self.step.shapes, image.shape[0])
         self.traces = 1
