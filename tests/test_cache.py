@@ -1,5 +1,7 @@
 """The one cache (`tfxai.cache`): bounded per kind, keyed weakly on models, cleared as one."""
 
+import ast
+import pathlib
 import weakref
 
 import numpy as np
@@ -97,23 +99,35 @@ def tiny_model():
     )
 
 
+def _filled_at_run_time(tree, name):
+    """Whether the module writes into its module-level `name` (`name[k] = v`, `.update`,
+    `.setdefault`, ...): a store that fills while the program runs, i.e. a cache."""
+    writes = ("update", "setdefault", "move_to_end", "__setitem__", "append", "add")
+    for node in ast.walk(tree):
+        stored = isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+        called = isinstance(node, ast.Attribute) and node.attr in writes
+        if (stored or called) and isinstance(node.value, ast.Name) and node.value.id == name:
+            return True
+    return False
+
+
 def test_no_module_keeps_a_cache_of_its_own():
     """Module-level stores that start empty and fill at run time (dicts, ordered or weak
     dicts, lru_cache) live in tfxai/cache.py only; a module may hold a `cache.View`."""
-    import ast
-    import pathlib
-
     stores = ("OrderedDict", "dict", "WeakKeyDictionary", "WeakValueDictionary", "defaultdict")
     found = []
     for path in pathlib.Path(tfxai.__file__).parent.rglob("*.py"):
         if path.name == "cache.py" and path.parent.name == "tfxai":
             continue
-        for node in ast.parse(path.read_text()).body:
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
             value = getattr(node, "value", None)
+            target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
             called = value.func if isinstance(value, ast.Call) else None
             name = getattr(called, "attr", getattr(called, "id", None))
             empty_store = name in stores and not value.args and not value.keywords
-            if (isinstance(value, ast.Dict) and value.keys == []) or empty_store:
+            empty = (isinstance(value, ast.Dict) and value.keys == []) or empty_store
+            if empty and isinstance(target, ast.Name) and _filled_at_run_time(tree, target.id):
                 found.append(f"{path.name}:{node.lineno}")
         if "lru_cache" in path.read_text() or "functools.cache" in path.read_text():
             found.append(f"{path.name}: functools cache")
