@@ -160,7 +160,7 @@ def layer_path(model: keras.Model, layer: keras.layers.Layer) -> str:
     return layer.name
 
 
-def _static_shape(layer):
+def static_shape(layer: keras.layers.Layer) -> tuple[Any, ...] | None:
     """The layer's output shape, `()` for a non-tensor output, `None` when not declared."""
     try:
         output = layer.output
@@ -188,7 +188,7 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
         ValueError: If the model has no layer with a 4-D output.
     """
     paths = layer_paths(model)
-    shapes = {id(layer): _static_shape(layer) for _, layer in paths}
+    shapes = {id(layer): static_shape(layer) for _, layer in paths}
     unknown = [layer for _, layer in paths if shapes[id(layer)] is None]
     if unknown:
         shapes.update(_probe_shapes(model, unknown))
@@ -202,7 +202,9 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
             f"layer: model {model.name!r} has no layer with a 4-D "
             f"(batch, height, width, channels) output; pass `layer=` explicitly."
         )
-    extended = [(path, layer) for path, layer in spatial if tuple(shapes[id(layer)][1:3]) != (1, 1)]
+    extended = [
+        (path, layer) for path, layer in spatial if tuple((shapes[id(layer)] or ())[1:3]) != (1, 1)
+    ]
     if extended:
         return extended[-1][1]
     warnings.warn(

@@ -37,24 +37,13 @@ def add_parser(commands: Any) -> None:
     )
 
 
-def _shape(layer: Any) -> tuple[Any, ...] | None:
-    """The layer's declared output shape, `()` for several outputs, `None` if unknown."""
-    try:
-        output = layer.output
-    except (AttributeError, ValueError, RuntimeError):
-        return None
-    if isinstance(output, (list, tuple, dict)):
-        return ()
-    return tuple(output.shape)
-
-
 def run(args: argparse.Namespace) -> int:
     """Runs `tfxai layers`: prints one row per layer path."""
     checks.check_model_name(args.model, args.weights)
     from tfxai.commands.loading import load_model
 
     model = load_model(args.model, args.weights)
-    from tfxai.layer_lookup import last_spatial_layer, layer_paths, sublayers
+    from tfxai.layer_lookup import last_spatial_layer, layer_paths, static_shape, sublayers
 
     try:
         default = last_spatial_layer(model)
@@ -62,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         default = None
     rows = []
     for path, layer in layer_paths(model):
-        shape = _shape(layer)
+        shape = static_shape(layer)
         spatial = shape is not None and len(shape) == 4 and not sublayers(layer)
         if args.spatial and not spatial:
             continue
