@@ -97,18 +97,34 @@ def test_the_examples_are_formatted_and_linted_like_the_code(name):
 # --------------------------------------------------------------------------- CAM
 
 
+def count_calls(monkeypatch, cls, hook):
+    """Wraps `cls.hook` so that the returned list grows by one per call (a trace counts)."""
+    calls, original = [], getattr(cls, hook)
+
+    def counted(self, *args):
+        calls.append(type(self).__name__)
+        return original(self, *args)
+
+    monkeypatch.setattr(cls, hook, counted)
+    return calls
+
+
 @pytest.fixture
 def cam_method(monkeypatch):
-    """The example CAM, registered where the CAM contract test looks methods up."""
+    """The example CAM, registered where the CAM contract test looks methods up; returns
+    its name and the calls of its weighting function."""
     cls, function = explainer_pair("cam", tfxai.cam.CAM)
     monkeypatch.setitem(tfxai.CAM_METHODS, function.__name__, cls)
     monkeypatch.setattr(tfxai, function.__name__, function, raising=False)
-    return function.__name__
+    return function.__name__, count_calls(monkeypatch, cls, "weights")
 
 
 @pytest.mark.parametrize("model_kind", KINDS, indirect=True)
 def test_cam_example_meets_the_cam_contract(cam_method, model_kind, images, request):
-    cam_contract.test_every_method_on_every_model_kind(cam_method, model_kind, images, request)
+    name, calls = cam_method
+    cam_contract.test_every_method_on_every_model_kind(name, model_kind, images, request)
+    # The contract ran the guide's own weighting function, not a method of the package.
+    assert calls and set(calls) == {"NormGrad"}, calls
 
 
 @pytest.mark.parametrize("activation", ["relu", "linear"])
@@ -144,7 +160,7 @@ def attribution_method(monkeypatch):
     cls, function = explainer_pair("attribution", A.GradientAttribution)
     monkeypatch.setitem(A.ATTRIBUTION_METHODS, function.__name__, cls)
     monkeypatch.setitem(attribution_contract.FUNCTIONS, function.__name__, function)
-    return function.__name__
+    return function.__name__, count_calls(monkeypatch, cls, "contributions")
 
 
 @pytest.mark.parametrize("options", [{}, {"mu": 0.5}], ids=["mu=0", "mu=0.5"])
@@ -152,8 +168,11 @@ def attribution_method(monkeypatch):
 def test_attribution_example_meets_the_attribution_contract(
     attribution_method, kind, options, images, monkeypatch
 ):
-    monkeypatch.setitem(attribution_contract.FAST, attribution_method, options)
-    attribution_contract.test_every_method_on_every_model_kind(kind, attribution_method, images)
+    name, calls = attribution_method
+    monkeypatch.setitem(attribution_contract.FAST, name, options)
+    attribution_contract.test_every_method_on_every_model_kind(kind, name, images)
+    # The contract ran the guide's own contributions (x SIGN), not gradient x input's.
+    assert calls and set(calls) == {"GradientXSign"}, calls
 
 
 @pytest.mark.parametrize("mu", [0.0, 0.5, -0.25])
