@@ -25,8 +25,6 @@ from tfxai import explainer
 from tfxai import inputs as inputs_lib
 from tfxai.explainer import (  # noqa: F401 (the names attribution modules use from here)
     as_tensors,
-    explain,
-    finite_maps,
     function_form,
     normalize_maps,
 )

@@ -18,11 +18,7 @@ from tfxai import cache as cache_lib
 from tfxai import explainer
 from tfxai.explainer import (  # noqa: F401 (the names CAM modules and tests use from here)
     as_tensors,
-    check_options,
-    explain,
-    finite_maps,
     function_form,
-    hashable,
     normalize_maps,
 )
 from tfxai.targets import Target
