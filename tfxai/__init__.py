@@ -22,7 +22,17 @@ _backend.check_early()  # a wrong Keras backend fails here, with the fix
 # The subpackages of `__all__`: imported on their own, never through the whole API (a
 # submodule that runs `from tfxai import viz` while loading must not load its own parent).
 _SUBPACKAGES = frozenset(
-    ("attribution", "callbacks", "datasets", "featurevis", "methods", "metrics", "models", "viz")
+    (
+        "attribution",
+        "callbacks",
+        "datasets",
+        "featurevis",
+        "methods",
+        "metrics",
+        "models",
+        "scale",
+        "viz",
+    )
 )
 
 if TYPE_CHECKING:  # the type checker and the docs read the names statically
@@ -62,6 +72,7 @@ __all__ = [
     "Engine",
     "ExplanationCallback",
     "ExplanationMetricsCallback",
+    "Explanations",
     "FeatureVisCallback",
     "GradCAM",
     "GradCAMPlusPlus",
@@ -87,6 +98,7 @@ __all__ = [
     "clear_cache",
     "datasets",
     "eigen_cam",
+    "explain_dataset",
     "featurevis",
     "from_callable",
     "gallery",
@@ -99,6 +111,7 @@ __all__ = [
     "integrated_gradients",
     "layer_cam",
     "layer_paths",
+    "load_explanations",
     "mask_score",
     "methods",
     "metrics",
@@ -109,6 +122,7 @@ __all__ = [
     "resolve_layer",
     "rise",
     "saliency",
+    "scale",
     "score_cam",
     "smooth_grad",
     "square_grad",

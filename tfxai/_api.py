@@ -14,6 +14,7 @@ from tfxai import (
     methods,
     metrics,
     models,
+    scale,
     viz,
 )
 from tfxai.attribution import (
@@ -61,6 +62,7 @@ from tfxai.cam import (
 )
 from tfxai.engine import Engine, layer_paths, resolve_layer
 from tfxai.featurevis import Rendering, gallery, render
+from tfxai.scale import Explanations, explain_dataset, load_explanations
 from tfxai.targets import Target, class_score, from_callable, mask_score, predicted, to_target
 
 

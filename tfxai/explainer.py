@@ -157,6 +157,31 @@ class Explainer:
         """
         raise NotImplementedError
 
+    def explain_bound(
+        self,
+        batch: np.ndarray,
+        target: targets_lib.Target,
+        params: Any,
+        batch_size: int,
+        offset: int = 0,
+        normalize: bool = True,
+    ) -> np.ndarray:
+        """Finished maps `(b, H, W)` of one checked batch with its bound target: what
+        `__call__` computes for these images at position `offset` of its inputs (the
+        streamed runs of `tfxai.scale` call this per batch).
+
+        Args:
+            batch: float32 images `(b, H, W, C)`, checked against the model.
+            target: The batch's `Target`.
+            params: Its bound per-sample parameters.
+            batch_size: Integer, model evaluations per compiled pass.
+            offset: Integer, default 0. The position of the batch's first image.
+            normalize: Boolean, default True. Scale each map to [0, 1].
+        """
+        if self.perturbs:
+            target, params = self.fixed_target(batch, target, params)
+        return self.finish(self.explain_batch(batch, target, params, batch_size, offset), normalize)
+
     def _maps_of_batch(self, *args: Any) -> tuple[np.ndarray]:
         return (self.explain_batch(*args),)
 

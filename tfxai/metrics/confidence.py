@@ -66,6 +66,18 @@ def explanation_scores(
     return full, explained
 
 
+def drops(full: np.ndarray, explained: np.ndarray) -> np.ndarray:
+    """Per-image drop in % `100 * max(0, Y - O) / Y` (0 where `Y` is 0), float64 `(B,)`;
+    its mean is `average_drop`.
+
+    Args:
+        full: Target probabilities `Y` on the images, `(B,)`.
+        explained: Target probabilities `O` on the explanation maps, `(B,)`.
+    """
+    full = np.asarray(full, np.float64)
+    return 100.0 * np.maximum(0.0, full - explained) / np.where(full > 0, full, 1.0)
+
+
 def average_drop(
     model: keras.Model,
     inputs: Images,
@@ -108,9 +120,7 @@ def average_drop(
     full, explained = explanation_scores(
         model, inputs, maps, target, batch_size=batch_size, output=output, logits=logits
     )
-    full = full.astype(np.float64)
-    drop = np.maximum(0.0, full - explained) / np.where(full > 0, full, 1.0)
-    return float(100.0 * np.mean(drop))
+    return float(np.mean(drops(full, explained)))
 
 
 def increase_in_confidence(

@@ -1,0 +1,133 @@
+"""What `explain_dataset` reads: a `tf.data.Dataset`, an array, or a folder of image files.
+
+Every source becomes one stream of single images as dicts `{"image", "label", "mask"}`
+(`label` and `mask` when the source has them; `file`, the path under the folder, for a
+folder), in a fixed order, plus a JSON description
+for the manifest. Datasets may be batched or not (told apart by the rank of `x` against
+the model's input); elements are `x`, `(x, y)` or `(x, y, masks)`. Folder images are decoded
+by TensorFlow in parallel, as [0, 1] floats, resized (bilinear) to the model's input size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+#: The file endings read from a folder.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def image_stream(source: Any, model: keras.Model) -> tuple[tf.data.Dataset, dict]:
+    """`(stream, description)`: single-image dict elements and the source's description.
+
+    Raises:
+        ValueError: For an infinite or empty-shaped dataset, elements that are not images
+            of the model's rank, a folder without images, or a path that is no folder.
+        TypeError: For a source of another type.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        return _folder_stream(os.fspath(source), model)
+    if isinstance(source, (np.ndarray, tf.Tensor)):
+        source = tf.data.Dataset.from_tensor_slices(source)
+    if not isinstance(source, tf.data.Dataset):
+        raise TypeError(
+            f"dataset: expected a tf.data.Dataset, an image array or a folder of image "
+            f"files, got {type(source).__name__}."
+        )
+    return _dataset_stream(source, model)
+
+
+def model_rank(model: keras.Model) -> int:
+    """The rank of the model's image input with its batch axis (4 for 2-D images)."""
+    shape = model.input_shape
+    if isinstance(shape, list) or shape is None:
+        raise ValueError(
+            f"model: explain_dataset needs a model with one image input, got input shape {shape}."
+        )
+    return len(shape)
+
+
+def _dataset_stream(dataset, model):
+    cardinality = int(dataset.cardinality())
+    if cardinality == tf.data.INFINITE_CARDINALITY:
+        raise ValueError(
+            "dataset: the dataset is infinite (e.g. .repeat() without a count) and would "
+            "never end; pass a finite one, e.g. dataset.take(n)."
+        )
+    spec = dataset.element_spec
+    parts = tuple(spec) if isinstance(spec, (tuple, list)) else (spec,)
+    if not all(isinstance(part, tf.TensorSpec) for part in parts) or len(parts) > 3:
+        raise ValueError(
+            f"dataset: expected elements x, (x, y) or (x, y, masks) of tensors, got {spec}."
+        )
+    rank, image_rank = model_rank(model), parts[0].shape.rank
+    if image_rank not in (rank, rank - 1):
+        raise ValueError(
+            f"dataset: expected images of rank {rank - 1} (one image) or {rank} (a batch) "
+            f"for model input {model.input_shape}, got elements x of shape "
+            f"{tuple(parts[0].shape)}."
+        )
+    batched = image_rank == rank
+    keys = ("image", "label", "mask")[: len(parts)]
+
+    def as_dict(*values):
+        return dict(zip(keys, values))
+
+    stream = dataset.map(as_dict)
+    if batched:
+        stream = stream.unbatch()
+    description = {
+        "kind": "dataset",
+        "element_spec": str(spec),
+        "batched": batched,
+        "cardinality": cardinality if cardinality >= 0 else None,
+    }
+    return stream, description
+
+
+def _folder_stream(folder, model):
+    if not os.path.isdir(folder):
+        raise ValueError(f"dataset: {folder!r} is not a folder of image files.")
+    paths = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(folder)
+        for name in names
+        if name.lower().endswith(IMAGE_SUFFIXES)
+    )
+    if not paths:
+        raise ValueError(
+            f"dataset: no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {folder!r}."
+        )
+    shape = model.input_shape
+    if isinstance(shape, list) or len(shape) != 4 or shape[1] is None or shape[2] is None:
+        raise ValueError(
+            f"model: reading a folder needs a model with one fixed-size image input "
+            f"(batch, height, width, channels), got input shape {shape}."
+        )
+    height, width, channels = shape[1:]
+
+    def load(path, name):
+        data = tf.io.read_file(path)
+        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+        image = tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), (height, width))
+        return {"image": tf.ensure_shape(image, (height, width, channels)), "file": name}
+
+    listing = hashlib.sha1()
+    for path in paths:
+        listing.update(f"{os.path.relpath(path, folder)}|{os.path.getsize(path)}\n".encode())
+    names = [os.path.relpath(path, folder) for path in paths]
+    stream = tf.data.Dataset.from_tensor_slices((paths, names)).map(
+        load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+    description = {
+        "kind": "folder",
+        "path": os.path.abspath(folder),
+        "files": len(paths),
+        "listing_sha1": listing.hexdigest(),
+    }
+    return stream, description
