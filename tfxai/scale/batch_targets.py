@@ -59,10 +59,10 @@ class BatchTargets:
             ids = targets_lib.label_classes(labels, count).astype(np.int64)
             target = targets_lib.class_score(ids.astype(np.int32))
             return target, target.bind(count), ids
-        if self.params is not None:
-            if start + count > self.whole.batch:
+        if self.params is not None and self.length is not None:
+            if start + count > self.length:
                 raise ValueError(
-                    f"target: gives {self.whole.batch} per-sample values, but the dataset "
+                    f"target: gives {self.length} per-sample values, but the dataset "
                     f"yields more images (at least {start + count}); give one value per "
                     f"image of the whole dataset, in order."
                 )

@@ -68,9 +68,8 @@ def describe(value: Any) -> Any:
         sha = hashlib.sha1(array.tobytes()).hexdigest()
         return {"array": list(array.shape), "dtype": str(array.dtype), "sha1": sha}
     if isinstance(value, (list, tuple)):
-        array = np.asarray(value) if len(value) > 16 else None
-        if array is not None and array.dtype != object:
-            return describe(array)
+        if len(value) > 16 and np.asarray(value).dtype != object:
+            return describe(np.asarray(value))
         return [describe(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): describe(item) for key, item in sorted(value.items(), key=str)}

@@ -1,8 +1,8 @@
 """`load_explanations`: an explained dataset read back lazily, shard by shard.
 
-Numpy only (no TensorFlow): a finished run (`explain_dataset` or the Beam transform) is
-read where numpy is. Maps are read when indexed, one shard at a time; each shard's
-checksum is verified the first time it is read.
+Shards are read with numpy (no model, no graph): a finished run of `explain_dataset` or of
+the Beam transform is read the same way. Maps are read when indexed, one shard at a time,
+and each shard's checksum is verified whenever it is read.
 """
 
 from __future__ import annotations

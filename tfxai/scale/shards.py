@@ -8,12 +8,14 @@ float32 array per metric.
 
 Why `.npz` rather than TFRecord: a shard is read back whole or by position with numpy
 alone (no TensorFlow, no parsing of serialized examples), and the file's SHA-256 is the
-one check of completeness that the manifest records. A file is written to a temporary
+one check of completeness that the manifest records (the file's bytes depend on the
+results alone, so equal runs give equal checksums). A file is written to a temporary
 name in the same folder, flushed to disk and renamed (an atomic replace on POSIX), so a
 killed run leaves either no shard or a whole one; a shard whose checksum is not in the
 manifest is never taken as complete (`tfxai.scale.manifest`).
 
-Numpy only: the Beam transform and `load_explanations` use this module without TF.
+The module uses numpy and the standard library only: `explain_dataset`, the Beam transform
+and `load_explanations` write and read shards through it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import hashlib
 import io
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +67,19 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An uncompressed `.npz` of `arrays` whose bytes depend on the arrays alone: members in
+    the given order with a fixed timestamp (`np.savez` stamps the current time), so the
+    same results give the same file and the same checksum, run after run."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
+    return buffer.getvalue()
+
+
 def write_shard(folder: str, number: int, start: int, arrays: Mapping[str, np.ndarray]) -> dict:
     """Writes shard `number` atomically and returns its manifest entry.
 
@@ -76,9 +92,7 @@ def write_shard(folder: str, number: int, start: int, arrays: Mapping[str, np.nd
     Returns:
         Dict `{"file", "number", "start", "count", "sha256"}`.
     """
-    buffer = io.BytesIO()
-    np.savez(buffer, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
-    data = buffer.getvalue()
+    data = npz_bytes(arrays)
     name = shard_name(number)
     atomic_write(os.path.join(folder, name), data)
     return {
