@@ -192,9 +192,10 @@ def open_folder(
         intact = [entry for entry in old["shards"] if shards_lib.is_intact(folder, entry)]
         complete = old.get("complete") and len(intact) == len(old["shards"])
         record.update(shards=intact, complete=bool(complete), count=old.get("count"))
-        record["map_shape"] = old.get("map_shape")
+        record.update({key: old[key] for key in ("map_shape",) if key in old})
     shards_lib.remove_stale(folder, {entry["file"] for entry in record["shards"]})
-    manifest_lib.write(folder, record)
+    if record != old:
+        manifest_lib.write(folder, record)
     return record
 
 
