@@ -2,6 +2,7 @@
 
 tfxai explain MODEL IMAGE [IMAGE ...] [--method M] [--layer L] [--target T]
               [--preprocess caffe|tf|torch|none] [--out DIR]
+tfxai explain-dataset MODEL IMAGE_DIR OUT [--method M] [--metrics a,b] [--runner direct|beam]
 tfxai methods                  the methods --method takes, options, papers
 tfxai layers MODEL             the layer paths --layer takes, output shapes
 tfxai demo [--out DIR] [--images N] [--seed S] [--methods M ...] [--top-n K]
@@ -9,7 +10,8 @@ tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S [W]]
               [--steps K]
 tfxai version | tfxai --version
 
-The commands `explain`, `methods` and `layers` live in `tfxai.commands`, one module each.
+The commands `explain`, `explain-dataset`, `methods` and `layers` live in
+`tfxai.commands`, one module each.
 Nothing is imported from TensorFlow until a command needs a model, so what needs none
 (a missing file, a file that is not an image, an unknown method, an unwritable folder)
 is answered at once.
@@ -23,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from tfxai import __version__
-from tfxai.commands import explain, layers, methods_table
+from tfxai.commands import explain, explain_dataset, layers, methods_table
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     explain.add_parser(commands)
+    explain_dataset.add_parser(commands)
     methods_table.add_parser(commands)
     layers.add_parser(commands)
     demo = commands.add_parser(
@@ -166,6 +169,7 @@ _FLAGS = {
         "steps": "--steps",
     },
     "explain": explain.FLAGS,
+    "explain-dataset": explain_dataset.FLAGS,
     "layers": layers.FLAGS,
     "methods": methods_table.FLAGS,
     "version": {},
@@ -253,6 +257,7 @@ def _run_version(args: argparse.Namespace) -> int:
 
 _RUNS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": explain.run,
+    "explain-dataset": explain_dataset.run,
     "methods": methods_table.run,
     "layers": layers.run,
     "gallery": _run_gallery,

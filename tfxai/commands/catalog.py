@@ -36,6 +36,15 @@ METHOD_LAYERS: dict[str, bool] = {
 #: The bundled models, `tfxai.models.available()`.
 ZOO_MODELS: tuple[str, ...] = ("shapes-classifier", "shapes-unet")
 
+#: Per-image metrics `tfxai explain-dataset --metrics` takes: `tfxai.scale.per_image`'s
+#: faithfulness metrics (a folder of images has no object masks for the others).
+DATASET_METRICS: tuple[str, ...] = (
+    "deletion",
+    "insertion",
+    "average_drop",
+    "increase_in_confidence",
+)
+
 #: `--preprocess` modes: the model's own input convention for [0, 1] RGB images.
 PREPROCESS_MODES: tuple[str, ...] = ("none", "caffe", "tf", "torch")
 

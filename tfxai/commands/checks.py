@@ -102,8 +102,8 @@ def read_images(paths: Sequence[str]) -> list[Image.Image]:
     return images
 
 
-def check_out_dir(path: str) -> str:
-    """Checks that `--out` is a folder that exists or can be made, and can be written to.
+def check_out_dir(path: str, flag: str = "--out", default: str = "./tfxai-explain") -> str:
+    """Checks that `--out` (or `flag`) is a folder that exists or can be made and written to.
 
     Nothing is left behind: a probe folder is made in the nearest existing folder on the
     way and removed.
@@ -128,8 +128,8 @@ def check_out_dir(path: str) -> str:
             reason = error.strerror or type(error).__name__
     if reason is not None:
         raise ValueError(
-            f"--out: cannot write to {path!r} ({reason}); expected a folder you can write "
-            f"to (default ./tfxai-explain)."
+            f"{flag}: cannot write to {path!r} ({reason}); expected a folder you can write "
+            f"to{f' (default {default})' if default else ''}."
         )
     return path
 
