@@ -22,6 +22,7 @@ import hashlib
 import io
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +65,20 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """The bytes of an uncompressed `.npz` of `arrays`, as `np.savez` writes them.
+
+    Written member by member rather than through `np.savez(buffer, **arrays)`, whose first
+    parameter is named `file`: a folder source's `file` array would collide with it.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
+    return buffer.getvalue()
+
+
 def write_shard(folder: str, number: int, start: int, arrays: Mapping[str, np.ndarray]) -> dict:
     """Writes shard `number` atomically and returns its manifest entry.
 
@@ -76,9 +91,7 @@ def write_shard(folder: str, number: int, start: int, arrays: Mapping[str, np.nd
     Returns:
         Dict `{"file", "number", "start", "count", "sha256"}`.
     """
-    buffer = io.BytesIO()
-    np.savez(buffer, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
-    data = buffer.getvalue()
+    data = npz_bytes(arrays)
     name = shard_name(number)
     atomic_write(os.path.join(folder, name), data)
     return {
