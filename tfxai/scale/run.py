@@ -21,8 +21,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfxai import cache as cache_lib
 from tfxai import inputs as inputs_lib
 from tfxai import methods
+from tfxai.explainer import hashable
 from tfxai.scale import batch_targets, per_image, replicas, sources
 from tfxai.scale import fingerprint as fingerprint_lib
 from tfxai.scale import manifest as manifest_lib
@@ -166,7 +168,13 @@ def build_explainer(
             f"{next(iter(call))}: explain_dataset stores maps only; this option of "
             f"{methods.method_name(method)!r} is not supported here."
         )
-    return (explainer if explainer is not None else cls(model, **init)), normalize
+    if explainer is None:
+        # The function twins' cached explainer for these options, so a second run (or a
+        # run after `tfxai.grad_cam(model, ...)`) reuses its compiled graphs.
+        explainer, _ = cache_lib.fetch(
+            cache_lib.EXPLAINER, model, (cls, hashable(init)), lambda: cls(model, **init)
+        )
+    return explainer, normalize
 
 
 def open_folder(
