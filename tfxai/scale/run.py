@@ -98,16 +98,7 @@ def explain_dataset(
         ...                             target="labels", metrics=["deletion"])
         >>> res.summary()
     """
-    shard_size = inputs_lib.positive_int(shard_size, "shard_size")
-    batch_size = inputs_lib.positive_int(batch_size, "batch_size")
-    if shard_size % batch_size:
-        raise ValueError(
-            f"shard_size: must be a multiple of batch_size ({batch_size}) so that a "
-            f"resumed run explains the same batches, got {shard_size}; e.g. "
-            f"shard_size={batch_size * max(1, round(shard_size / batch_size))}."
-        )
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}.")
+    shard_size, batch_size = check_sizes(shard_size, batch_size, dtype)
     overwrite = inputs_lib.check_bool(overwrite, "overwrite")
     progress = inputs_lib.check_bool(progress, "progress")
     strategy = replicas.check_strategy(strategy)
@@ -117,19 +108,19 @@ def explain_dataset(
     names = per_image.check_metrics(
         metrics, "mask" in stream.element_spec, plan.ids is None and plan.length is not None
     )
-    preprocess = _preprocessor(preprocessing, model)
-    settings = {
-        "method": methods.method_name(method),
-        "explainer": repr(explainer),
-        "options": fingerprint_lib.describe(dict(method_options, layer=layer)),
-        "target": fingerprint_lib.describe(target),
-        "metrics": list(names),
-        "shard_size": shard_size,
-        "batch_size": batch_size,
-        "dtype": dtype,
-        "preprocessing": fingerprint_lib.describe(preprocessing),
-        "source": source,
-    }
+    preprocess = batch_preprocessor(preprocessing, model)
+    settings = run_settings(
+        method,
+        explainer,
+        dict(method_options, layer=layer),
+        target,
+        names,
+        shard_size,
+        batch_size,
+        dtype,
+        preprocessing,
+        source,
+    )
     folder = os.fspath(inputs_lib.writable_folder(out_dir, "out_dir"))
     record = open_folder(folder, settings, model, overwrite)
     if not record["complete"]:
@@ -148,12 +139,30 @@ def build_explainer(
             `normalize` (e.g. `return_delta`).
         TypeError: If `method` is a callable that is not one of tfxai's explainers.
     """
+    init, normalize = explainer_options(method, layer, options)
     if methods.is_instance(method):
-        explainer = methods.check_instance(method, model)
-        cls: type | None = type(explainer)
-    else:
-        cls = methods.explainer_class(method)
-        explainer = None
+        return methods.check_instance(method, model), normalize
+    cls = methods.explainer_class(method)
+    assert cls is not None  # explainer_options refused the rest
+    # The function twins' cached explainer for these options, so a second run (or a run
+    # after `tfxai.grad_cam(model, ...)`) reuses its compiled graphs.
+    explainer, _ = cache_lib.fetch(
+        cache_lib.EXPLAINER, model, (cls, hashable(init)), lambda: cls(model, **init)
+    )
+    return explainer, normalize
+
+
+def explainer_options(
+    method: Any, layer: Any, options: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """`(init_options, normalize)` of `method` with `options`, checked without a model.
+
+    Raises:
+        ValueError: On an option the method does not take, or a call option other than
+            `normalize` (e.g. `return_delta`).
+        TypeError: If `method` is a callable that is not one of tfxai's explainers.
+    """
+    cls = type(method) if methods.is_instance(method) else methods.explainer_class(method)
     if cls is None:
         raise TypeError(
             f"method: explain_dataset runs tfxai's explainers (a name from "
@@ -168,13 +177,7 @@ def build_explainer(
             f"{next(iter(call))}: explain_dataset stores maps only; this option of "
             f"{methods.method_name(method)!r} is not supported here."
         )
-    if explainer is None:
-        # The function twins' cached explainer for these options, so a second run (or a
-        # run after `tfxai.grad_cam(model, ...)`) reuses its compiled graphs.
-        explainer, _ = cache_lib.fetch(
-            cache_lib.EXPLAINER, model, (cls, hashable(init)), lambda: cls(model, **init)
-        )
-    return explainer, normalize
+    return init, normalize
 
 
 def open_folder(
@@ -207,7 +210,70 @@ def open_folder(
     return record
 
 
-def _preprocessor(preprocessing, model):
+def check_sizes(shard_size: Any, batch_size: Any, dtype: Any) -> tuple[int, int]:
+    """`(shard_size, batch_size)` checked, with the maps' `dtype`.
+
+    Raises:
+        ValueError: If a size is not a positive integer, `shard_size` is not a multiple of
+            `batch_size`, or `dtype` is not one of `DTYPES`.
+    """
+    shard_size = inputs_lib.positive_int(shard_size, "shard_size")
+    batch_size = inputs_lib.positive_int(batch_size, "batch_size")
+    if shard_size % batch_size:
+        raise ValueError(
+            f"shard_size: must be a multiple of batch_size ({batch_size}) so that a "
+            f"resumed run explains the same batches, got {shard_size}; e.g. "
+            f"shard_size={batch_size * max(1, round(shard_size / batch_size))}."
+        )
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}.")
+    return shard_size, batch_size
+
+
+def run_settings(
+    method: Any,
+    explainer: Any,
+    options: dict[str, Any],
+    target: Any,
+    metrics: tuple[str, ...],
+    shard_size: int,
+    batch_size: int,
+    dtype: str,
+    preprocessing: Any,
+    source: dict[str, Any],
+) -> dict[str, Any]:
+    """The `settings` of a run's manifest (explain_dataset's; the Beam transform adds
+    `"runner"`): what decides the maps, as JSON values.
+
+    Args:
+        method: The run's `method`.
+        explainer: The explainer built from it (recorded by its `repr`).
+        options: Dict, the method's options with `layer`.
+        target: The run's `target`.
+        metrics: The checked metric names.
+        shard_size: Integer, images per shard.
+        batch_size: Integer, images per batch.
+        dtype: String, the stored maps' dtype.
+        preprocessing: The run's `preprocessing`.
+        source: Dict, the source's description (`tfxai.scale.sources`).
+    """
+    return {
+        "method": methods.method_name(method),
+        "explainer": repr(explainer),
+        "options": fingerprint_lib.describe(options),
+        "target": fingerprint_lib.describe(target),
+        "metrics": list(metrics),
+        "shard_size": shard_size,
+        "batch_size": batch_size,
+        "dtype": dtype,
+        "preprocessing": fingerprint_lib.describe(preprocessing),
+        "source": source,
+    }
+
+
+def batch_preprocessor(preprocessing: Any, model: keras.Model) -> Any:
+    """The function of float32 image batches that `preprocessing` names for `model`, or
+    `None` (the model takes [0, 1] images as they are)."""
     if preprocessing is None:
         return None
     from tfxai.featurevis.preprocessing import preprocessor
@@ -240,7 +306,7 @@ class _Run:
         for element in pipeline.prefetch(tf.data.AUTOTUNE):
             count = int(element["image"].shape[0])
             if position // self.shard_size not in done:
-                self.rows.append(self.explain(element, position, count))
+                self.rows.append(self.explain(element, position))
                 if (position + count) % self.shard_size == 0:
                     self.flush(folder, record)
             position += count
@@ -253,34 +319,21 @@ class _Run:
         record.update(complete=True, count=position)
         manifest_lib.write(folder, record)
 
-    def explain(self, element, position, count):
+    def explain(self, element, position):
         """The shard rows of one batch: maps, positions, class ids, metrics, files."""
-        model = self.explainer.model
-        images = inputs_lib.as_image_batch(element["image"], model, "dataset")
-        target, params, ids = self.plan.for_batch(position, count, element.get("label"))
-
-        def maps_of(start, stop):
-            return self.explainer.explain_bound(
-                images[start:stop],
-                target,
-                inputs_lib.slice_params(params, start, stop),
-                self.batch_size,
-                position + start,
-                self.normalize,
-            )
-
-        if self.strategy is None:
-            maps = maps_of(0, count)
-        else:
-            maps = replicas.run_split(self.strategy, maps_of, count, images.shape[1:-1])
-        row = {"maps": maps.astype(self.dtype), "index": np.arange(position, position + count)}
-        row["target"] = ids
-        masks = element.get("mask")
-        masks = None if masks is None else _masks(masks, maps.shape)
-        for name in self.names:
-            row[shards_lib.METRIC + name] = per_image.compute(
-                name, model, images, maps, self.plan.metric_target(ids), masks, self.batch_size
-            )
+        row = explain_rows(
+            self.explainer,
+            self.normalize,
+            self.plan,
+            self.names,
+            self.batch_size,
+            self.dtype,
+            element["image"],
+            position,
+            labels=element.get("label"),
+            masks=element.get("mask"),
+            strategy=self.strategy,
+        )
         if "file" in element:
             row["file"] = np.asarray([f.decode() for f in element["file"].numpy()])
         return row
@@ -296,6 +349,70 @@ class _Run:
         record["map_shape"] = list(arrays["maps"].shape[1:])
         manifest_lib.write(folder, record)
         self.rows = []
+
+
+def explain_rows(
+    explainer: Any,
+    normalize: bool,
+    plan: batch_targets.BatchTargets,
+    names: tuple[str, ...],
+    batch_size: int,
+    dtype: Any,
+    images: Any,
+    position: int,
+    *,
+    labels: Any = None,
+    masks: Any = None,
+    strategy: tf.distribute.Strategy | None = None,
+    name: str = "dataset",
+) -> dict[str, np.ndarray]:
+    """The shard rows of consecutive images: maps, positions, class ids and metrics.
+
+    Args:
+        explainer: The explainer (from `build_explainer`).
+        normalize: Boolean, scale each map to [0, 1].
+        plan: The run's `BatchTargets`.
+        names: The metric names.
+        batch_size: Integer, model evaluations per compiled pass.
+        dtype: The stored maps' dtype.
+        images: Float32 images `(n, H, W, C)`, already preprocessed.
+        position: Integer, the dataset position of the first image (the seeds of the
+            noisy methods and the slice of a per-sample target come from it).
+        labels: The images' labels (for `target="labels"`), default `None`.
+        masks: The images' object masks (for the localization metrics), default `None`.
+        strategy: A `tf.distribute.Strategy` splitting the images, default `None`.
+        name: String, default "dataset". The argument named by image errors.
+
+    Returns:
+        Dict of arrays of length `n`: `maps`, `index`, `target`, `metric.NAME`...
+    """
+    model = explainer.model
+    images = inputs_lib.as_image_batch(images, model, name)
+    count = len(images)
+    target, params, ids = plan.for_batch(position, count, labels)
+
+    def maps_of(start, stop):
+        return explainer.explain_bound(
+            images[start:stop],
+            target,
+            inputs_lib.slice_params(params, start, stop),
+            batch_size,
+            position + start,
+            normalize,
+        )
+
+    if strategy is None:
+        maps = maps_of(0, count)
+    else:
+        maps = replicas.run_split(strategy, maps_of, count, images.shape[1:-1])
+    row = {"maps": maps.astype(dtype), "index": np.arange(position, position + count)}
+    row["target"] = ids
+    masks = None if masks is None else _masks(masks, maps.shape)
+    for metric in names:
+        row[shards_lib.METRIC + metric] = per_image.compute(
+            metric, model, images, maps, plan.metric_target(ids), masks, batch_size
+        )
+    return row
 
 
 def _masks(masks, shape):

@@ -91,18 +91,55 @@ def _dataset_stream(dataset, model):
 
 
 def _folder_stream(folder, model):
+    paths, names, description = folder_listing(folder)
+    size = folder_image_size(model)
+    stream = tf.data.Dataset.from_tensor_slices((paths, names)).map(
+        lambda path, name: {"image": decode_image(path, size), "file": name},
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return stream, description
+
+
+def folder_listing(folder: str, name: str = "dataset") -> tuple[list[str], list[str], dict]:
+    """`(paths, names, description)` of the image files under `folder`, in sorted path
+    order: their paths, their paths relative to `folder` (the shards' `file`), and the
+    source's description for the manifest.
+
+    Raises:
+        ValueError: If `folder` is no folder or holds no image files, naming `name`.
+    """
     if not os.path.isdir(folder):
-        raise ValueError(f"dataset: {folder!r} is not a folder of image files.")
+        raise ValueError(f"{name}: {folder!r} is not a folder of image files.")
     paths = sorted(
-        os.path.join(root, name)
-        for root, _, names in os.walk(folder)
-        for name in names
-        if name.lower().endswith(IMAGE_SUFFIXES)
+        os.path.join(root, file)
+        for root, _, files in os.walk(folder)
+        for file in files
+        if file.lower().endswith(IMAGE_SUFFIXES)
     )
     if not paths:
         raise ValueError(
-            f"dataset: no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {folder!r}."
+            f"{name}: no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {folder!r}."
         )
+    listing = hashlib.sha1()
+    for path in paths:
+        listing.update(f"{os.path.relpath(path, folder)}|{os.path.getsize(path)}\n".encode())
+    names = [os.path.relpath(path, folder) for path in paths]
+    description = {
+        "kind": "folder",
+        "path": os.path.abspath(folder),
+        "files": len(paths),
+        "listing_sha1": listing.hexdigest(),
+    }
+    return paths, names, description
+
+
+def folder_image_size(model: keras.Model) -> tuple[int, int, int]:
+    """`(height, width, channels)` that folder images are decoded to for `model`.
+
+    Raises:
+        ValueError: If the model has no single fixed-size image input.
+    """
     shape = model.input_shape
     if isinstance(shape, list) or len(shape) != 4 or shape[1] is None or shape[2] is None:
         raise ValueError(
@@ -110,24 +147,14 @@ def _folder_stream(folder, model):
             f"(batch, height, width, channels), got input shape {shape}."
         )
     height, width, channels = shape[1:]
+    return int(height), int(width), int(channels)
 
-    def load(path, name):
-        data = tf.io.read_file(path)
-        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
-        image = tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), (height, width))
-        return {"image": tf.ensure_shape(image, (height, width, channels)), "file": name}
 
-    listing = hashlib.sha1()
-    for path in paths:
-        listing.update(f"{os.path.relpath(path, folder)}|{os.path.getsize(path)}\n".encode())
-    names = [os.path.relpath(path, folder) for path in paths]
-    stream = tf.data.Dataset.from_tensor_slices((paths, names)).map(
-        load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    description = {
-        "kind": "folder",
-        "path": os.path.abspath(folder),
-        "files": len(paths),
-        "listing_sha1": listing.hexdigest(),
-    }
-    return stream, description
+def decode_image(path: Any, size: tuple[int, int, int]) -> tf.Tensor:
+    """The image file at `path` as float32 `(height, width, channels)` in [0, 1]: decoded
+    (PNG/JPEG/BMP/GIF, first frame), converted and resized (bilinear) to `size`."""
+    height, width, channels = size
+    data = tf.io.read_file(path)
+    image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    image = tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), (height, width))
+    return tf.ensure_shape(image, (height, width, channels))
