@@ -33,6 +33,10 @@ class Explanations:
 
     Raises:
         ValueError: If `out_dir` holds no manifest.
+
+    Example:
+        >>> res = tfxai.Explanations("runs/val-gradcam")  # as load_explanations(...)
+        >>> res[:8].shape, res.metrics["deletion"].mean()
     """
 
     def __init__(self, out_dir: str) -> None:
