@@ -1,8 +1,9 @@
 """Smoke test of the INSTALLED wheel, run from outside the source tree by .ci/run.
 
 Checks that the import comes from the venv (not the checkout), that the zoo's files and
-manifest were shipped, that `tfxai demo` and `tfxai gallery` run, and that a callback
-works through `model.fit`. Prints one line per check; any failure raises.
+manifest were shipped, that `tfxai demo` and `tfxai gallery` run, that a callback works
+through `model.fit` and that `explain_dataset` writes shards. Prints one line per check;
+any failure raises.
 """
 
 import json
@@ -92,6 +93,25 @@ def main():
         (out / "logs" / "tfxai_grad_cam" / "timeline.png").is_file()
         and np.isfinite(model.get_weights()[0]).all()
         and callback.warnings == [],
+    )
+    res = tfxai.explain_dataset(
+        model,
+        data.images[:8],
+        "grad_cam",
+        out / "dataset",
+        shard_size=4,
+        batch_size=4,
+        metrics=["average_drop"],
+        progress=False,
+    )
+    again = tfxai.load_explanations(str(out / "dataset"))
+    check(
+        "explain_dataset writes shards that load_explanations reads",
+        len(again) == 8
+        and again[:].shape == (8, 96, 96)
+        and res.complete
+        and len(again.manifest["shards"]) == 2
+        and "average_drop" in again.summary(),
     )
 
 

@@ -21,17 +21,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfxai import cache as cache_lib
 from tfxai import inputs as inputs_lib
-from tfxai import methods
-from tfxai.explainer import hashable
 from tfxai.scale import batch_targets, per_image, replicas, sources
 from tfxai.scale import fingerprint as fingerprint_lib
 from tfxai.scale import manifest as manifest_lib
 from tfxai.scale import shards as shards_lib
 from tfxai.scale.results import Explanations
-
-DTYPES = ("float16", "float32")
+from tfxai.scale.rows import explain_rows
+from tfxai.scale.settings import (
+    batch_preprocessor,
+    build_explainer,
+    check_sizes,
+    run_settings,
+)
 
 
 def explain_dataset(
@@ -129,57 +131,6 @@ def explain_dataset(
     return Explanations(folder)
 
 
-def build_explainer(
-    method: Any, model: keras.Model, layer: Any, options: dict[str, Any]
-) -> tuple[Any, bool]:
-    """`(explainer, normalize)`: the class twin of `method` built on `model`.
-
-    Raises:
-        ValueError: On an option the method does not take, or a call option other than
-            `normalize` (e.g. `return_delta`).
-        TypeError: If `method` is a callable that is not one of tfxai's explainers.
-    """
-    init, normalize = explainer_options(method, layer, options)
-    if methods.is_instance(method):
-        return methods.check_instance(method, model), normalize
-    cls = methods.explainer_class(method)
-    assert cls is not None  # explainer_options refused the rest
-    # The function twins' cached explainer for these options, so a second run (or a run
-    # after `tfxai.grad_cam(model, ...)`) reuses its compiled graphs.
-    explainer, _ = cache_lib.fetch(
-        cache_lib.EXPLAINER, model, (cls, hashable(init)), lambda: cls(model, **init)
-    )
-    return explainer, normalize
-
-
-def explainer_options(
-    method: Any, layer: Any, options: dict[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """`(init_options, normalize)` of `method` with `options`, checked without a model.
-
-    Raises:
-        ValueError: On an option the method does not take, or a call option other than
-            `normalize` (e.g. `return_delta`).
-        TypeError: If `method` is a callable that is not one of tfxai's explainers.
-    """
-    cls = type(method) if methods.is_instance(method) else methods.explainer_class(method)
-    if cls is None:
-        raise TypeError(
-            f"method: explain_dataset runs tfxai's explainers (a name from "
-            f"tfxai.methods.METHODS, a class, function form or instance), got "
-            f"{methods.method_name(method)!r}."
-        )
-    init, call = methods.split_options(method, layer, options)
-    call.pop("batch_size", None)
-    normalize = inputs_lib.check_bool(call.pop("normalize", True), "normalize")
-    if call:
-        raise ValueError(
-            f"{next(iter(call))}: explain_dataset stores maps only; this option of "
-            f"{methods.method_name(method)!r} is not supported here."
-        )
-    return init, normalize
-
-
 def open_folder(
     folder: str, settings: dict[str, Any], model: keras.Model, overwrite: bool
 ) -> dict[str, Any]:
@@ -208,79 +159,6 @@ def open_folder(
     if record != old:
         manifest_lib.write(folder, record)
     return record
-
-
-def check_sizes(shard_size: Any, batch_size: Any, dtype: Any) -> tuple[int, int]:
-    """`(shard_size, batch_size)` checked, with the maps' `dtype`.
-
-    Raises:
-        ValueError: If a size is not a positive integer, `shard_size` is not a multiple of
-            `batch_size`, or `dtype` is not one of `DTYPES`.
-    """
-    shard_size = inputs_lib.positive_int(shard_size, "shard_size")
-    batch_size = inputs_lib.positive_int(batch_size, "batch_size")
-    if shard_size % batch_size:
-        raise ValueError(
-            f"shard_size: must be a multiple of batch_size ({batch_size}) so that a "
-            f"resumed run explains the same batches, got {shard_size}; e.g. "
-            f"shard_size={batch_size * max(1, round(shard_size / batch_size))}."
-        )
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}.")
-    return shard_size, batch_size
-
-
-def run_settings(
-    method: Any,
-    explainer: Any,
-    options: dict[str, Any],
-    target: Any,
-    metrics: tuple[str, ...],
-    shard_size: int,
-    batch_size: int,
-    dtype: str,
-    preprocessing: Any,
-    source: dict[str, Any],
-) -> dict[str, Any]:
-    """The `settings` of a run's manifest (explain_dataset's; the Beam transform adds
-    `"runner"`): what decides the maps, as JSON values.
-
-    Args:
-        method: The run's `method`.
-        explainer: The explainer built from it (recorded by its `repr`).
-        options: Dict, the method's options with `layer`.
-        target: The run's `target`.
-        metrics: The checked metric names.
-        shard_size: Integer, images per shard.
-        batch_size: Integer, images per batch.
-        dtype: String, the stored maps' dtype.
-        preprocessing: The run's `preprocessing`.
-        source: Dict, the source's description (`tfxai.scale.sources`).
-    """
-    return {
-        "method": methods.method_name(method),
-        "explainer": repr(explainer),
-        "options": fingerprint_lib.describe(options),
-        "target": fingerprint_lib.describe(target),
-        "metrics": list(metrics),
-        "shard_size": shard_size,
-        "batch_size": batch_size,
-        "dtype": dtype,
-        "preprocessing": fingerprint_lib.describe(preprocessing),
-        "source": source,
-    }
-
-
-def batch_preprocessor(preprocessing: Any, model: keras.Model) -> Any:
-    """The function of float32 image batches that `preprocessing` names for `model`, or
-    `None` (the model takes [0, 1] images as they are)."""
-    if preprocessing is None:
-        return None
-    from tfxai.featurevis.preprocessing import preprocessor
-
-    channels = model.input_shape[-1] if not isinstance(model.input_shape, list) else 3
-    function, _ = preprocessor(preprocessing, channels=channels, name="preprocessing")
-    return function
 
 
 class _Run:
@@ -349,77 +227,6 @@ class _Run:
         record["map_shape"] = list(arrays["maps"].shape[1:])
         manifest_lib.write(folder, record)
         self.rows = []
-
-
-def explain_rows(
-    explainer: Any,
-    normalize: bool,
-    plan: batch_targets.BatchTargets,
-    names: tuple[str, ...],
-    batch_size: int,
-    dtype: Any,
-    images: Any,
-    position: int,
-    *,
-    labels: Any = None,
-    masks: Any = None,
-    strategy: tf.distribute.Strategy | None = None,
-    name: str = "dataset",
-) -> dict[str, np.ndarray]:
-    """The shard rows of consecutive images: maps, positions, class ids and metrics.
-
-    Args:
-        explainer: The explainer (from `build_explainer`).
-        normalize: Boolean, scale each map to [0, 1].
-        plan: The run's `BatchTargets`.
-        names: The metric names.
-        batch_size: Integer, model evaluations per compiled pass.
-        dtype: The stored maps' dtype.
-        images: Float32 images `(n, H, W, C)`, already preprocessed.
-        position: Integer, the dataset position of the first image (the seeds of the
-            noisy methods and the slice of a per-sample target come from it).
-        labels: The images' labels (for `target="labels"`), default `None`.
-        masks: The images' object masks (for the localization metrics), default `None`.
-        strategy: A `tf.distribute.Strategy` splitting the images, default `None`.
-        name: String, default "dataset". The argument named by image errors.
-
-    Returns:
-        Dict of arrays of length `n`: `maps`, `index`, `target`, `metric.NAME`...
-    """
-    model = explainer.model
-    images = inputs_lib.as_image_batch(images, model, name)
-    count = len(images)
-    target, params, ids = plan.for_batch(position, count, labels)
-
-    def maps_of(start, stop):
-        return explainer.explain_bound(
-            images[start:stop],
-            target,
-            inputs_lib.slice_params(params, start, stop),
-            batch_size,
-            position + start,
-            normalize,
-        )
-
-    if strategy is None:
-        maps = maps_of(0, count)
-    else:
-        maps = replicas.run_split(strategy, maps_of, count, images.shape[1:-1])
-    row = {"maps": maps.astype(dtype), "index": np.arange(position, position + count)}
-    row["target"] = ids
-    masks = None if masks is None else _masks(masks, maps.shape)
-    for metric in names:
-        row[shards_lib.METRIC + metric] = per_image.compute(
-            metric, model, images, maps, plan.metric_target(ids), masks, batch_size
-        )
-    return row
-
-
-def _masks(masks, shape):
-    array = np.asarray(masks)
-    if array.ndim == len(shape) + 1 and array.shape[-1] == 1:
-        array = array[..., 0]
-    return array.astype(bool)
 
 
 def _progress_bar(progress, record, stream, position):
