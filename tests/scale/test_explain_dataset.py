@@ -250,3 +250,18 @@ def test_an_explainer_instance_and_its_options(model, data, tmp_path):
     expected = explainer(images, batch_size=4, normalize=False)
     np.testing.assert_array_equal(res[:], expected)
     assert res.manifest["settings"]["method"] == "GradCAMPlusPlus"
+
+
+def test_a_segmentation_head_with_one_mask_per_image(tmp_path):
+    """Seg-Grad-CAM over a dataset: a mask_score target with one mask per image is sliced
+    by position; the manifest records the masks by content, so other masks are refused."""
+    unet = zoo.load("shapes-unet")
+    shapes = make_shapes(6, seed=2, task="segmentation")
+    masks = shapes.masks[..., 1:].any(axis=-1)
+    target = tfxai.mask_score(2, masks)
+    dataset = tf.data.Dataset.from_tensor_slices(shapes.images).batch(4)
+    res = run(unet, dataset, tmp_path, target=target, batch_size=2, shard_size=4, dtype="float32")
+    np.testing.assert_array_equal(res[:], tfxai.grad_cam(unet, shapes.images, target, batch_size=2))
+    other = tfxai.mask_score(2, np.roll(masks, 5, axis=2))
+    with pytest.raises(ValueError, match="settings.target: "):
+        run(unet, dataset, tmp_path, target=other, batch_size=2, shard_size=4, dtype="float32")

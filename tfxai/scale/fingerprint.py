@@ -18,6 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfxai.targets import Target
+
 
 def model_fingerprint(model: keras.Model) -> dict[str, Any]:
     """`{"name", "class", "input_shape", "weights", "architecture"}` of `model`.
@@ -58,7 +60,8 @@ def versions() -> dict[str, str]:
 def describe(value: Any) -> Any:
     """`value` as a JSON value for the settings: numbers, strings, `None` and booleans as
     they are, sequences and dicts item by item, arrays by shape and SHA-1, anything else
-    (callables, `Target`s, layers) by its qualified name or its `name`."""
+    (callables, layers) by its qualified name or its `name`; a `Target` by its name and
+    its per-sample values (one mask per image) by content."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (np.integer, np.floating, np.bool_)):
@@ -73,6 +76,9 @@ def describe(value: Any) -> Any:
         return [describe(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): describe(item) for key, item in sorted(value.items(), key=str)}
+    if isinstance(value, Target):  # its name, and its per-sample values by content
+        params = value.bind(value.batch) if value.batch is not None else None
+        return {"target": value.name, "values": describe(params)}
     name = getattr(value, "__qualname__", None) or getattr(value, "name", None)
     module = getattr(value, "__module__", None) or type(value).__module__
     return {"object": f"{module}.{name}" if name else type(value).__qualname__}
