@@ -7,6 +7,7 @@ the kinds tested in other files. `test_count_the_kinds_of_bad_input` prints the 
 """
 
 import functools
+import importlib
 import os
 import re
 import subprocess
@@ -70,6 +71,75 @@ ELSEWHERE = {
     "rise_cell_larger_than_image": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "noise_wrapper_instance_of_other_model": "tests/attribution/test_bad_input.py::test_method_instance_must_explain_the_same_model",
 }
+# explain_dataset, Explanations and the Beam transform: their own tests already check that
+# each message starts with the argument's name; the rest are tested below ("the scale").
+_DATASET = "tests/scale/test_explain_dataset.py::"
+_BEAM = "tests/scale/test_beam.py::"
+for _where, _kinds in {
+    _DATASET + "test_bad_arguments_name_themselves": [
+        "explain_dataset_shard_size_not_a_multiple_of_batch_size",
+        "explain_dataset_shard_size_zero",
+        "explain_dataset_dtype_unknown",
+        "explain_dataset_metric_unknown",
+        "explain_dataset_localization_metric_without_masks",
+        "explain_dataset_metrics_not_a_sequence",
+        "explain_dataset_labels_without_labels",
+        "explain_dataset_strategy_type",
+        "explain_dataset_overwrite_string",
+        "explain_dataset_option_unknown",
+        "explain_dataset_preprocessing_unknown",
+    ],
+    _DATASET + "test_bad_sources_and_methods": [
+        "explain_dataset_infinite",
+        "explain_dataset_empty",
+        "explain_dataset_image_rank",
+        "explain_dataset_source_type",
+        "explain_dataset_user_callable_method",
+        "explain_dataset_return_delta",
+        "explain_dataset_out_dir_is_a_file",
+        "explain_dataset_instance_of_other_model",
+    ],
+    _DATASET + "test_other_settings_are_refused_with_what_differs": [
+        "explain_dataset_other_settings",
+        "explain_dataset_other_model_weights",
+    ],
+    _DATASET + "test_a_per_image_target_list_covers_the_dataset": [
+        "explain_dataset_target_list_shorter_than_the_dataset",
+    ],
+    _DATASET + "test_indexing_and_reading_back": [
+        "explanations_key_type",
+        "explanations_key_out_of_range",
+    ],
+    _BEAM + "test_bad_arguments_name_themselves_before_the_pipeline": [
+        "beam_shard_size_not_a_multiple_of_batch_size",
+        "beam_dtype_unknown",
+        "beam_metric_unknown",
+        "beam_option_unknown",
+        "beam_return_delta",
+        "beam_preprocessing_unknown",
+        "beam_overwrite_string",
+        "beam_source_not_a_dict",
+    ],
+    _BEAM + "test_bad_methods_paths_and_folders": [
+        "beam_method_instance",
+        "beam_user_callable_method",
+        "beam_out_dir_url",
+        "beam_model_path_type",
+        "beam_model_path_unloadable",
+        "beam_folder_labels",
+        "beam_folder_without_images",
+        "beam_pipeline_options_type",
+        "beam_out_dir_already_explained",
+    ],
+    _BEAM + "test_positions_with_a_gap_or_twice_are_refused": [
+        "beam_index_missing",
+        "beam_index_twice",
+    ],
+    _BEAM + "test_without_apache_beam_the_import_error_says_what_to_install": [
+        "beam_not_installed",
+    ],
+}.items():
+    ELSEWHERE.update(dict.fromkeys(_kinds, _where))
 
 
 def _images(n=2, seed=0):
@@ -643,7 +713,7 @@ def test_gallery_channels_beyond_every_layer_names_the_counts(tmp_path):
 
 
 # The module (the attribute `tfxai.featurevis.gallery` is the function).
-GALLERY_MODULE = sys.modules["tfxai.featurevis.gallery"]
+GALLERY_MODULE = importlib.import_module("tfxai.featurevis.gallery")
 
 
 def _no_render(*args, **kwargs):
@@ -929,6 +999,98 @@ def test_non_tensorflow_backend_fails_at_import_with_the_fix():
     assert "KERAS_BACKEND=tensorflow" in result.stderr and "'jax'" in result.stderr
 
 
+# --------------------------------------------------------------------------- the scale
+
+
+@covers(
+    "explain_dataset_folder_without_images",
+    "explain_dataset_folder_is_a_file",
+    "load_explanations_without_manifest",
+)
+def test_folders_without_images_or_explanations_name_the_argument(tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(ValueError, match=r"^dataset: no image files \(.png, .*\) in folder"):
+        tfxai.explain_dataset(_seq(), str(tmp_path), "grad_cam", tmp_path / "out", progress=False)
+    with pytest.raises(ValueError, match=r"^dataset: '.*notes.txt' is not a folder of image"):
+        tfxai.explain_dataset(
+            _seq(), str(tmp_path / "notes.txt"), "grad_cam", tmp_path / "out", progress=False
+        )
+    assert not (tmp_path / "out").exists()  # refused before out_dir was created
+    with pytest.raises(ValueError, match=r"^out_dir: no manifest.json in '.*'; expected a folder"):
+        tfxai.load_explanations(str(tmp_path))
+
+
+# Elements a Beam pipeline refuses on the workers: (elements, ExplainImages options).
+BEAM_ELEMENT_CASES = {
+    "beam_element_not_a_tuple": (
+        lambda images: [images[0]],
+        {},
+        TypeError,
+        r"^elements: expected \(index, image\), \(index, image, label\) or a dict",
+    ),
+    "beam_index_not_an_int": (
+        lambda images: [(0.0, images[0])],
+        {},
+        TypeError,
+        r"^index: expected each element's position in the dataset as an int, got 0.0",
+    ),
+    "beam_index_negative": (
+        lambda images: [(-1, images[0])],
+        {},
+        ValueError,
+        r"^index: expected positions 0..N-1, got -1",
+    ),
+    "beam_labels_missing": (
+        lambda images: [(0, images[0]), (1, images[1])],
+        {"target": "labels"},
+        ValueError,
+        r"^target: 'labels' takes each image's class from its element's label, but the "
+        r"element at index \d has none",
+    ),
+    "beam_labels_on_some_elements": (
+        lambda images: [(0, images[0], 1), (1, images[1])],
+        {"target": "labels"},
+        ValueError,
+        # one batch (the usual) or two: refused when the batch or the shard is put together
+        r"^elements: (some elements have a 'label' and others do not \(the one at index 1"
+        r"|the elements of shard 0 do not all carry the same fields \(label differ)",
+    ),
+    "beam_masks_missing": (
+        lambda images: [(0, images[0], 1)],
+        {"metrics": ["iou"]},
+        ValueError,
+        r"^metrics: 'iou' compares maps with object masks, but the element at index 0",
+    ),
+    "beam_empty_pcollection": (
+        lambda images: [],
+        {},
+        ValueError,
+        r"^elements: the PCollection is empty",
+    ),
+}
+_register(BEAM_ELEMENT_CASES, "test_beam_bad_elements_name_the_argument")
+
+
+@pytest.mark.parametrize("case", list(BEAM_ELEMENT_CASES))
+def test_beam_bad_elements_name_the_argument(case, tmp_path):
+    beam = pytest.importorskip("apache_beam")
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    import tfxai.beam
+    from tfxai.datasets import make_shapes
+    from tfxai.scale.beam import LOCAL_RUNNER
+
+    elements, options, error, message = BEAM_ELEMENT_CASES[case]
+    images = make_shapes(2, seed=1).images
+    transform = tfxai.beam.ExplainImages(
+        "shapes-classifier", "grad_cam", tmp_path / "out", batch_size=2, shard_size=2, **options
+    )
+    options = PipelineOptions(flags=[])
+    with pytest.raises(error, match=message), beam.Pipeline(LOCAL_RUNNER, options) as pipeline:
+        _ = pipeline | beam.Create(elements(images)) | transform
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
 # --------------------------------------------------------------------------- property
 
 _TINY = []
@@ -1010,11 +1172,12 @@ def test_any_array_is_explained_or_refused_naming_inputs(method, array):
 
 
 def _elsewhere_tests_exist():
-    import importlib
-
     for where in set(ELSEWHERE.values()):
         path, name = where.split("::")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        try:
+            module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        except pytest.skip.Exception:  # tests/scale/test_beam.py without the beam extra
+            continue
         assert callable(getattr(module, name, None)), f"{where} does not exist"
 
 

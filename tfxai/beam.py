@@ -7,7 +7,8 @@
   that transform, on the local runner or the one `pipeline_options` names.
 
 Importing this module without Apache Beam raises an `ImportError` that says how to install
-it. The code lives in `tfxai.scale.beam`.
+it. The code lives in `tfxai.scale.beam` (the transform and its argument checks) and
+`tfxai.scale.beam_steps` (the steps the workers run).
 """
 
 from tfxai.scale.beam import ExplainImages, explain_folder

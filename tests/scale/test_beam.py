@@ -22,6 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 import tfxai.beam  # noqa: E402
 from tfxai.scale import beam as beam_lib  # noqa: E402
+from tfxai.scale import beam_steps  # noqa: E402
 
 N = 40
 SHARD, BATCH = 16, 8
@@ -65,13 +66,13 @@ def _run(elements, transform):
 def _recording_runs(monkeypatch):
     """Records `(first index, length)` of every run the Explain step explains."""
     runs = []
-    rows = beam_lib._ExplainRuns.rows
+    rows = beam_steps.ExplainRuns.rows
 
     def recorded(self, records, position):
         runs.append((position, len(records)))
         return rows(self, records, position)
 
-    monkeypatch.setattr(beam_lib._ExplainRuns, "rows", recorded)
+    monkeypatch.setattr(beam_steps.ExplainRuns, "rows", recorded)
     return runs
 
 
@@ -212,14 +213,17 @@ def test_bad_methods_paths_and_folders(model, folder, grad_cam_runs, tmp_path):
         tfxai.beam.explain_folder("shapes-classifier", folder, done, metrics=["deletion"])
     assert json.loads(manifest.read_text()) == before
     with pytest.raises(ValueError, match="model_path: cannot load a Keras model"):
-        beam_lib.load_model(str(tmp_path / "missing.keras"))
+        beam_steps.load_model(str(tmp_path / "missing.keras"))
 
 
-@pytest.mark.parametrize("module", ["tfxai.beam", "tfxai.scale.beam"])
+MODULES = ["tfxai.beam", "tfxai.scale.beam", "tfxai.scale.beam_steps"]
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_without_apache_beam_the_import_error_says_what_to_install(monkeypatch, module):
     monkeypatch.setitem(sys.modules, "apache_beam", None)  # as if not installed
-    monkeypatch.delitem(sys.modules, "tfxai.beam", raising=False)
-    monkeypatch.delitem(sys.modules, "tfxai.scale.beam", raising=False)
+    for name in MODULES:
+        monkeypatch.delitem(sys.modules, name, raising=False)
     with pytest.raises(ImportError, match=r'pip install "tfxai\[beam\]"'):
         importlib.import_module(module)
 
