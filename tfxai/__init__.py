@@ -24,6 +24,7 @@ _backend.check_early()  # a wrong Keras backend fails here, with the fix
 _SUBPACKAGES = frozenset(
     (
         "attribution",
+        "beam",  # not in __all__: it needs the `beam` extra (apache-beam)
         "callbacks",
         "datasets",
         "featurevis",

@@ -31,7 +31,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 from tfxai import inputs as inputs_lib
 from tfxai import methods
-from tfxai.scale import batch_targets, per_image, run, sources
+from tfxai.scale import batch_targets, per_image, settings, sources
 from tfxai.scale.results import Explanations
 
 #: The runner `explain_folder` uses when the options name none: Beam's in-process Python
@@ -122,7 +122,7 @@ class ExplainImages(beam.PTransform):
         **method_options: Any,
     ) -> None:
         super().__init__()
-        shard_size, batch_size = run.check_sizes(shard_size, batch_size, dtype)
+        shard_size, batch_size = settings.check_sizes(shard_size, batch_size, dtype)
         _check_method(method, layer, method_options)
         _check_preprocessing(preprocessing)
         plan = batch_targets.BatchTargets(target, True)
@@ -292,7 +292,7 @@ def _check_method(method: Any, layer: Any, options: dict[str, Any]) -> None:
             f"tfxai.methods.METHODS, a class or a function form), got "
             f"{methods.method_name(method)!r}."
         )
-    run.explainer_options(method, layer, options)
+    settings.explainer_options(method, layer, options)
 
 
 def _check_preprocessing(preprocessing: Any) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import inputs as inputs_lib
-from tfxai.scale import batch_targets, per_image, run, sources
+from tfxai.scale import batch_targets, per_image, rows, settings, sources
 from tfxai.scale import fingerprint as fingerprint_lib
 from tfxai.scale import manifest as manifest_lib
 from tfxai.scale import shards as shards_lib
@@ -184,11 +184,11 @@ class ExplainRuns(beam.DoFn):
     def setup(self) -> None:
         config = self.config
         self.model = load_model(config.model_path)
-        self.explainer, self.normalize = run.build_explainer(
+        self.explainer, self.normalize = settings.build_explainer(
             config.method, self.model, config.layer, dict(config.options)
         )
         self.plan = batch_targets.BatchTargets(config.target, True)
-        self.preprocess = run.batch_preprocessor(config.preprocessing, self.model)
+        self.preprocess = settings.batch_preprocessor(config.preprocessing, self.model)
         self.size: tuple[int, int, int] | None = None
 
     def process(self, batch: Iterable[Any]) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
@@ -217,7 +217,7 @@ class ExplainRuns(beam.DoFn):
                 f"element at index {position} has none; give elements (index, image, "
                 f"label, mask) or dicts with a 'mask'."
             )
-        row = run.explain_rows(
+        row = rows.explain_rows(
             self.explainer,
             self.normalize,
             self.plan,
@@ -319,8 +319,10 @@ class WriteManifest(beam.DoFn):
         count = sum(entry["count"] for entry in entries)
         batch_targets.BatchTargets(config.target, True).check_total(count)
         model = load_model(config.model_path)
-        explainer, _ = run.build_explainer(config.method, model, config.layer, dict(config.options))
-        settings = run.run_settings(
+        explainer, _ = settings.build_explainer(
+            config.method, model, config.layer, dict(config.options)
+        )
+        recorded = settings.run_settings(
             config.method,
             explainer,
             dict(config.options, layer=config.layer),
@@ -333,7 +335,7 @@ class WriteManifest(beam.DoFn):
             config.source,
         )
         record = manifest_lib.new(
-            dict(settings, runner="beam"),
+            dict(recorded, runner="beam"),
             fingerprint_lib.model_fingerprint(model),
             fingerprint_lib.versions(),
         )
