@@ -77,3 +77,22 @@ def test_a_missing_folder_is_named(tmp_path):
     result, report = run_bare("explain-dataset", "shapes-classifier", tmp_path / "no", tmp_path)
     assert report["status"] == 2 and not report["tensorflow"]
     assert "IMAGE_DIR: " in result.stderr and "is not a folder of image files" in result.stderr
+
+
+@pytest.mark.slow
+def test_runner_beam_writes_the_same_shards(folder, tmp_path):
+    pytest.importorskip("apache_beam")
+    args = ["shapes-classifier", folder, "--shard-size", "8", "--batch-size", "4"]
+    beam = run_cli("explain-dataset", *args[:2], tmp_path / "beam", *args[2:], "--runner", "beam")
+    assert beam.returncode == 0, beam.stderr[-2000:]
+    assert "12 images explained with grad_cam" in beam.stdout
+    direct = run_cli("explain-dataset", *args[:2], tmp_path / "direct", *args[2:], "--no-progress")
+    assert direct.returncode == 0, direct.stderr[-2000:]
+    one, two = (tfxai.load_explanations(str(tmp_path / n)) for n in ("beam", "direct"))
+    assert one.manifest["settings"]["runner"] == "beam"
+    assert [e["sha256"] for e in one.manifest["shards"]] == [
+        e["sha256"] for e in two.manifest["shards"]
+    ]
+    refused = run_cli("explain-dataset", "resnet50", folder, tmp_path / "r", "--runner", "beam")
+    assert refused.returncode == 2
+    assert "--runner: beam loads the model from a file" in refused.stderr
