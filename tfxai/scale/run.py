@@ -15,6 +15,7 @@ seeds of the noisy methods): its shards are bit-identical.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import keras
@@ -181,15 +182,19 @@ class _Run:
         if preprocess is not None:
             pipeline = pipeline.map(lambda e: dict(e, image=preprocess(e["image"])))
         bar = _progress_bar(progress, record, stream, position)
-        for element in pipeline.prefetch(tf.data.AUTOTUNE):
-            count = int(element["image"].shape[0])
-            if position // self.shard_size not in done:
-                self.rows.append(self.explain(element, position))
-                if (position + count) % self.shard_size == 0:
-                    self.flush(folder, record)
-            position += count
-            bar.update(count)
-        bar.close()
+        batches = [iter(pipeline.prefetch(tf.data.AUTOTUNE))]
+        try:
+            for element in batches[0]:
+                count = int(element["image"].shape[0])
+                if position // self.shard_size not in done:
+                    self.rows.append(self.explain(element, position))
+                    if (position + count) % self.shard_size == 0:
+                        self.flush(folder, record)
+                position += count
+                bar.update(count)
+        finally:
+            bar.close()
+            _release(batches)
         if position == 0:
             raise ValueError("dataset: the dataset is empty; expected at least one image.")
         self.flush(folder, record)
@@ -227,6 +232,17 @@ class _Run:
         record["map_shape"] = list(arrays["maps"].shape[1:])
         manifest_lib.write(folder, record)
         self.rows = []
+
+
+def _release(holder: list) -> None:
+    """Drops the tf.data iterator in `holder` on a short-lived thread.
+
+    Destroying an autotuned tf.data iterator can block its caller for up to ~3 s without
+    using any CPU (measured here: 0 s in most runs, 1.5-2.7 s in others, while tf.data's
+    autotuning thread winds down); the maps are all written by then, so the wait is moved
+    off the caller. The thread is not a daemon: the interpreter waits for it at exit.
+    """
+    threading.Thread(target=holder.clear, name="tfxai-release-iterator").start()
 
 
 def _progress_bar(progress, record, stream, position):
