@@ -10,14 +10,18 @@ their maps:
                       `tfxai.grad_cam(model, batch, batch_size=B)`, `np.save` of the
                       float16 maps
 
-and the same pair on an in-memory source (`tf.data.Dataset.from_tensor_slices(images)`:
+the same pair on JPEG "photos" (`--photo-size`, default 384 px: the images upscaled and
+saved at quality 90, resized back to the model's 96 px by each side: Pillow bilinear in
+the plain loop, `tf.image.resize` as Keras' image loader in explain_dataset), and the same
+pair on an in-memory source (`tf.data.Dataset.from_tensor_slices(images)`:
 explain_dataset on it; the plain loop iterates `dataset.batch(B)` and calls grad_cam). The
 images are `tfxai.datasets.make_shapes(n, seed)`, written once as PNG files with Pillow;
 the model is the bundled `shapes-classifier` (96x96x3). Every series is warmed up once
 (tracing, the tail batch too), then the series run in turn, `--repeats` rounds, the order
 reversed every other round, each run into a fresh folder; the table gives the median
 images/s and the median of the per-round ratios. Goal: explain_dataset >= 1.3x the plain
-loop on the folder. A breakdown times the parts alone: the compiled Grad-CAM on arrays
+loop on the photos (where reading costs what it does in real datasets; on the PNG folder
+when `--photo-size 0`). A breakdown times the parts alone: the compiled Grad-CAM on arrays
 already in memory (no reading, no writing: the ceiling of any input pipeline), Pillow
 decoding alone, and the tf.data folder pipeline alone.
 
