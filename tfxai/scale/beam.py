@@ -86,7 +86,7 @@ class ExplainImages(beam.PTransform):
         **method_options: The method's options (`top_n`, `samples`, ...); `normalize` too.
 
     Returns:
-        Applied to a PCollection, a PCollection of one element: `out_dir`, emitted once
+        Applied to a PCollection, a PCollection of one element, `out_dir`, emitted once
         the manifest is written.
 
     Raises:
