@@ -57,6 +57,9 @@ class ExplainImages(beam.PTransform):
     (PNG/JPEG/BMP/GIF, decoded and resized on the worker as `explain_dataset` reads a
     folder; the shards then record its `file`).
 
+    Applied to a PCollection, the transform outputs a PCollection of one element,
+    `out_dir`, emitted once the manifest is written.
+
     Args:
         model_path: String or path, a `.keras` file every worker can read (loaded with
             `keras.models.load_model(compile=False)` once per worker), or the name of a
@@ -84,10 +87,6 @@ class ExplainImages(beam.PTransform):
             elements' origin recorded in the manifest's settings (`explain_folder` passes
             the folder's, as `explain_dataset` records it).
         **method_options: The method's options (`top_n`, `samples`, ...); `normalize` too.
-
-    Returns:
-        Applied to a PCollection, a PCollection of one element, `out_dir`, emitted once
-        the manifest is written.
 
     Raises:
         ValueError: On bad arguments (the message names which), at construction; at run
