@@ -265,3 +265,30 @@ def test_a_segmentation_head_with_one_mask_per_image(tmp_path):
     other = tfxai.mask_score(2, np.roll(masks, 5, axis=2))
     with pytest.raises(ValueError, match="settings.target: "):
         run(unet, dataset, tmp_path, target=other, batch_size=2, shard_size=4, dtype="float32")
+
+
+def test_dict_elements_as_tensorflow_datasets_yields_them(model, data, tmp_path):
+    images, labels, masks = data
+    dataset = tf.data.Dataset.from_tensor_slices(
+        {"image": images, "label": labels, "mask": masks, "id": np.arange(N)}
+    )
+    res = run(model, dataset, tmp_path, target="labels", dtype="float32", metrics=["iou"])
+    expected = tfxai.grad_cam(model, images, [int(k) for k in labels], batch_size=4)
+    np.testing.assert_array_equal(res[:], expected)
+    np.testing.assert_allclose(res.metrics["iou"], tfxai.metrics.iou(expected, masks))
+    no_image = tf.data.Dataset.from_tensor_slices({"pixels": images})
+    with pytest.raises(ValueError, match="dataset: dict elements need an 'image' key"):
+        run(model, no_image, tmp_path / "bad")
+
+
+def test_images_of_several_sizes_fail_naming_dataset(model, data, tmp_path):
+    images = data[0]
+
+    def sizes():
+        for i in range(8):
+            yield images[i] if i % 3 else images[i, :80, :80]
+
+    spec = tf.TensorSpec((None, None, 3), tf.float32)
+    dataset = tf.data.Dataset.from_generator(sizes, output_signature=spec)
+    with pytest.raises(ValueError, match=r"dataset: reading a batch failed: .*model's \(96, 96\)"):
+        run(model, dataset, tmp_path)

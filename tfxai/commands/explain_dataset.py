@@ -164,6 +164,6 @@ def _run_beam(args: argparse.Namespace, method: str, options: dict[str, Any]) ->
     from tfxai.commands.quiet import import_tensorflow
 
     import_tensorflow()
-    from tfxai.scale import beam
+    import tfxai.scale.beam as beam
 
     return beam.explain_folder(model_path, args.image_dir, args.out, method, **options)

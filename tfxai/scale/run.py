@@ -184,7 +184,7 @@ class _Run:
         bar = _progress_bar(progress, record, stream, position)
         batches = [iter(pipeline.prefetch(tf.data.AUTOTUNE))]
         try:
-            for element in batches[0]:
+            for element in sources.read_batches(batches[0], self.explainer.model):
                 count = int(element["image"].shape[0])
                 if position // self.shard_size not in done:
                     self.rows.append(self.explain(element, position))

@@ -4,14 +4,17 @@ Every source becomes one stream of single images as dicts `{"image", "label", "m
 (`label` and `mask` when the source has them; `file`, the path under the folder, for a
 folder), in a fixed order, plus a JSON description
 for the manifest. Datasets may be batched or not (told apart by the rank of `x` against
-the model's input); elements are `x`, `(x, y)` or `(x, y, masks)`. Folder images are decoded
-by TensorFlow in parallel, as [0, 1] floats, resized (bilinear) to the model's input size.
+the model's input); elements are `x`, `(x, y)` or `(x, y, masks)`, or dicts with an
+`"image"` key (and `"label"`, `"mask"`) as TensorFlow Datasets yields them. Folder images
+are decoded by TensorFlow in parallel, as [0, 1] floats, resized (bilinear) to the model's
+input size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -60,10 +63,22 @@ def _dataset_stream(dataset, model):
             "never end; pass a finite one, e.g. dataset.take(n)."
         )
     spec = dataset.element_spec
-    parts = tuple(spec) if isinstance(spec, (tuple, list)) else (spec,)
+    keys: tuple[str, ...] = ("image", "label", "mask")
+    if isinstance(spec, dict):  # TFDS-style {"image": ..., "label": ...}
+        keys = tuple(key for key in ("image", "label", "mask") if key in spec)
+        parts = tuple(spec[key] for key in keys)
+        if "image" not in spec:
+            raise ValueError(
+                f"dataset: dict elements need an 'image' key (and optionally 'label', "
+                f"'mask'), got keys {sorted(spec)}."
+            )
+        dataset = dataset.map(lambda element: tuple(element[key] for key in keys))
+    else:
+        parts = tuple(spec) if isinstance(spec, (tuple, list)) else (spec,)
     if not all(isinstance(part, tf.TensorSpec) for part in parts) or len(parts) > 3:
         raise ValueError(
-            f"dataset: expected elements x, (x, y) or (x, y, masks) of tensors, got {spec}."
+            f"dataset: expected elements x, (x, y) or (x, y, masks) of tensors, or dicts "
+            f"with 'image' (and 'label', 'mask'), got {spec}."
         )
     rank, image_rank = model_rank(model), parts[0].shape.rank
     if image_rank not in (rank, rank - 1):
@@ -73,7 +88,7 @@ def _dataset_stream(dataset, model):
             f"{tuple(parts[0].shape)}."
         )
     batched = image_rank == rank
-    keys = ("image", "label", "mask")[: len(parts)]
+    keys = keys[: len(parts)]
 
     def as_dict(*values):
         return dict(zip(keys, values))
@@ -161,3 +176,23 @@ def decode_image(path: Any, size: tuple[int, int, int]) -> tf.Tensor:
     pixels = tf.image.convert_image_dtype(image, tf.float32)
     image = tf.image.resize(pixels, (height, width))
     return tf.ensure_shape(image, (height, width, channels))
+
+
+def read_batches(batches: Iterator[Any], model: keras.Model) -> Iterator[Any]:
+    """Yields the elements of a batched pipeline's iterator; an error of tf.data while
+    reading (images of different sizes batched together, a file it cannot decode) becomes
+    a `ValueError` naming `dataset`, with TensorFlow's own first line."""
+    while True:
+        try:
+            element = next(batches)
+        except StopIteration:
+            return
+        except tf.errors.InvalidArgumentError as error:
+            first = str(error.message).strip().splitlines()[0]
+            size = tuple(model.input_shape[1:-1])
+            raise ValueError(
+                f"dataset: reading a batch failed: {first}. Give images of one size, the "
+                f"model's {size}, e.g. dataset.map(lambda x, *rest: (tf.image.resize(x, "
+                f"{size}), *rest)), and files TensorFlow decodes (PNG, JPEG, BMP, GIF)."
+            ) from None
+        yield element
