@@ -64,7 +64,8 @@ def explain_dataset(
     Args:
         model: A Keras model with one image input; never changed.
         dataset: A finite `tf.data.Dataset` of images, `(images, labels)` or `(images,
-            labels, masks)` (batched or not), an image array, or a folder of image files
+            labels, masks)`, or dicts with `"image"` (and `"label"`, `"mask"`), batched
+            or not; an image array; or a folder of image files
             (PNG/JPEG/BMP/GIF, read in sorted path order as [0, 1] RGB or grayscale,
             resized to the model's input).
         method: A method name (`"grad_cam"`; `tfxai.methods.METHODS`), an explainer class,
