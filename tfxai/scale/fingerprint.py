@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,10 +48,9 @@ def model_fingerprint(model: keras.Model) -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     """The tfxai, TensorFlow, Keras and numpy versions."""
-    import tfxai
-
+    package = sys.modules["tfxai"]  # loaded before any of its submodules: no import here
     return {
-        "tfxai": tfxai.__version__,
+        "tfxai": package.__version__,
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
