@@ -181,54 +181,19 @@ def make_series(model, paths, photos, batch, shard_size, memory_source):
 
     import tfxai
 
-    folder = os.path.dirname(paths[0])
+    def plain(batches):
+        """The plain loop over `batches()`, a generator of image arrays."""
 
-    def plain_folder(out):
-        os.makedirs(out)
-        for start in range(0, len(paths), batch):
-            maps = tfxai.grad_cam(model, read_batch(paths[start : start + batch]), batch_size=batch)
-            np.save(os.path.join(out, f"{start:06d}.npy"), maps.astype(np.float16))
-
-    def dataset_folder(out):
-        tfxai.explain_dataset(
-            model, folder, "grad_cam", out, batch_size=batch, shard_size=shard_size, progress=False
-        )
-
-    series = {"plain loop, folder": plain_folder, "explain_dataset, folder": dataset_folder}
-    if photos:
-        photo_folder, side = os.path.dirname(photos[0]), model.input_shape[1]
-
-        def plain_photos(out):
+        def run(out):
             os.makedirs(out)
-            for start in range(0, len(photos), batch):
-                images = read_batch(photos[start : start + batch], side)
+            for start, images in enumerate(batches()):
                 maps = tfxai.grad_cam(model, images, batch_size=batch)
-                np.save(os.path.join(out, f"{start:06d}.npy"), maps.astype(np.float16))
-
-        def dataset_photos(out):
-            tfxai.explain_dataset(
-                model,
-                photo_folder,
-                "grad_cam",
-                out,
-                batch_size=batch,
-                shard_size=shard_size,
-                progress=False,
-            )
-
-        series["plain loop, photos"] = plain_photos
-        series["explain_dataset, photos"] = dataset_photos
-    if memory_source:
-        images = read_batch(paths)  # the same pixels as the PNG files
-        source = tf.data.Dataset.from_tensor_slices(images)
-
-        def plain_memory(out):
-            os.makedirs(out)
-            for start, element in enumerate(source.batch(batch)):
-                maps = tfxai.grad_cam(model, element.numpy(), batch_size=batch)
                 np.save(os.path.join(out, f"{start * batch:06d}.npy"), maps.astype(np.float16))
 
-        def dataset_memory(out):
+        return run
+
+    def streamed(source):
+        def run(out):
             tfxai.explain_dataset(
                 model,
                 source,
@@ -239,8 +204,26 @@ def make_series(model, paths, photos, batch, shard_size, memory_source):
                 progress=False,
             )
 
-        series["plain loop, in-memory tf.data"] = plain_memory
-        series["explain_dataset, in-memory tf.data"] = dataset_memory
+        return run
+
+    def files(names, size=None):
+        return lambda: (
+            read_batch(names[start : start + batch], size) for start in range(0, len(names), batch)
+        )
+
+    series = {
+        "plain loop, folder": plain(files(paths)),
+        "explain_dataset, folder": streamed(os.path.dirname(paths[0])),
+    }
+    if photos:
+        series["plain loop, photos"] = plain(files(photos, model.input_shape[1]))
+        series["explain_dataset, photos"] = streamed(os.path.dirname(photos[0]))
+    if memory_source:
+        source = tf.data.Dataset.from_tensor_slices(read_batch(paths))  # the PNGs' pixels
+        series["plain loop, in-memory tf.data"] = plain(
+            lambda: (element.numpy() for element in source.batch(batch))
+        )
+        series["explain_dataset, in-memory tf.data"] = streamed(source)
     return series
 
 
