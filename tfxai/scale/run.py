@@ -247,7 +247,10 @@ def _release(holder: list) -> None:
 
 
 def _progress_bar(progress, record, stream, position):
-    from tqdm.auto import tqdm
+    if progress:  # tqdm.auto warns in a notebook without ipywidgets: only when shown
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     cardinality = int(stream.cardinality())
     return tqdm(
