@@ -120,8 +120,11 @@ def rss_kib(field):
 # ------------------------------------------------------------------------------ speed
 
 
-def write_pngs(folder, count, seed):
-    """Writes `count` make_shapes images as PNG files (Pillow), in chunks; returns paths."""
+def write_images(folder, count, seed, size=None):
+    """Writes `count` make_shapes images in chunks and returns their paths: PNG files at
+    the images' own size, or with `size`, JPEG files (quality 90) upscaled (bicubic) to
+    `size` px: camera-like inputs, larger than the model's and JPEG-coded, so reading costs
+    what it costs in real datasets."""
     import numpy as np
     from PIL import Image
 
@@ -132,29 +135,13 @@ def write_pngs(folder, count, seed):
     for start in range(0, count, CHUNK):
         shapes = tfxai.datasets.make_shapes(min(CHUNK, count - start), seed=(seed, start))
         for offset, image in enumerate(shapes.images):
-            path = os.path.join(folder, f"{start + offset:06d}.png")
-            Image.fromarray(np.round(image * 255).astype(np.uint8)).save(path)
-            paths.append(path)
-    return paths
-
-
-def write_photos(folder, count, seed, size):
-    """Writes `count` make_shapes images upscaled (bicubic) to `size` px as JPEG files
-    (quality 90): camera-like inputs, larger than the model's and JPEG-coded, so reading
-    costs what it costs in real datasets. Returns the paths."""
-    import numpy as np
-    from PIL import Image
-
-    import tfxai
-
-    os.makedirs(folder, exist_ok=True)
-    paths = []
-    for start in range(0, count, CHUNK):
-        shapes = tfxai.datasets.make_shapes(min(CHUNK, count - start), seed=(seed, start))
-        for offset, image in enumerate(shapes.images):
-            path = os.path.join(folder, f"{start + offset:06d}.jpg")
             pixels = Image.fromarray(np.round(image * 255).astype(np.uint8))
-            pixels.resize((size, size), Image.Resampling.BICUBIC).save(path, quality=90)
+            if size is None:
+                path = os.path.join(folder, f"{start + offset:06d}.png")
+                pixels.save(path)
+            else:
+                path = os.path.join(folder, f"{start + offset:06d}.jpg")
+                pixels.resize((size, size), Image.Resampling.BICUBIC).save(path, quality=90)
             paths.append(path)
     return paths
 
@@ -297,11 +284,11 @@ def speed_part(args, workdir):
     """Warms up and times every series; returns the speed results."""
     model = load_model()
     start = time.perf_counter()
-    paths = write_pngs(os.path.join(workdir, "png"), args.images, args.seed)
+    paths = write_images(os.path.join(workdir, "png"), args.images, args.seed)
     print(f"# wrote {len(paths)} PNG files in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     photos = []
     if args.photo_size:
-        photos = write_photos(os.path.join(workdir, "jpg"), args.images, args.seed, args.photo_size)
+        photos = write_images(os.path.join(workdir, "jpg"), args.images, args.seed, args.photo_size)
     series = make_series(
         model, paths, photos, args.batch, args.shard_size, not args.skip_memory_source
     )
