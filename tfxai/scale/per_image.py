@@ -76,8 +76,8 @@ def compute(
     return confidence.drops(full, explained).astype(np.float32)
 
 
-_LOCALIZATION: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
-    "pointing_game": lambda maps, masks: metrics.pointing_game(maps, masks),
-    "energy_pointing_game": lambda maps, masks: metrics.energy_pointing_game(maps, masks),
-    "iou": lambda maps, masks: metrics.iou(maps, masks),
+_LOCALIZATION: dict[str, Callable[..., np.ndarray]] = {
+    "pointing_game": metrics.pointing_game,
+    "energy_pointing_game": metrics.energy_pointing_game,
+    "iou": metrics.iou,
 }

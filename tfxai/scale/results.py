@@ -8,6 +8,7 @@ and each shard's checksum is verified whenever it is read.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 from typing import Any
 
@@ -70,9 +71,10 @@ class Explanations:
             raise TypeError(f"key: expected an int, a slice or a list of ints, got {key!r}.")
         return np.stack([self[int(i)] for i in positions]) if len(positions) else self._empty()
 
-    @property
+    @functools.cached_property
     def metrics(self) -> dict[str, np.ndarray]:
-        """The per-image table: `index`, `target` and one float32 array per metric."""
+        """The per-image table: `index`, `target` and one float32 array per metric (read
+        from every shard once per `Explanations`, then kept: `summary()` reuses it)."""
         columns: dict[str, list[np.ndarray]] = {}
         for number in range(len(self._entries)):
             arrays = self._shard(number)
