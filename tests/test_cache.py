@@ -2,6 +2,7 @@
 
 import ast
 import pathlib
+import re
 import weakref
 
 import numpy as np
@@ -111,6 +112,18 @@ def _filled_at_run_time(tree, name):
     return False
 
 
+def _functools_cache(text):
+    """True where a module uses functools' module-level caches (not `cached_property`, which
+    lives and dies with its object)."""
+    return re.search(r"lru_cache|functools\.cache\b", text) is not None
+
+
+def test_the_functools_check_tells_a_cache_from_a_cached_property():
+    assert _functools_cache("@functools.cache\ndef f(): ...")
+    assert _functools_cache("@functools.lru_cache(8)\ndef f(): ...")
+    assert not _functools_cache("@functools.cached_property\ndef f(self): ...")
+
+
 def test_no_module_keeps_a_cache_of_its_own():
     """Module-level stores that start empty and fill at run time (dicts, ordered or weak
     dicts, lru_cache) live in tfxai/cache.py only; a module may hold a `cache.View`."""
@@ -129,6 +142,6 @@ def test_no_module_keeps_a_cache_of_its_own():
             empty = (isinstance(value, ast.Dict) and value.keys == []) or empty_store
             if empty and isinstance(target, ast.Name) and _filled_at_run_time(tree, target.id):
                 found.append(f"{path.name}:{node.lineno}")
-        if "lru_cache" in path.read_text() or "functools.cache" in path.read_text():
+        if _functools_cache(path.read_text()):
             found.append(f"{path.name}: functools cache")
     assert not found, found
