@@ -23,7 +23,12 @@ from tfxai.targets import Target
 
 
 def target_batches(
-    inputs: Any, model: keras.Model, target: Target, batch_size: int, name: str = "inputs"
+    inputs: Any,
+    model: keras.Model,
+    target: Target,
+    batch_size: int,
+    name: str = "inputs",
+    input: str | None = None,
 ) -> Iterator[tuple[np.ndarray, Target, Any]]:
     """Yields `(images, target, params)` for consecutive batches of at most `batch_size`.
 
@@ -34,6 +39,8 @@ def target_batches(
         target: A `tfxai.targets.Target` (`to_target` applied).
         batch_size: Integer >= 1. Images per yielded batch.
         name: String, default "inputs". The argument name used in error messages.
+        input: String or `None` (default). The image input's name, for a model with
+            several inputs (the other inputs travel in `target`: `tfxai.model_inputs`).
 
     Yields:
         `(images, target, params)`: float32 images `(b, H, W, C)`, the batch's target and
@@ -54,7 +61,7 @@ def target_batches(
             "of a tf.data.Dataset; with arrays, pass the classes (a list of "
             "ints) as target."
         )
-    images = inputs_lib.as_image_batch(inputs, model, name)
+    images = inputs_lib.as_image_batch(inputs, model, name, input)
     params = target.bind(len(images))
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]

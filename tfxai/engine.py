@@ -42,6 +42,7 @@ from tfxai import backend, heads
 from tfxai.keras_private import TRACE_LOCK, shadow_calls, to_logits
 from tfxai.keras_private import model_input_shape as _model_input_shape  # noqa: F401
 from tfxai.layer_lookup import last_spatial_layer, layer_path, layer_paths, resolve_layer
+from tfxai.model_inputs import image_input, model_call_inputs
 from tfxai.outputs import output_index as _output_index
 from tfxai.outputs import select_output
 from tfxai.pixels import float_pixels, integer_input
@@ -99,10 +100,14 @@ class Engine:
         capture: Boolean, default `True`. Resolve `layer` for capture; `False` builds an
             engine for input gradients and scores only (`layer` is ignored and every pass
             runs with `capture=False`), for models without any 4-D layer too.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (`tfxai.model_inputs.image_input`); the other inputs then come with each
+            pass's parameters (`tfxai.model_inputs.with_inputs`).
 
     Attributes:
         layer: The resolved layer (`None` without capture). `layer_path`: its path in the
             model.
+        image_input: The image input's name for a model with several inputs, else `None`.
         traces: Integer, how many graphs were traced so far (for no-retrace checks).
 
     Example:
@@ -119,10 +124,12 @@ class Engine:
         logits: bool = True,
         *,
         capture: bool = True,
+        input: int | str | None = None,
     ) -> None:
         if not isinstance(model, keras.Model):
             raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}.")
         self.model = model
+        self.image_input = image_input(model, input)
         self.layer = resolve_layer(model, layer) if capture else None
         self.layer_path = layer_path(model, self.layer) if capture else None
         self.output = _output_index(model, output)
@@ -182,11 +189,8 @@ class Engine:
         with tf.GradientTape(watch_accessed_variables=False, persistent=False) as tape:
             for tensor in watch:
                 tape.watch(tensor)
-            with (
-                float_pixels(self.model, inputs) as fed,
-                shadow_calls([self.layer] if capture else [], on_output),
-            ):
-                outputs = self.model(fed, training=False)
+            with shadow_calls([self.layer] if capture else [], on_output):
+                outputs = self.run_model(inputs, params)
             scores = target.score(self.scored(outputs), params)
         activations = seen.get("activations")
         if seen.get("calls", 0) > 1:
@@ -204,6 +208,24 @@ class Engine:
         if activations is not None:
             self.layer_shape = tuple(activations.shape)
         return tape, scores, activations
+
+    def run_model(self, pixels: tf.Tensor, params: Any) -> Any:
+        """The model's outputs on float `pixels` (inside a trace), with gradients to them.
+
+        Integer-input models get the float pixels past their cast (`float_pixels`); a model
+        with several inputs gets its other inputs from `params` (`with_inputs` targets).
+
+        Args:
+            pixels: Float tensor, the image batch.
+            params: The pass's target parameters.
+
+        Returns:
+            What the model returns.
+        """
+        with float_pixels(self.model, pixels, self.image_input) as fed:
+            if self.image_input is not None:
+                fed = model_call_inputs(self.model, self.image_input, fed, params)
+            return self.model(fed, training=False)
 
     def scored(self, outputs: Any) -> tf.Tensor:
         """What targets score, from the model's outputs (inside a trace).

@@ -31,6 +31,7 @@ from tfxai import batches as batches_lib
 from tfxai import cache as cache_lib
 from tfxai import engine as engine_lib
 from tfxai import inputs as inputs_lib
+from tfxai import model_inputs
 from tfxai import targets as targets_lib
 from tfxai._typing import Images, TargetLike
 
@@ -81,6 +82,9 @@ class Explainer:
             layer object, or `None` (default) for the last layer with a 4-D output.
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (name or position; `None`: the only input of rank 4 or 5). The call's
+            `inputs` then give every input, and the others are held fixed.
 
     Attributes:
         engine: The `tfxai.engine.Engine`; `engine.traces` counts the graphs traced so far.
@@ -91,7 +95,13 @@ class Explainer:
     call_options: tuple[str, ...] = ()
 
     def __init__(
-        self, model: keras.Model, layer: Any = None, *, output: Any = None, logits: bool = True
+        self,
+        model: keras.Model,
+        layer: Any = None,
+        *,
+        output: Any = None,
+        logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
         inputs_lib.check_model(model)
         self.engine = engine_lib.Engine(
@@ -100,6 +110,7 @@ class Explainer:
             output=output,
             capture=self.captures_layer,
             logits=inputs_lib.check_bool(logits, "logits"),
+            input=input,
         )
 
     @property
@@ -123,7 +134,9 @@ class Explainer:
 
         Args:
             inputs: Images `(B, H, W, C)` as numpy, `tf.Tensor`, or a `tf.data.Dataset` of
-                such batches (elements `x` or `(x, y)`).
+                such batches (elements `x` or `(x, y)`). For a model with several inputs:
+                a tuple/list of arrays in the model's order or a dict by input name, the
+                image input's maps are returned (see `input`).
             target: `None` (predicted class), int, list of ints (one per sample; with a
                 dataset, one per image of the whole dataset), `"labels"` (each dataset
                 element's `y`), callable on the output logits, or a `tfxai.targets.Target`.
@@ -198,9 +211,13 @@ class Explainer:
         inputs_lib.check_not_model(inputs)
         whole = targets_lib.to_target(target)
         batch_size = inputs_lib.positive_int(batch_size, "batch_size")
+        image = self.engine.image_input
+        if image is not None:
+            inputs, others = model_inputs.split_inputs(inputs, self.model, image)
+            whole = model_inputs.with_inputs(whole, others)
         results, offset = [], 0
         for batch, batch_target, params in batches_lib.target_batches(
-            inputs, self.model, whole, batch_size
+            inputs, self.model, whole, batch_size, input=image
         ):
             if self.perturbs:
                 batch_target, params = self.fixed_target(batch, batch_target, params)
@@ -214,9 +231,10 @@ class Explainer:
         """`predicted()` becomes the class predicted on `batch` (for dense outputs: that
         class's logit over the pixels predicted as it); other targets are returned as is.
         """
-        if target.key != ("predicted",):
+        inner = getattr(target, "inner", target)  # a `with_inputs` target's own target
+        if inner.key != ("predicted",):
             return target, params
-        outputs = self.outputs(batch)
+        outputs = self.outputs(batch, params)
         if outputs.ndim == 2:
             fixed = targets_lib.class_score(outputs.argmax(axis=-1).astype(np.int32))
         else:
@@ -224,18 +242,25 @@ class Explainer:
             ids = outputs.mean(axis=spatial).argmax(axis=-1).astype(np.int32)
             mask = outputs.argmax(axis=-1) == ids.reshape((-1,) + (1,) * len(spatial))
             fixed = targets_lib.mask_score(ids, mask)
+        if inner is not target:
+            fixed = model_inputs.with_inputs(fixed, params[1])
         return fixed, fixed.bind(len(batch))
 
-    def outputs(self, batch: np.ndarray) -> np.ndarray:
-        """The scored output (logits unless `logits=False`) of `batch`, float32 numpy."""
+    def outputs(self, batch: np.ndarray, params: Any = None) -> np.ndarray:
+        """The scored output (logits unless `logits=False`) of `batch`, float32 numpy.
+
+        Args:
+            batch: Checked float32 images.
+            params: The batch's target parameters, default `None`; needed for a model with
+                several inputs (they carry the other inputs).
+        """
         engine = self.engine
+        if engine.image_input is None or params is None:
+            params = {"none": np.zeros((len(batch), 0), np.float32)}
 
-        def forward(x, params):
-            del params
-            with engine_lib.float_pixels(engine.model, x) as fed:
-                return engine.scored(engine.model(fed, training=False))
+        def forward(x, p):
+            return engine.scored(engine.run_model(x, p))
 
-        params = {"none": np.zeros((len(batch), 0), np.float32)}
         run = engine.compile(("explainer", "outputs"), forward, batch, params)
         return run(tf.constant(batch), as_tensors(params)).numpy()
 

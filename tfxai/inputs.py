@@ -28,6 +28,7 @@ from tfxai.arguments import (
     positive_int,
     unit_interval,
 )
+from tfxai.model_inputs import declared_inputs
 
 __all__ = [
     "as_image_batch",
@@ -50,20 +51,29 @@ __all__ = [
 ]
 
 
-def expected_image_shape(model: keras.Model) -> tuple | None:
-    """The `(H, W, C)` the model declares for its input (entries may be `None`)."""
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
+def expected_image_shape(model: keras.Model, input: str | None = None) -> tuple | None:
+    """The `(H, W, C)` the model declares for its input (entries may be `None`).
+
+    Args:
+        model: A Keras model.
+        input: String or `None` (default). The image input's name, for a model with
+            several inputs (`tfxai.model_inputs.image_input`).
+
+    Raises:
+        ValueError: If the model has several inputs and `input` is `None`.
+    """
+    declared = dict(declared_inputs(model))
+    if not declared:
         return None
-    if not inputs:
-        return None
-    if len(inputs) > 1:
+    if input is not None:
+        return tuple(declared[input].shape[1:])
+    if len(declared) > 1:
         raise ValueError(
-            f"model: {model.name!r} has {len(inputs)} inputs; tfxai explains "
-            f"single-input image models."
+            f"model: {model.name!r} has {len(declared)} inputs; this function explains "
+            f"single-input image models (the explainers take several inputs with `input=`, "
+            f"e.g. tfxai.grad_cam(model, (images, table), input='image'))."
         )
-    return tuple(inputs[0].shape[1:])
+    return tuple(next(iter(declared.values())).shape[1:])
 
 
 def as_numeric_array(value: Any, name: str) -> np.ndarray:
@@ -81,13 +91,17 @@ def as_numeric_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def as_image_batch(inputs: Any, model: keras.Model, name: str = "inputs") -> np.ndarray:
+def as_image_batch(
+    inputs: Any, model: keras.Model, name: str = "inputs", input: str | None = None
+) -> np.ndarray:
     """Checks a batch of images and returns it as a float32 numpy array `(B, H, W, C)`.
 
     Args:
         inputs: Array-like or `tf.Tensor` of shape `(B, H, W, C)`.
         model: The Keras model the images are for (its declared input shape is checked).
         name: String, default "inputs". The argument name used in error messages.
+        input: String or `None` (default). The image input's name, for a model with
+            several inputs.
 
     Returns:
         A float32 C-contiguous numpy array.
@@ -97,6 +111,7 @@ def as_image_batch(inputs: Any, model: keras.Model, name: str = "inputs") -> np.
         ValueError: On a wrong rank, channel count or image size, an empty batch, or
             NaN/Inf values.
     """
+    expected = expected_image_shape(model, input)  # first: refuses several inputs clearly
     array = refuse_booleans(as_numeric_array(inputs, name), name)
     if array.ndim != 4:
         hint = " (a single image? pass inputs[None])" if array.ndim == 3 else ""
@@ -108,7 +123,6 @@ def as_image_batch(inputs: Any, model: keras.Model, name: str = "inputs") -> np.
         raise ValueError(
             f"{name}: the batch is empty (shape {array.shape}); expected at least one image."
         )
-    expected = expected_image_shape(model)
     if expected is not None:
         for axis, (got, want) in enumerate(zip(array.shape[1:], expected)):
             if want is not None and got != want:

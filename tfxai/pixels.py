@@ -17,20 +17,25 @@ import tensorflow as tf
 
 from tfxai.keras_private import shadow_calls
 from tfxai.layer_lookup import leaf_layers
+from tfxai.model_inputs import declared_inputs
 
 
-def integer_input(model: keras.Model) -> tf.DType | None:
+def integer_input(model: keras.Model, input: str | None = None) -> tf.DType | None:
     """The integer dtype of the model's input (`tf.uint8`, ...), or `None` for a float one.
 
     Args:
         model: A Keras model.
+        input: String or `None` (default, the first input). The input's name (see
+            `tfxai.model_inputs.image_input`).
 
     Returns:
         A `tf.DType`, or `None` when the input is float or not declared.
     """
     try:
-        dtype = tf.as_dtype(model.inputs[0].dtype)
-    except (AttributeError, IndexError, TypeError, ValueError):
+        declared = dict(declared_inputs(model))
+        tensor = declared[input] if input is not None else model.inputs[0]
+        dtype = tf.as_dtype(tensor.dtype)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
         return None
     return dtype if dtype.is_integer else None
 
@@ -47,7 +52,9 @@ def _comes_from(tensor, source):
 
 
 @contextlib.contextmanager
-def float_pixels(model: keras.Model, pixels: tf.Tensor) -> Iterator[tf.Tensor]:
+def float_pixels(
+    model: keras.Model, pixels: tf.Tensor, input: str | None = None
+) -> Iterator[tf.Tensor]:
     """Feeds float `pixels` past the cast of a model whose input is an integer tensor.
 
     A model built on `keras.Input(dtype="uint8")` (rescaling inside) turns the pixels into
@@ -60,11 +67,13 @@ def float_pixels(model: keras.Model, pixels: tf.Tensor) -> Iterator[tf.Tensor]:
     Args:
         model: The Keras model.
         pixels: Float tensor `(B, H, W, C)`, the images.
+        input: String or `None` (default, the first input). The image input's name, for a
+            model with several inputs.
 
     Yields:
         The tensor to call the model with.
     """
-    dtype = integer_input(model)
+    dtype = integer_input(model, input)
     if dtype is None:
         yield pixels
         return

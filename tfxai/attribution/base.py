@@ -93,6 +93,8 @@ class Attribution(explainer.Explainer):
         model: A Keras model (Sequential, Functional, nested or subclassed). Never changed.
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Attributes:
         engine: The `tfxai.engine.Engine` (without layer capture); `engine.traces` counts
@@ -100,9 +102,14 @@ class Attribution(explainer.Explainer):
     """
 
     def __init__(
-        self, model: keras.Model, *, output: int | str | None = None, logits: bool = True
+        self,
+        model: keras.Model,
+        *,
+        output: int | str | None = None,
+        logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, output=output, logits=logits)
+        super().__init__(model, output=output, logits=logits, input=input)
 
     def run_rows(
         self,

@@ -54,6 +54,8 @@ class GradientAttribution(base.Attribution):
         reduce: String, default "max". Channel reduction: "max", "mean", "sum" or "norm".
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
     """
 
     def __init__(
@@ -64,8 +66,9 @@ class GradientAttribution(base.Attribution):
         reduce: str = "max",
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, output=output, logits=logits)
+        super().__init__(model, output=output, logits=logits, input=input)
         self.reduce, self.keep_sign = base.check_reduction(reduce, keep_sign)
 
     # ------------------------------------------------------------------ hooks
@@ -227,6 +230,8 @@ class Saliency(GradientAttribution):
         reduce: String, default "max". Channel reduction: "max", "mean", "sum" or "norm".
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> maps = Saliency(model)(images, target=[281, 282])  # (2, H, W) in [0, 1]
@@ -250,6 +255,8 @@ class GradientXInput(GradientAttribution):
         reduce: String, default "sum". Channel reduction: "max", "mean", "sum" or "norm".
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> maps = GradientXInput(model, keep_sign=True)(images, normalize=False)
@@ -267,8 +274,11 @@ class GradientXInput(GradientAttribution):
         reduce: str = "sum",
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
+        super().__init__(
+            model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits, input=input
+        )
 
     def contributions(
         self, gradients: tf.Tensor, inputs: tf.Tensor, rows: dict, images: dict

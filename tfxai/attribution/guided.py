@@ -80,6 +80,8 @@ class GuidedBackprop(gradients.GradientAttribution):
         reduce: String, default "max". Channel reduction: "max", "mean", "sum" or "norm".
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> maps = GuidedBackprop(model)(images, target=[281, 282])
@@ -97,8 +99,11 @@ class GuidedBackprop(gradients.GradientAttribution):
         reduce: str = "max",
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
+        super().__init__(
+            model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits, input=input
+        )
         self.relu_layers = relu_layers(model)
         if not self.relu_layers:
             warnings.warn(
@@ -127,6 +132,8 @@ class GuidedGradCAM(base.Attribution):
         reduce: String, default "max". Channel reduction: "max", "mean", "sum" or "norm".
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> maps = GuidedGradCAM(model, layer="conv5_block3_out")(images)
@@ -145,10 +152,11 @@ class GuidedGradCAM(base.Attribution):
         reduce: str = "max",
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        self.cam = gradcam.GradCAM(model, layer, output=output, logits=logits)
+        self.cam = gradcam.GradCAM(model, layer, output=output, logits=logits, input=input)
         self.guided = GuidedBackprop(
-            model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits
+            model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits, input=input
         )
         self.guided.engine = self.engine = self.cam.engine  # one engine, one trace count
 

@@ -99,6 +99,8 @@ class IntegratedGradients(gradients.GradientAttribution):
         reduce: String, default "sum". Channel reduction: "max", "mean", "sum" or "norm".
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Raises:
         ValueError: On a bad `baseline` (name or shape), `steps` or `seed`.
@@ -126,8 +128,11 @@ class IntegratedGradients(gradients.GradientAttribution):
         reduce: str = "sum",
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits)
+        super().__init__(
+            model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits, input=input
+        )
         self.baseline = check_baseline(baseline)
         self.steps = base.positive_int(steps, "steps")
         self.seed = base.check_seed(seed)

@@ -126,6 +126,8 @@ class NoiseWrapper(base.Attribution):
         seed: Integer >= 0, default 0. Seed of the noise.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
         **method_options: Options of the method (e.g. `keep_sign`, `reduce`, `steps`).
 
     Raises:
@@ -145,9 +147,11 @@ class NoiseWrapper(base.Attribution):
         seed: int = 0,
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
         **method_options: Any,
     ) -> None:
-        self.method = gradient_method(model, method, output, logits, method_options)
+        options = dict(method_options, **({} if input is None else {"input": input}))
+        self.method = gradient_method(model, method, output, logits, options)
         self.engine = self.method.engine
         self.noise = base.non_negative_float(noise, "noise")
         self.samples = base.positive_int(samples, "samples")
@@ -205,6 +209,8 @@ class SmoothGrad(NoiseWrapper):
         seed: Integer >= 0, default 0. Seed of the noise.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
         **method_options: Options of the method (`keep_sign`, `reduce`, `steps`, ...).
 
     Example:
@@ -227,6 +233,8 @@ class SquareGrad(NoiseWrapper):
         seed: Integer >= 0, default 0. Seed of the noise.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
         **method_options: Options of the method (`keep_sign`, `reduce`, `steps`, ...).
 
     Example:
@@ -251,6 +259,8 @@ class VarGrad(NoiseWrapper):
         seed: Integer >= 0, default 0. Seed of the noise.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
         **method_options: Options of the method (`keep_sign`, `reduce`, `steps`, ...).
 
     Example:

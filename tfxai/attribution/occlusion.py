@@ -73,6 +73,8 @@ class Occlusion(base.Attribution):
             image's per-channel mean.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Raises:
         ValueError: On a bad `patch`, `stride` or `fill`; at call time, if the patch is
@@ -97,8 +99,9 @@ class Occlusion(base.Attribution):
         fill: float | str = 0.0,
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, output=output, logits=logits)
+        super().__init__(model, output=output, logits=logits, input=input)
         self.patch = base.int_pair(patch, "patch")
         self.stride = (
             tuple(max(1, p // 2) for p in self.patch)

@@ -51,6 +51,8 @@ class RISE(base.Attribution):
         seed: Integer >= 0, default 0. Seed of the masks.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Raises:
         ValueError: On a bad `masks`, `cell`, `p` or `seed`; at call time, if the cell is
@@ -76,8 +78,9 @@ class RISE(base.Attribution):
         seed: int = 0,
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, output=output, logits=logits)
+        super().__init__(model, output=output, logits=logits, input=input)
         self.masks = base.positive_int(masks, "masks")
         self.cell = None if cell is None else base.int_pair(cell, "cell")
         self.p = check_probability(p)

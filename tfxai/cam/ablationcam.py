@@ -34,6 +34,8 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         top_n: Integer or `None` (default, every channel). Channels ablated per image.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> cams = AblationCAM(model, top_n=64)(images)
@@ -52,8 +54,9 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         top_n: int | None = None,
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, layer, top_n=top_n, output=output, logits=logits)
+        super().__init__(model, layer, top_n=top_n, output=output, logits=logits, input=input)
         self.broadcast: bool | None = None  # unknown until the first call tries it
 
     def rank_channels(self, activations: np.ndarray) -> np.ndarray:

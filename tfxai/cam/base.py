@@ -62,6 +62,8 @@ class CAM(explainer.Explainer):
             (default) for the last layer with a 4-D output.
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
     """
 
     captures_layer = True

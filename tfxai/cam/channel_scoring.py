@@ -32,6 +32,8 @@ class ChannelScoringCAM(base.CAM):
             of each image (faster); `None` scores every channel.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
     """
 
     uses_gradients = False
@@ -44,8 +46,9 @@ class ChannelScoringCAM(base.CAM):
         top_n: int | None = None,
         output: int | str | None = None,
         logits: bool = True,
+        input: int | str | None = None,
     ) -> None:
-        super().__init__(model, layer, output=output, logits=logits)
+        super().__init__(model, layer, output=output, logits=logits, input=input)
         if top_n is not None and (
             isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1
         ):

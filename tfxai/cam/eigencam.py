@@ -18,6 +18,8 @@ class EigenCAM(base.CAM):
         layer: Layer reference, default `None` (the last layer with a 4-D output).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Unused (kept for a uniform signature).
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> cams = EigenCAM(model)(images)

@@ -24,6 +24,8 @@ class GradCAMPlusPlus(base.CAM):
         layer: Layer reference, default `None` (the last layer with a 4-D output).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> cams = GradCAMPlusPlus(model)(images)

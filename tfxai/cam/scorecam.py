@@ -30,6 +30,8 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Take the softmax of the logits behind a
             softmax/sigmoid output rather than of the output itself.
+        input: String, integer or `None` (default). The image input of a model with several
+            inputs (see `tfxai.explainer.Explainer`).
 
     Example:
         >>> cams = ScoreCAM(model, layer="conv5_block3_out", top_n=64)(images)

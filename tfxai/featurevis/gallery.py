@@ -147,6 +147,7 @@ def gallery(
         (64, 'gallery/index.html')
     """
     inputs.check_model(model)
+    inputs.expected_image_shape(model)  # refuses a model with several inputs
     _check_options(steps, batch_size, param, transforms, seed, title, progress)
     preprocessing, prep_name = preprocessing_lib.spelled(preprocessing, preprocess)
     size, decorrelate = _image_options(model, size, decorrelate, preprocessing, prep_name)

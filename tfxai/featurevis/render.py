@@ -148,6 +148,7 @@ def render(
         https://distill.pub/2017/feature-visualization/
     """
     inputs.check_model(model)
+    inputs.expected_image_shape(model)  # refuses a model with several inputs
     progress = inputs.check_bool(progress, "progress")
     objective = options.check_objective(objective)
     steps = options.check_int(steps, "steps", 0)
