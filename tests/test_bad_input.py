@@ -140,6 +140,30 @@ for _where, _kinds in {
     ],
 }.items():
     ELSEWHERE.update(dict.fromkeys(_kinds, _where))
+# multi-input models (image + table): tests/test_multi_input.py
+_MULTI = "tests/test_multi_input.py::"
+for _where, _kinds in {
+    _MULTI + "test_bad_multi_input_calls_name_the_argument": [
+        "multi_input_single_array",
+        "multi_input_too_few_arrays",
+        "multi_input_dict_keys",
+        "multi_input_row_count",
+        "multi_input_row_shape",
+        "input_unknown_name",
+        "input_position_out_of_range",
+        "input_not_a_name_or_position",
+        "multi_input_image_shape",
+        "multi_input_dataset",
+        "multi_input_to_a_metric",
+        "multi_input_to_render",
+    ],
+    _MULTI + "test_two_image_inputs_need_input_and_each_gets_its_own_maps": [
+        "input_ambiguous_two_images",
+    ],
+    _MULTI + "test_a_single_input_model_refuses_another_input": ["input_on_a_single_input_model"],
+    _MULTI + "test_the_other_inputs_travel_with_the_target": ["multi_input_rows_of_another_batch"],
+}.items():
+    ELSEWHERE.update(dict.fromkeys(_kinds, _where))
 
 
 def _images(n=2, seed=0):

@@ -42,6 +42,10 @@ def declared_inputs(model: keras.Model) -> list[tuple[str, Any]]:
 
     Returns:
         A list, empty when the inputs are not declared.
+
+    Example:
+        >>> [name for name, _ in declared_inputs(model)]
+        ['image', 'meta']
     """
     try:
         structure, tensors = model.input, list(model.inputs)
@@ -72,6 +76,10 @@ def image_input(model: keras.Model, input: int | str | None = None) -> str | Non
         ValueError: If `input` names no input, or is `None` and not exactly one input is an
             image; or the model has several inputs but does not declare them.
         TypeError: If `input` is not a string, an int or `None`.
+
+    Example:
+        >>> image_input(model), image_input(model, 0)
+        ('image', 'image')
     """
     if input is not None and (
         isinstance(input, bool) or not isinstance(input, (str, int, np.integer))
@@ -134,6 +142,11 @@ def split_inputs(
         ValueError: If `inputs` does not give exactly the model's inputs, or their sample
             counts differ.
         TypeError: If `inputs` is a single array, or an input is not numeric.
+
+    Example:
+        >>> images, others = split_inputs((images, table), model, "image")
+        >>> sorted(others)
+        ['meta']
     """
     declared = declared_inputs(model)
     names = [input_name for input_name, _ in declared]
@@ -206,6 +219,9 @@ def with_inputs(target: Target, others: dict[str, np.ndarray]) -> Target:
     Returns:
         A `Target` whose `bind(n)` is `(target.bind(n), others)` (`n` must be the number of
         rows), scoring as `target` does; `inner` and `others` hold what it wraps.
+
+    Example:
+        >>> target = with_inputs(tfxai.targets.class_score(1), {"meta": table})
     """
     count = len(next(iter(others.values())))
 
@@ -245,6 +261,9 @@ def model_call_inputs(model: keras.Model, image: str, pixels: tf.Tensor, params:
     Raises:
         ValueError: If `params` carry no other inputs (a function that does not take
             multi-input models).
+
+    Example:
+        >>> outputs = model(model_call_inputs(model, "image", pixels, params))
     """
     if not (isinstance(params, (tuple, list)) and len(params) == 2 and isinstance(params[1], dict)):
         raise ValueError(
