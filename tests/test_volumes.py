@@ -463,5 +463,9 @@ def test_metrics_refuse_volume_maps():
     model = contract_models()["sequential"]
     volumes = contract_volumes()
     maps = tfxai.grad_cam(model, volumes, target=[0, 1])
-    with pytest.raises(ValueError, match=r"^maps: expected one map per image of shape"):
+    with pytest.raises(ValueError, match=r"^inputs: the metrics support 2-D images .* volumes"):
         tfxai.metrics.deletion(model, volumes, maps, target=[0, 1], steps=2)
+    with pytest.raises(ValueError, match=r"^inputs: the metrics support 2-D images .* volumes"):
+        tfxai.metrics.average_drop(model, volumes, tfxai.grad_cam, target=[0, 1])
+    with pytest.raises(ValueError, match=r"^maps: expected one map per image of shape"):
+        tfxai.metrics.pointing_game(maps, maps > 0.5)
