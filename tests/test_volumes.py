@@ -355,6 +355,22 @@ def test_a_dataset_of_volumes_gives_the_maps_of_the_array():
         np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
+def test_explain_dataset_streams_volumes(tmp_path):
+    model = contract_models()["sequential"]
+    volumes = np.random.default_rng(3).uniform(0, 1, size=(5, *SIZE3, 1)).astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(volumes)  # single volumes: batched by it
+    result = tfxai.explain_dataset(
+        model, dataset, "grad_cam", tmp_path / "run", target=0, batch_size=2, shard_size=4
+    )
+    maps = np.asarray(result[:], np.float32)
+    expected = tfxai.grad_cam(model, volumes, target=0)
+    np.testing.assert_allclose(maps, expected, atol=2e-3)  # stored as float16
+    with pytest.raises(ValueError, match=r"the metrics support 2-D images"):
+        tfxai.explain_dataset(
+            model, volumes, "grad_cam", tmp_path / "metrics", metrics=["deletion"], batch_size=1
+        )
+
+
 def test_a_subclassed_model_without_an_input_shape_takes_the_given_rank():
     """`Subclassed3D` declares no input: the 5-D batch decides."""
     model = contract_models()["subclassed"]
