@@ -72,7 +72,7 @@ def _check_cam(cam: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _check_axis(axis: Any) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -3 <= axis < 3:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -3 <= int(axis) < 3:
         raise ValueError(
             f"axis: expected 0 (depth), 1 (height) or 2 (width) of a (D, H, W) volume, "
             f"got {axis!r}."
