@@ -296,11 +296,7 @@ def contract_volumes():
     return np.random.default_rng(1).uniform(0, 1, size=(2, *SIZE3, 1)).astype(np.float32)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    ["sequential"]
-    + [pytest.param(k, marks=pytest.mark.slow) for k in ("functional", "nested", "subclassed")],
-)
+@pytest.mark.parametrize("kind", ["sequential", "functional", "nested", "subclassed"])
 def test_every_volume_method_runs_on_every_kind_of_conv3d_model(kind):
     model = contract_models()[kind]
     before = snapshot(model)
