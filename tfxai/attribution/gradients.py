@@ -108,6 +108,8 @@ class GradientAttribution(base.Attribution):
     def attributions(self, inputs: Any, target: Any = None, *, batch_size: int = 32) -> np.ndarray:
         """Per-channel attributions `(B, H, W, C)` float32, before the channel reduction.
 
+        For volumes, `(B, D, H, W, C)`.
+
         Args:
             inputs: Images, as for `__call__`.
             target: Target, as for `__call__`.

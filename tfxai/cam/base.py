@@ -101,7 +101,7 @@ class CAM(explainer.Explainer):
     Args:
         model: A Keras model (Sequential, Functional, nested or subclassed). Never changed.
         layer: The layer to explain: name, nested path, index, layer object, or `None`
-            (default) for the last layer with a 4-D output.
+            (default) for the last layer with a 4-D output (5-D for a volume model).
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
     """
@@ -115,13 +115,17 @@ class CAM(explainer.Explainer):
         return self.engine.layer
 
     def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
-        """Returns `(B, 1, 1, K)` or `(B, h, w, K)` weights for float32 activations."""
+        """Returns `(B, 1, 1, K)` or `(B, h, w, K)` weights for float32 activations.
+
+        For volumes, `(B, 1, 1, 1, K)` or `(B, d, h, w, K)`."""
         raise NotImplementedError
 
     def explain_batch(
         self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int = 0
     ) -> np.ndarray:
-        """Raw `(b, H, W)` maps for one checked batch (`batch_size` bounds extra passes)."""
+        """Raw `(b, H, W)` maps for one checked batch (`batch_size` bounds extra passes).
+
+        For volumes, `(b, D, H, W)`."""
         run = self.compiled("cam", self._cam_graph(target), batch, params, target)
         return run(tf.constant(batch), as_tensors(params)).numpy()
 
