@@ -70,6 +70,17 @@ ELSEWHERE = {
     "rise_probability_zero": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "rise_cell_larger_than_image": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "noise_wrapper_instance_of_other_model": "tests/attribution/test_bad_input.py::test_method_instance_must_explain_the_same_model",
+    # volumes: 3-D inputs (B, D, H, W, C) for models with a 5-D input
+    "volume_model_given_images": "tests/test_volumes.py::test_an_image_batch_for_a_volume_model_is_refused",
+    "image_model_given_volumes": "tests/test_volumes.py::test_a_volume_batch_for_an_image_model_is_refused",
+    "volume_of_the_wrong_size": "tests/test_volumes.py::test_a_volume_of_the_wrong_size_names_the_axis",
+    "volume_dataset_unbatched": "tests/test_volumes.py::test_an_unbatched_dataset_of_volumes_is_refused",
+    "volume_layer_of_another_rank": "tests/test_volumes.py::test_a_layer_of_another_rank_is_refused",
+    "volume_model_without_5d_layer": "tests/test_volumes.py::test_a_volume_model_without_a_5d_layer_is_refused",
+    "volume_layers_all_1x1x1": "tests/test_volumes.py::test_1x1x1_layers_warn_that_the_maps_are_constant",
+    "volume_occlusion_or_rise": "tests/test_volumes.py::test_perturbation_methods_refuse_volumes",
+    "volume_metrics": "tests/test_volumes.py::test_metrics_refuse_volume_maps",
+    "volume_slices_bad_arguments": "tests/viz/test_volume_slices.py::test_bad_arguments_name_themselves",
 }
 # explain_dataset, Explanations and the Beam transform: their own tests already check that
 # each message starts with the argument's name; the rest are tested below ("the scale").

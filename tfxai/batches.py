@@ -92,7 +92,7 @@ def _dataset_elements(dataset, model, target, name):
     """`(images, class ids or None)` per dataset element; `"labels"` reads each `y`."""
     wants_labels = target.key == targets_lib.LABELS
     empty = True
-    for element in inputs_lib.check_dataset(dataset, name):
+    for element in inputs_lib.check_dataset(dataset, name, model):
         parts = element if isinstance(element, (tuple, list)) else (element,)
         images = inputs_lib.as_image_batch(parts[0], model, name)
         labels = None

@@ -37,10 +37,12 @@ from tfxai._typing import Images, TargetLike
 
 
 def normalize_maps(maps: np.ndarray) -> np.ndarray:
-    """Scales each map of a `(B, H, W)` batch to [0, 1]; a constant map becomes all zero."""
+    """Scales each map of a `(B, H, W)` (or `(B, D, H, W)`) batch to [0, 1] over all its
+    non-batch axes; a constant map becomes all zero."""
     maps = np.asarray(maps, dtype=np.float32)
-    low = maps.min(axis=(1, 2), keepdims=True)
-    span = maps.max(axis=(1, 2), keepdims=True) - low
+    axes = tuple(range(1, maps.ndim))
+    low = maps.min(axis=axes, keepdims=True)
+    span = maps.max(axis=axes, keepdims=True) - low
     safe = np.where(span > 0, span, 1.0)
     return np.where(span > 0, (maps - low) / safe, 0.0).astype(np.float32)
 

@@ -39,6 +39,7 @@ __all__ = [
     "check_not_model",
     "check_seed",
     "expected_image_shape",
+    "image_rank",
     "int_pair",
     "non_negative_float",
     "non_negative_int",
@@ -52,7 +53,8 @@ __all__ = [
 
 
 def expected_image_shape(model: keras.Model, input: str | None = None) -> tuple | None:
-    """The `(H, W, C)` the model declares for its input (entries may be `None`).
+    """The `(H, W, C)` (or `(D, H, W, C)`) the model declares for its input (entries may
+    be `None`).
 
     Args:
         model: A Keras model.
@@ -91,13 +93,46 @@ def as_numeric_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
+#: The axes of an image batch and of a volume batch, by rank (what the errors show).
+AXES = {
+    4: "(batch, height, width, channels)",
+    5: "(batch, depth, height, width, channels)",
+}
+
+
+def image_rank(model: keras.Model, given: int | None = None, input: str | None = None) -> int:
+    """The rank of the batches `model` takes: 5 for volumes, 4 for images.
+
+    A model that declares a 5-D input takes volumes `(B, D, H, W, C)`; one that declares
+    any other input takes images `(B, H, W, C)`. A model without a declared input
+    (subclassed) takes what it is given: `given` when it is 4 or 5, else 4.
+
+    Args:
+        model: A Keras model.
+        given: Integer or `None`, default `None`. The rank of the batch being checked.
+        input: String or `None` (default). The image input's name, for a model with
+            several inputs.
+
+    Returns:
+        Integer, 4 or 5.
+    """
+    expected = expected_image_shape(model, input)
+    if expected is not None:
+        return 5 if len(expected) == 4 else 4
+    return given if given in (4, 5) else 4
+
+
 def as_image_batch(
     inputs: Any, model: keras.Model, name: str = "inputs", input: str | None = None
 ) -> np.ndarray:
-    """Checks a batch of images and returns it as a float32 numpy array `(B, H, W, C)`.
+    """Checks a batch of images (or volumes) and returns it as a float32 numpy array.
+
+    Images are `(B, H, W, C)`; a model with a 5-D input takes volumes `(B, D, H, W, C)`
+    (CT, MRI), and a subclassed model without a declared input takes either.
 
     Args:
-        inputs: Array-like or `tf.Tensor` of shape `(B, H, W, C)`.
+        inputs: Array-like or `tf.Tensor` of shape `(B, H, W, C)` or, for a model with a
+            5-D input, `(B, D, H, W, C)`.
         model: The Keras model the images are for (its declared input shape is checked).
         name: String, default "inputs". The argument name used in error messages.
         input: String or `None` (default). The image input's name, for a model with
@@ -113,23 +148,21 @@ def as_image_batch(
     """
     expected = expected_image_shape(model, input)  # first: refuses several inputs clearly
     array = refuse_booleans(as_numeric_array(inputs, name), name)
-    if array.ndim != 4:
-        hint = " (a single image? pass inputs[None])" if array.ndim == 3 else ""
-        raise ValueError(
-            f"{name}: expected a batch of images of shape (batch, height, width, "
-            f"channels), got shape {array.shape}{hint}."
-        )
+    rank = image_rank(model, array.ndim, input)
+    if array.ndim != rank:
+        raise ValueError(_rank_error(array.shape, rank, expected, model, name))
     if array.shape[0] == 0:
         raise ValueError(
             f"{name}: the batch is empty (shape {array.shape}); expected at least one image."
         )
     if expected is not None:
+        axes = ("depth", "height", "width", "channels")[5 - rank :]
         for axis, (got, want) in enumerate(zip(array.shape[1:], expected)):
             if want is not None and got != want:
-                what = ("channels", "height", "width")[(axis + 1) % 3]
+                kind = "volumes" if rank == 5 else "images"
                 raise ValueError(
-                    f"{name}: model {model.name!r} expects images of shape "
-                    f"{tuple(expected)} but got {tuple(array.shape[1:])} ({what} differ)."
+                    f"{name}: model {model.name!r} expects {kind} of shape "
+                    f"{tuple(expected)} but got {tuple(array.shape[1:])} ({axes[axis]} differ)."
                 )
     array = np.ascontiguousarray(array, dtype=np.float32)
     if not np.all(np.isfinite(array)):
@@ -138,12 +171,40 @@ def as_image_batch(
     return array
 
 
-def check_dataset(dataset: tf.data.Dataset, name: str = "inputs") -> tf.data.Dataset:
+def _rank_error(
+    shape: tuple, rank: int, expected: tuple | None, model: keras.Model, name: str
+) -> str:
+    """The message for a batch of the wrong rank (`rank` is what the model takes, whose
+    declared image shape is `expected`)."""
+    declared = f" for model {model.name!r} (input {(None, *expected)})" if expected else ""
+    kind = "volumes" if rank == 5 else "images"
+    hint = ""
+    if len(shape) == rank - 1:
+        single = kind[:-1]
+        hint = f" (a single {single}? pass inputs[None]; a dataset: dataset.batch(n))"
+    elif len(shape) == 5:
+        hint = " (volumes need a model with a 5-D input)"
+    return (
+        f"{name}: expected a batch of {kind} of shape {AXES[rank]}{declared}, got shape "
+        f"{shape}{hint}."
+    )
+
+
+def check_dataset(
+    dataset: tf.data.Dataset, name: str = "inputs", model: keras.Model | None = None
+) -> tf.data.Dataset:
     """Refuses a dataset that would never end, and one whose elements are not batches.
+
+    Args:
+        dataset: A `tf.data.Dataset` of `x` or `(x, y, ...)` elements.
+        name: String, default "inputs". The argument name used in error messages.
+        model: Optional Keras model, default `None`. With it, an element of one rank less
+            than the model's batches (a single volume for a 5-D model) is refused as
+            unbatched; without, a 3-D element (a single image) is.
 
     Raises:
         ValueError: If `dataset` is infinite (`repeat()` without a count), or its
-            elements are dicts or unbatched images.
+            elements are dicts or unbatched images (or volumes).
     """
     if int(dataset.cardinality()) == tf.data.INFINITE_CARDINALITY:
         raise ValueError(
@@ -157,9 +218,11 @@ def check_dataset(dataset: tf.data.Dataset, name: str = "inputs") -> tf.data.Dat
             f"{name}: expected dataset elements `x` or `(x, y, ...)` with `x` a "
             f"batch of images, got elements of type {type(images).__name__}."
         )
-    if images.shape.rank == 3:
+    rank = 4 if model is None else image_rank(model, images.shape.rank)
+    if images.shape.rank == rank - 1:
+        kind = "volumes" if rank == 5 else "images"
         raise ValueError(
-            f"{name}: the dataset yields single images of shape "
+            f"{name}: the dataset yields single {kind} of shape "
             f"{tuple(images.shape)}; batch it first, e.g. dataset.batch(32)."
         )
     return dataset

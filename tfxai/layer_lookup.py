@@ -174,9 +174,10 @@ def static_shape(layer: keras.layers.Layer) -> tuple[Any, ...] | None:
 def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
     """The last layer (deepest first, in call order) with a 4-D output larger than 1x1.
 
-    Layers whose map is 1x1 (the convolutions after a global pool, as in MobileNet's top,
-    or any layer of a small input) give constant maps, so they are passed over; when every
-    4-D layer is 1x1, the last is returned with a warning.
+    For a model with a 5-D input (volumes), the last layer with a 5-D output larger than
+    1x1x1. Layers whose map is 1x1 (the convolutions after a global pool, as in
+    MobileNet's top, or any layer of a small input) give constant maps, so they are
+    passed over; when every such layer is 1x1, the last is returned with a warning.
 
     Args:
         model: A Keras model.
@@ -185,30 +186,38 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
         The layer.
 
     Raises:
-        ValueError: If the model has no layer with a 4-D output.
+        ValueError: If the model has no layer with a 4-D output (5-D for volumes).
     """
     paths = layer_paths(model)
     shapes = {id(layer): static_shape(layer) for _, layer in paths}
     unknown = [layer for _, layer in paths if shapes[id(layer)] is None]
     if unknown:
         shapes.update(_probe_shapes(model, unknown))
+    rank = 5 if len(model_input_shape(model) or ()) == 5 else 4  # volumes, else images
+    axes = (
+        "(batch, depth, height, width, channels)"
+        if rank == 5
+        else "(batch, height, width, channels)"
+    )
     spatial = [
         (path, layer)
         for path, layer in paths
-        if len(shapes[id(layer)] or ()) == 4 and not sublayers(layer)
+        if len(shapes[id(layer)] or ()) == rank and not sublayers(layer)
     ]
     if not spatial:
         raise ValueError(
-            f"layer: model {model.name!r} has no layer with a 4-D "
-            f"(batch, height, width, channels) output; pass `layer=` explicitly."
+            f"layer: model {model.name!r} has no layer with a {rank}-D "
+            f"{axes} output; pass `layer=` explicitly."
         )
     extended = [
-        (path, layer) for path, layer in spatial if tuple((shapes[id(layer)] or ())[1:3]) != (1, 1)
+        (path, layer)
+        for path, layer in spatial
+        if any(size != 1 for size in (shapes[id(layer)] or ())[1:-1])
     ]
     if extended:
         return extended[-1][1]
     warnings.warn(
-        f"layer: every 4-D layer of model {model.name!r} is 1x1 at this input size, "
+        f"layer: every {rank}-D layer of model {model.name!r} is 1x1 at this input size, "
         f"so the maps are constant; using {spatial[-1][0]!r}. Use larger inputs or "
         f"pass `layer=` explicitly.",
         UserWarning,

@@ -59,8 +59,10 @@ def reduce_channels(
 ) -> np.ndarray:
     """Turns per-channel attributions `(B, H, W, C)` into maps `(B, H, W)` float32.
 
+    Volumes `(B, D, H, W, C)` give maps `(B, D, H, W)`: only the last axis is reduced.
+
     Args:
-        attributions: Array `(B, H, W, C)`.
+        attributions: Array `(B, H, W, C)` or `(B, D, H, W, C)`.
         reduce: String, default "max". `"max"`, `"mean"`, `"sum"` over the channels, or
             `"norm"` (their Euclidean norm).
         keep_sign: Boolean, default False. When False the absolute values are reduced.
@@ -167,6 +169,26 @@ class Attribution(explainer.Explainer):
 def gather_rows(images: dict, rows: dict) -> dict:
     """Per-row view of per-image tensors (inside a graph): `images[rows["image"]]`."""
     return tf.nest.map_structure(lambda a: tf.gather(a, rows["image"]), images)
+
+
+def per_row(values: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+    """`(rows,)` values shaped to broadcast against `like` `(rows, ...)` (inside a graph):
+    `(rows, 1, 1, 1)` for images, `(rows, 1, 1, 1, 1)` for volumes."""
+    return tf.reshape(values, [-1] + [1] * (like.shape.rank - 1))
+
+
+def images_only(batch: np.ndarray, method: str) -> None:
+    """Refuses a batch of volumes for a method that only perturbs 2-D images.
+
+    Raises:
+        ValueError: If `batch` is not 4-D `(b, H, W, C)`, naming `inputs`.
+    """
+    if batch.ndim != 4:
+        raise ValueError(
+            f"inputs: {method} supports 2-D images (batch, height, width, channels) "
+            f"only, got volumes of shape {batch.shape}; for volumes use a gradient "
+            f"method (saliency, integrated_gradients, smooth_grad, ...) or a CAM."
+        )
 
 
 def unit_sums(values: tf.Tensor, rows: dict) -> tf.Tensor:

@@ -111,6 +111,8 @@ class GradientAttribution(base.Attribution):
     def attributions(self, inputs: Any, target: Any = None, *, batch_size: int = 32) -> np.ndarray:
         """Per-channel attributions `(B, H, W, C)` float32, before the channel reduction.
 
+        For volumes, `(B, D, H, W, C)`.
+
         Args:
             inputs: Images, as for `__call__`.
             target: Target, as for `__call__`.
@@ -186,7 +188,8 @@ class GradientAttribution(base.Attribution):
         if noisy:
             global_unit = np.int64(offset) * samples + unit.astype(np.int64)
             rows["seed"] = np.stack([np.full(len(unit), seed, np.int64), global_unit], axis=1)
-            span = batch.max(axis=(1, 2, 3)) - batch.min(axis=(1, 2, 3))
+            pixels = tuple(range(1, batch.ndim))
+            span = batch.max(axis=pixels) - batch.min(axis=pixels)
             images["sigma"] = (noise * span).astype(np.float32)
         return self.run_rows(
             ("gradients", noisy),
@@ -211,7 +214,7 @@ class GradientAttribution(base.Attribution):
                     rows["seed"],
                     fn_output_signature=tf.float32,
                 )
-                inputs = inputs + images["sigma"][:, None, None, None] * noise
+                inputs = inputs + base.per_row(images["sigma"], inputs) * noise
             model_inputs = self.model_inputs(inputs, rows, images)
             gradients, scores = self.gradients(model_inputs, target, images["target"])
             values = self.contributions(gradients, inputs, rows, images)

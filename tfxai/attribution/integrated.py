@@ -24,24 +24,33 @@ BLUR_FRACTION = 1 / 16  # Gaussian sigma of the "blurred" baseline, times min(H,
 
 
 def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur of `(B, H, W, C)` images (symmetric borders), numpy."""
+    """Separable Gaussian blur of `(B, H, W, C)` images or `(B, D, H, W, C)` volumes
+    (symmetric borders, every spatial axis), numpy."""
     radius = max(1, math.ceil(3 * sigma))
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps = (taps / taps.sum()).astype(np.float32)
+    if images.ndim == 5:  # each depth slice in-plane, then along the depth
+        count, depth, height, width, channels = images.shape
+        planes = gaussian_blur(images.reshape(count * depth, height, width, channels), sigma)
+        columns = tf.constant(planes.reshape(count, depth, height * width, channels))
+        return _blur_axis(columns, taps, radius, 1).numpy().reshape(images.shape)
     x = tf.constant(images, tf.float32)
-    channels = images.shape[-1]
     for axis in (1, 2):
-        size = images.shape[axis]
-        pad = min(radius, size)
-        kernel = taps[radius - pad : radius + pad + 1]
-        kernel = kernel / kernel.sum()
-        paddings = [[0, 0], [0, 0], [0, 0], [0, 0]]
-        paddings[axis] = [pad, pad]
-        x = tf.pad(x, paddings, mode="SYMMETRIC")
-        shape = (len(kernel), 1) if axis == 1 else (1, len(kernel))
-        filters = np.tile(kernel.reshape(shape + (1, 1)), (1, 1, channels, 1))
-        x = tf.nn.depthwise_conv2d(x, filters, strides=[1, 1, 1, 1], padding="VALID")
+        x = _blur_axis(x, taps, radius, axis)
     return x.numpy()
+
+
+def _blur_axis(x, taps, radius, axis):
+    """`x` `(B, H, W, C)` convolved with the Gaussian `taps` along `axis` (1 or 2)."""
+    pad = min(radius, x.shape[axis])
+    kernel = taps[radius - pad : radius + pad + 1]
+    kernel = kernel / kernel.sum()
+    paddings = [[0, 0], [0, 0], [0, 0], [0, 0]]
+    paddings[axis] = [pad, pad]
+    x = tf.pad(x, paddings, mode="SYMMETRIC")
+    shape = (len(kernel), 1) if axis == 1 else (1, len(kernel))
+    filters = np.tile(kernel.reshape(shape + (1, 1)), (1, 1, x.shape[-1], 1))
+    return tf.nn.depthwise_conv2d(x, filters, strides=[1, 1, 1, 1], padding="VALID")
 
 
 def check_baseline(baseline: Any) -> str | np.ndarray:
@@ -66,10 +75,11 @@ def check_baseline(baseline: Any) -> str | np.ndarray:
             f"baseline: expected one of {', '.join(map(repr, BASELINES))}, a "
             f"number or an array, got {type(baseline).__name__}."
         ) from None
-    if array.ndim > 4:
+    if array.ndim > 5:
         raise ValueError(
             f"baseline: expected an array of shape (H, W, C), (1, H, W, C) or "
-            f"(B, H, W, C), got shape {array.shape}."
+            f"(B, H, W, C) (for volumes (D, H, W, C), (1, D, H, W, C) or "
+            f"(B, D, H, W, C)), got shape {array.shape}."
         )
     if not np.all(np.isfinite(array)):
         raise ValueError("baseline: contains NaN or Inf values; expected finite values.")
@@ -91,7 +101,9 @@ class IntegratedGradients(gradients.GradientAttribution):
             [0, 255]; pass the preprocessed black image otherwise), `"blurred"` (each image
             blurred with a Gaussian of sigma `min(H, W) / 16`), `"uniform"` (uniform noise
             in each image's [min, max], seeded), a number, or an array `(H, W, C)`,
-            `(1, H, W, C)` or `(B, H, W, C)` (one per input image).
+            `(1, H, W, C)` or `(B, H, W, C)` (one per input image). For volumes the
+            arrays have a depth axis (`(D, H, W, C)`, ...) and `"blurred"` blurs along
+            it too, with sigma `min(D, H, W) / 16`.
         steps: Integer, default 64. Path intervals: `steps + 1` gradient evaluations.
         seed: Integer >= 0, default 0. Seed of the `"uniform"` baseline.
         keep_sign: Boolean, default False. Reduce signed attributions (True) or their
@@ -176,10 +188,11 @@ class IntegratedGradients(gradients.GradientAttribution):
     ) -> tuple[np.ndarray, ...]:
         per_image = (
             not isinstance(self.baseline, str)
-            and self.baseline.ndim == 4
+            and not isinstance(inputs, tf.data.Dataset)
+            and self.baseline.ndim == max(4, np.ndim(inputs))  # one per image (or volume)
             and self.baseline.shape[0] != 1
         )
-        if per_image and not isinstance(inputs, tf.data.Dataset):
+        if per_image:
             count = np.shape(inputs)[0] if np.ndim(inputs) else 0
             if count != len(self.baseline):
                 raise ValueError(
@@ -197,7 +210,9 @@ class IntegratedGradients(gradients.GradientAttribution):
     def _maps_and_delta(self, batch, target, params, batch_size, offset):
         values, scores = self.attribute_batch(batch, target, params, batch_size, offset)
         ends = scores.reshape(len(batch), self.steps + 1).astype(np.float64)
-        delta = values.sum(axis=(1, 2, 3), dtype=np.float64) - (ends[:, -1] - ends[:, 0])
+        delta = values.sum(axis=tuple(range(1, values.ndim)), dtype=np.float64) - (
+            ends[:, -1] - ends[:, 0]
+        )
         return base.reduce_channels(values, self.reduce, self.keep_sign), delta
 
     # ------------------------------------------------------------------ hooks
@@ -215,13 +230,13 @@ class IntegratedGradients(gradients.GradientAttribution):
         return {"baseline": self.baselines(batch, offset)}
 
     def model_inputs(self, inputs: tf.Tensor, rows: dict, images: dict) -> tf.Tensor:
-        alpha = rows["alpha"][:, None, None, None]
+        alpha = base.per_row(rows["alpha"], inputs)
         return inputs * alpha + images["baseline"] * (1.0 - alpha)
 
     def contributions(
         self, gradients: tf.Tensor, inputs: tf.Tensor, rows: dict, images: dict
     ) -> tf.Tensor:
-        weight = rows["weight"][:, None, None, None]
+        weight = base.per_row(rows["weight"], inputs)
         return weight * (inputs - images["baseline"]) * gradients
 
     def baselines(self, batch: np.ndarray, offset: int) -> np.ndarray:
@@ -234,9 +249,10 @@ class IntegratedGradients(gradients.GradientAttribution):
             if self.baseline == "black":
                 return np.zeros_like(batch)
             if self.baseline == "blurred":
-                sigma = max(1.0, BLUR_FRACTION * min(batch.shape[1:3]))
+                sigma = max(1.0, BLUR_FRACTION * min(batch.shape[1:-1]))
                 return gaussian_blur(batch, sigma).astype(np.float32)
-            low, high = batch.min(axis=(1, 2, 3)), batch.max(axis=(1, 2, 3))
+            pixels = tuple(range(1, batch.ndim))
+            low, high = batch.min(axis=pixels), batch.max(axis=pixels)
             return np.stack(
                 [
                     np.random.default_rng([self.seed, offset + i]).uniform(
@@ -247,7 +263,7 @@ class IntegratedGradients(gradients.GradientAttribution):
             ).astype(np.float32)
         array = self.baseline
         image = batch.shape[1:]
-        if array.ndim == 4 and array.shape[0] != 1:
+        if array.ndim == batch.ndim and array.shape[0] != 1:
             if tuple(array.shape[1:]) != tuple(image):
                 raise ValueError(
                     f"baseline: expected baselines of the image shape "
@@ -261,7 +277,7 @@ class IntegratedGradients(gradients.GradientAttribution):
                 )
             return np.ascontiguousarray(array[offset : offset + len(batch)])
         try:
-            single = np.broadcast_to(array[0] if array.ndim == 4 else array, image)
+            single = np.broadcast_to(array[0] if array.ndim == batch.ndim else array, image)
         except ValueError:
             raise ValueError(
                 f"baseline: expected an array broadcastable to the image shape "

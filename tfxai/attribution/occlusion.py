@@ -123,6 +123,7 @@ class Occlusion(base.Attribution):
         self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
     ) -> np.ndarray:
         del offset
+        base.images_only(batch, "occlusion")
         size = batch.shape[1:3]
         if self.patch[0] > size[0] or self.patch[1] > size[1]:
             raise ValueError(

@@ -121,6 +121,7 @@ class RISE(base.Attribution):
         self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int
     ) -> np.ndarray:
         del offset
+        base.images_only(batch, "RISE")
         size = batch.shape[1:3]
         grids, shifts = self.grids(size)
         image = np.repeat(np.arange(len(batch), dtype=np.int32), self.masks)

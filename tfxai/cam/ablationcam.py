@@ -60,7 +60,7 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         self.broadcast: bool | None = None  # unknown until the first call tries it
 
     def rank_channels(self, activations: np.ndarray) -> np.ndarray:
-        return activations.mean(axis=(1, 2))
+        return activations.mean(axis=tuple(range(1, activations.ndim - 1)))
 
     def pair_input(
         self, activations: np.ndarray, images: np.ndarray, channels: np.ndarray
@@ -73,7 +73,9 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
 
             def ablate(activations):
                 keep = 1.0 - tf.one_hot(channels, activations.shape[-1], dtype=activations.dtype)
-                return activations * keep[:, None, None, :]
+                for _ in range(activations.shape.rank - 2):  # one per spatial axis
+                    keep = keep[:, None]
+                return activations * keep
 
             _, scores, _ = self.engine.scores_and_outputs(images, target, params, replace=ablate)
             return scores

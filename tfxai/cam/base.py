@@ -1,7 +1,9 @@
 """Shared machinery of the Grad-CAM family.
 
 A CAM method is a weighting function `(activations, gradients) -> weights`, with weights of
-shape `(B, 1, 1, K)` (one per channel) or `(B, h, w, K)` (one per position). This module
+shape `(B, 1, 1, K)` (one per channel) or `(B, h, w, K)` (one per position); on volumes
+(a model with a 5-D input) every shape has one more spatial axis, `(B, d, h, w, K)`, and
+the maps are `(B, D, H, W)`. This module
 does the rest of a CAM on top of `tfxai.explainer.Explainer` (batching, targets,
 normalization, the function twin): the compiled tape pass and
 `relu(sum_k weights * activations)` resized to the input size.
@@ -27,27 +29,67 @@ from tfxai.targets import Target
 _cache = cache_lib.View(cache_lib.EXPLAINER)
 
 
-def weighted_map(weights: tf.Tensor, activations: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
-    """`relu(sum_k weights * activations)` resized to `size`, shape `(B, H, W)`."""
+def weighted_map(weights: tf.Tensor, activations: tf.Tensor, size: tuple[int, ...]) -> tf.Tensor:
+    """`relu(sum_k weights * activations)` resized to `size`: `(B, H, W)`, or
+    `(B, D, H, W)` for volumes."""
     cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
     return resize_maps(cam, size)
 
 
-def resize_maps(maps: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
-    """Bilinearly resizes `(B, h, w)` maps to `size` (half-pixel centers)."""
-    if tuple(maps.shape[1:3]) == tuple(size):
+def resize_maps(maps: tf.Tensor, size: tuple[int, ...]) -> tf.Tensor:
+    """Resizes `(B, h, w)` maps bilinearly, or `(B, d, h, w)` maps trilinearly, to `size`.
+
+    Both use half-pixel centers. Trilinear interpolation is separable: each depth slice is
+    resized bilinearly to `(H, W)`, then the depth axis is resized linearly (a bilinear
+    resize of `(d, H * W)` planes to `(D, H * W)`, whose second axis keeps its size and so
+    its exact values).
+
+    Args:
+        maps: float32 tensor `(B, h, w)` or `(B, d, h, w)`.
+        size: Tuple `(H, W)` or `(D, H, W)`, one entry per spatial axis of `maps`.
+
+    Returns:
+        float32 tensor `(B, *size)`.
+    """
+    size = tuple(int(s) for s in size)
+    if tuple(maps.shape[1:]) == size:
         return maps
-    return tf.image.resize(maps[..., None], size, method="bilinear")[..., 0]
+    if len(size) == 2:
+        return tf.image.resize(maps[..., None], size, method="bilinear")[..., 0]
+    depth, height, width = (int(s) for s in maps.shape[1:])
+    batch = tf.shape(maps)[0]
+    planes = tf.reshape(maps, [-1, height, width, 1])  # (B * d, h, w, 1)
+    if (height, width) != size[1:]:
+        planes = tf.image.resize(planes, size[1:], method="bilinear")
+    columns = tf.reshape(planes, [batch, depth, size[1] * size[2], 1])
+    if depth != size[0]:
+        columns = tf.image.resize(columns, (size[0], size[1] * size[2]), method="bilinear")
+    return tf.reshape(columns, [batch, *size])
 
 
-def spatial_activations(activations: tf.Tensor, path: str | None) -> tf.Tensor:
-    """Checks that a captured layer output is `(B, h, w, K)` and casts it to float32."""
-    if activations.shape.rank != 4:
+def spatial_activations(
+    activations: tf.Tensor, path: str | None, rank: int | None = None
+) -> tf.Tensor:
+    """Checks that a captured layer output is `(B, h, w, K)` or `(B, d, h, w, K)` (of the
+    inputs' `rank` when given) and casts it to float32."""
+    got = activations.shape.rank
+    if got not in (4, 5) or (rank is not None and got != rank):
+        axes = (
+            "(batch, depth, height, width, channels)"
+            if rank == 5
+            else ("(batch, height, width, channels)")
+        )
+        kind = "volume" if rank == 5 else "spatial"
         raise ValueError(
             f"layer: {path!r} has an output of shape {tuple(activations.shape)}; CAM methods "
-            f"need a spatial (batch, height, width, channels) layer, e.g. the last conv block."
+            f"need a {kind} {axes} layer, e.g. the last conv block."
         )
     return tf.cast(activations, tf.float32)
+
+
+def spatial_axes(tensor: tf.Tensor) -> list[int]:
+    """The spatial axes of `(B, h, w, K)` (`[1, 2]`) or `(B, d, h, w, K)` (`[1, 2, 3]`)."""
+    return list(range(1, tensor.shape.rank - 1))
 
 
 class CAM(explainer.Explainer):
@@ -59,7 +101,7 @@ class CAM(explainer.Explainer):
     Args:
         model: A Keras model (Sequential, Functional, nested or subclassed). Never changed.
         layer: The layer to explain: name, nested path, index, layer object, or `None`
-            (default) for the last layer with a 4-D output.
+            (default) for the last layer with a 4-D output (5-D for a volume model).
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
         input: String, integer or `None` (default). The image input of a model with several
@@ -75,13 +117,17 @@ class CAM(explainer.Explainer):
         return self.engine.layer
 
     def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
-        """Returns `(B, 1, 1, K)` or `(B, h, w, K)` weights for float32 activations."""
+        """Returns `(B, 1, 1, K)` or `(B, h, w, K)` weights for float32 activations.
+
+        For volumes, `(B, 1, 1, 1, K)` or `(B, d, h, w, K)`."""
         raise NotImplementedError
 
     def explain_batch(
         self, batch: np.ndarray, target: Target, params: Any, batch_size: int, offset: int = 0
     ) -> np.ndarray:
-        """Raw `(b, H, W)` maps for one checked batch (`batch_size` bounds extra passes)."""
+        """Raw `(b, H, W)` maps for one checked batch (`batch_size` bounds extra passes).
+
+        For volumes, `(b, D, H, W)`."""
         run = self.compiled("cam", self._cam_graph(target), batch, params, target)
         return run(tf.constant(batch), as_tensors(params)).numpy()
 
@@ -90,7 +136,7 @@ class CAM(explainer.Explainer):
     ) -> tuple[tf.Tensor, tf.Tensor | None]:
         """Tape pass returning float32 `(activations, gradients)`; gradients may be None."""
         tape, scores, activations = self.engine.scores_and_outputs(inputs, target, params)
-        activations_32 = spatial_activations(activations, self.engine.layer_path)
+        activations_32 = spatial_activations(activations, self.engine.layer_path, inputs.shape.rank)
         if not self.uses_gradients:
             return activations_32, None
         gradients = tape.gradient(scores, activations)
@@ -106,14 +152,14 @@ class CAM(explainer.Explainer):
         def cam_graph(inputs, params):
             activations, gradients = self.layer_pass(inputs, target, params)
             weights = self.weights(activations, gradients)
-            return weighted_map(weights, activations, inputs.shape[1:3])
+            return weighted_map(weights, activations, inputs.shape[1:-1])
 
         return cam_graph
 
 
 def spatial_sum(tensor: tf.Tensor) -> tf.Tensor:
-    """Sum over the spatial axes of `(B, h, w, K)`, keeping dims."""
-    return tf.reduce_sum(tensor, axis=[1, 2], keepdims=True)
+    """Sum over the spatial axes of `(B, h, w, K)` or `(B, d, h, w, K)`, keeping dims."""
+    return tf.reduce_sum(tensor, axis=spatial_axes(tensor), keepdims=True)
 
 
 def clear_cache() -> None:

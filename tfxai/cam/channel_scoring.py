@@ -3,7 +3,8 @@
 Score-CAM masks the input with each channel's upsampled map; Ablation-CAM zeroes each
 channel inside the model. Both follow the same plan, done here:
 
-1. one pass captures the layer activations `A` `(b, h, w, K)` and the target scores;
+1. one pass captures the layer activations `A` `(b, h, w, K)` (`(b, d, h, w, K)` for
+   volumes) and the target scores;
 2. each image keeps all channels or its `top_n` (ranked by `rank_channels`);
 3. the (image, channel) pairs are scored in chunks of `batch_size` forward passes;
 4. the map is `relu(sum_k w_k A_k)` over the kept channels, `w = channel_weights(...)`.
@@ -83,14 +84,16 @@ class ChannelScoringCAM(base.CAM):
         channels = self._select(activations)
         scores = self._score_pairs(batch, activations, channels, target, params, batch_size)
         weights = self.channel_weights(scores.reshape(channels.shape), base_scores[:, None])
-        kept = np.take_along_axis(activations, channels[:, None, None, :], axis=-1)
-        cam = np.maximum(np.einsum("bhwn,bn->bhw", kept, weights), 0.0)
-        return base.resize_maps(tf.constant(cam, tf.float32), batch.shape[1:3]).numpy()
+        spatial = (1,) * (activations.ndim - 2)
+        kept = np.take_along_axis(activations, channels.reshape((len(channels), *spatial, -1)), -1)
+        cam = np.maximum(np.einsum("b...n,bn->b...", kept, weights), 0.0)
+        return base.resize_maps(tf.constant(cam, tf.float32), batch.shape[1:-1]).numpy()
 
     def _capture_graph(self, target):
         def capture_graph(inputs, params):
             _, scores, activations = self.engine.scores_and_outputs(inputs, target, params)
-            return base.spatial_activations(activations, self.engine.layer_path), scores
+            path = self.engine.layer_path
+            return base.spatial_activations(activations, path, inputs.shape.rank), scores
 
         return capture_graph
 

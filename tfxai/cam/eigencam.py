@@ -8,7 +8,8 @@ from tfxai.cam import base
 
 
 class EigenCAM(base.CAM):
-    """Eigen-CAM: `relu(A v1)`, `v1` the first right singular vector of `A` as `(hw, K)`.
+    """Eigen-CAM: `relu(A v1)`, `v1` the first right singular vector of `A` as `(hw, K)`
+    (`(dhw, K)` for volumes).
 
     Gradient- and class-free: the target is ignored. The sign of `v1` (which SVD leaves
     free) is chosen so that the projection sums to a positive value.
@@ -33,12 +34,14 @@ class EigenCAM(base.CAM):
 
     def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         shape = tf.shape(activations)
-        flat = tf.reshape(activations, [shape[0], shape[1] * shape[2], shape[3]])
+        flat = tf.reshape(activations, [shape[0], -1, shape[-1]])  # (B, positions, K)
         _, _, v = tf.linalg.svd(flat, full_matrices=False)
         first = v[:, :, 0]
         projection = tf.reduce_sum(tf.linalg.matvec(flat, first), axis=1, keepdims=True)
         first = first * tf.where(projection < 0.0, -1.0, 1.0)
-        return first[:, None, None, :]
+        for _ in base.spatial_axes(activations):
+            first = first[:, None]
+        return first  # (B, 1, 1, K), or (B, 1, 1, 1, K) for volumes
 
 
 eigen_cam = base.function_form(

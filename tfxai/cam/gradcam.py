@@ -28,7 +28,7 @@ class GradCAM(base.CAM):
     """
 
     def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
-        return tf.reduce_mean(gradients, axis=[1, 2], keepdims=True)
+        return tf.reduce_mean(gradients, axis=base.spatial_axes(gradients), keepdims=True)
 
 
 grad_cam = base.function_form(GradCAM, "grad_cam", "Grad-CAM", "https://arxiv.org/abs/1610.02391")

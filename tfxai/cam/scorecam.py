@@ -42,21 +42,22 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
     """
 
     def rank_channels(self, activations: np.ndarray) -> np.ndarray:
-        return activations.std(axis=(1, 2))
+        return activations.std(axis=tuple(range(1, activations.ndim - 1)))
 
     def pair_input(
         self, activations: np.ndarray, images: np.ndarray, channels: np.ndarray
     ) -> np.ndarray:
-        return np.ascontiguousarray(activations[images, :, :, channels])
+        return np.ascontiguousarray(activations[images, ..., channels])
 
     def pair_graph(self, target: Target) -> Callable[[tf.Tensor, Any], tf.Tensor]:
         probability = heads.probability_target(target, self.engine)
 
         def masked_scores(images, args):
             maps, params = args
-            low = tf.reduce_min(maps, axis=[1, 2], keepdims=True)
-            span = tf.reduce_max(maps, axis=[1, 2], keepdims=True) - low
-            masks = base.resize_maps(tf.math.divide_no_nan(maps - low, span), images.shape[1:3])
+            axes = list(range(1, maps.shape.rank))
+            low = tf.reduce_min(maps, axis=axes, keepdims=True)
+            span = tf.reduce_max(maps, axis=axes, keepdims=True) - low
+            masks = base.resize_maps(tf.math.divide_no_nan(maps - low, span), images.shape[1:-1])
             _, scores, _ = self.engine.scores_and_outputs(
                 images * masks[..., None], probability, params, capture=False
             )

@@ -37,12 +37,22 @@ def image_batch(
     converted = targets_lib.to_target(target)
     wants_labels = converted.key == targets_lib.LABELS
     if not wants_labels and not isinstance(inputs, tf.data.Dataset):
-        return inputs_lib.as_image_batch(inputs, model, name), target
+        return _planar(inputs_lib.as_image_batch(inputs, model, name), name), target
     parts = list(batches_lib.target_batches(inputs, model, converted, 1 << 30, name))
-    images = np.concatenate([batch for batch, _, _ in parts], axis=0)
+    images = _planar(np.concatenate([batch for batch, _, _ in parts], axis=0), name)
     if wants_labels:
         target = [int(c) for _, _, params in parts for c in params[0]]
     return images, target
+
+
+def _planar(images: np.ndarray, name: str) -> np.ndarray:
+    """Refuses volumes `(B, D, H, W, C)`: the metrics rank, blur and mask 2-D pixels."""
+    if images.ndim != 4:
+        raise ValueError(
+            f"{name}: the metrics support 2-D images (batch, height, width, channels) "
+            f"only, got volumes of shape {images.shape}."
+        )
+    return images
 
 
 def positive_int(value: Any, name: str, *, high: int | None = None, what: str = "") -> int:
