@@ -269,7 +269,7 @@ CASES = {
     "option_unknown": (
         dict(foo=1),
         TypeError,
-        r"^foo: not an option of GradCAM; it takes batch_size, layer, logits",
+        r"^foo: not an option of GradCAM; it takes batch_size, input, layer, logits",
     ),
     "target_string": (dict(target="cat"), TypeError, r"^target: expected None, an int.* got 'cat'"),
     "target_fractions": (
@@ -441,7 +441,7 @@ API_CASES = {
     "model_with_two_inputs": (
         lambda: tfxai.grad_cam(_two_input_model(), _images()),
         ValueError,
-        r"^model: 'two_inputs' has 2 inputs",
+        r"^input: model 'two_inputs' has 2 inputs .* 2 of them are an image batch .*name the one",
     ),
     "output_on_single_output_metric": (
         lambda: tfxai.metrics.deletion(_seq(), _images(), _maps(), steps=2, output=1),

@@ -274,6 +274,16 @@ def test_a_single_input_model_refuses_another_input(data):
         tfxai.Saliency(model, input="meta")
 
 
+def test_a_sequential_built_by_build_declares_its_input():
+    """`build()` gives a Sequential `inputs` but no `input` (Keras raises on it)."""
+    model = keras.Sequential([keras.layers.Conv2D(2, 3)], name="built")
+    model.build((None, SIZE, SIZE, 3))
+    assert [tuple(t.shape) for _, t in model_inputs.declared_inputs(model)] == [
+        (None, SIZE, SIZE, 3)
+    ]
+    assert tfxai.inputs.expected_image_shape(model) == (SIZE, SIZE, 3)
+
+
 def test_the_other_inputs_travel_with_the_target():
     target = model_inputs.with_inputs(tfxai.targets.class_score(1), {"meta": np.ones((2, 4))})
     params = target.bind(2)

@@ -48,9 +48,13 @@ def declared_inputs(model: keras.Model) -> list[tuple[str, Any]]:
         ['image', 'meta']
     """
     try:
-        structure, tensors = model.input, list(model.inputs)
+        tensors = list(model.inputs or [])
     except (AttributeError, ValueError):
         return []
+    try:
+        structure = model.input
+    except (AttributeError, ValueError):  # a Sequential built by `build()`: inputs only
+        structure = None
     if isinstance(structure, dict):
         return list(structure.items())
     return [(tensor.name, tensor) for tensor in tensors]
