@@ -845,7 +845,7 @@ CLI_CASES = {
     ),
     "cli_model_name_unknown": (
         ["gallery", "resnet", "--layers", "x"],
-        r"model: expected one of shapes-classifier, shapes-unet, "
+        r"model: expected one of shapes-classifier, shapes-gap-classifier, shapes-unet, "
         r"resnet50 or a .keras file, got 'resnet'",
     ),
     "cli_weights_for_a_bundled_model": (
