@@ -1,13 +1,16 @@
 """Localization and faithfulness of CAM and attribution methods on held-out shapes images.
 
-Runs each method (every CAM by default; attribution methods by name) on the bundled
-classifier (targets: the true labels) and on the bundled U-Net (Seg-Grad-CAM
-`mask_score` targets: the labeled class over its predicted pixels), over freshly
-generated held-out images, and prints a method x metric table.
+Runs each method (every CAM by default; attribution methods by name) on a bundled
+classifier (`--model`, default `shapes-classifier`; targets: the true labels) at
+`block4_out` and on the bundled U-Net (Seg-Grad-CAM `mask_score` targets: the labeled
+class over its predicted pixels; `--no-unet` skips it), over freshly generated held-out
+images, and prints a method x metric table.
 
 Usage:
 
     python benchmarks/localization.py                       # 500 images per model
+    python benchmarks/localization.py --model shapes-gap-classifier --no-unet \
+        --json benchmarks/results/localization_cam_gap.json
     python benchmarks/localization.py --images 100 --methods grad_cam score_cam
     python benchmarks/localization.py --images 200 --methods saliency smooth_grad occlusion
     python benchmarks/localization.py --json benchmarks/results/localization.json
@@ -31,6 +34,10 @@ from tfxai import cam, datasets, demo, metrics, models
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model", default="shapes-classifier", choices=demo.CLASSIFIERS, help="classifier"
+    )
+    parser.add_argument("--no-unet", action="store_true", help="skip the U-Net table")
     parser.add_argument("--images", type=int, default=500, help="images per model")
     parser.add_argument("--seed", type=int, default=777, help="held-out image seed")
     parser.add_argument(
@@ -44,9 +51,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def classifier_table(methods, count, seed, top_n, steps):
-    """`{method: {metric: mean}}` on the bundled classifier."""
-    model = models.load("shapes-classifier")
+def classifier_table(name, methods, count, seed, top_n, steps):
+    """`{method: {metric: mean}}` on the bundled classifier `name`."""
+    model = models.load(name)
     data = datasets.make_shapes(count, seed=seed, task="classification")
     objects = demo.object_masks(data)
     table = {}
@@ -55,7 +62,7 @@ def classifier_table(methods, count, seed, top_n, steps):
         maps = demo.explainer(method, model, demo.CLASSIFIER_LAYER, top_n)(data.images, data.labels)
         table[method] = demo.classifier_scores(model, data, maps, objects, steps)
         table[method]["seconds"] = time.perf_counter() - start
-        print(f"# classifier {method}: {table[method]['seconds']:.1f} s", file=sys.stderr)
+        print(f"# {name} {method}: {table[method]['seconds']:.1f} s", file=sys.stderr)
     return table
 
 
@@ -99,17 +106,23 @@ def main(argv=None):
     args = parse_args(argv)
     results = {
         "classifier": classifier_table(
-            args.methods, args.images, args.seed, args.top_n, args.steps
+            args.model, args.methods, args.images, args.seed, args.top_n, args.steps
         ),
-        "unet": unet_table(args.methods, args.images, args.seed + 1, args.top_n),
         "settings": vars(args),
     }
+    if not args.no_unet:
+        results["unet"] = unet_table(args.methods, args.images, args.seed + 1, args.top_n)
     print(
-        f"Bundled classifier, {args.images} held-out images (seed {args.seed}), targets = "
+        f"Bundled classifier {args.model}, {args.images} held-out images (seed {args.seed}), "
+        f"layer {demo.CLASSIFIER_LAYER}, targets = "
         f"true labels, pointing game with tolerance 0, deletion/insertion {args.steps} "
         f"steps, top_n={args.top_n}:\n"
     )
     print(markdown(results["classifier"]))
+    if args.no_unet:
+        if args.json:
+            write_json(args.json, results)
+        return 0
     print(
         f"\nBundled U-Net, {args.images} held-out images (seed {args.seed + 1}), "
         f"mask_score targets (labeled class over its predicted pixels), layer "

@@ -70,6 +70,8 @@ ELSEWHERE = {
     "rise_probability_zero": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "rise_cell_larger_than_image": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "noise_wrapper_instance_of_other_model": "tests/attribution/test_bad_input.py::test_method_instance_must_explain_the_same_model",
+    # zoo: the demo's bundled classifier
+    "demo_classifier_unknown": "tests/test_demo.py::test_demo_rejects_an_unknown_classifier",
 }
 # explain_dataset, Explanations and the Beam transform: their own tests already check that
 # each message starts with the argument's name; the rest are tested below ("the scale").

@@ -79,3 +79,62 @@ def test_sanity_check_grad_cam_changes_when_weights_are_randomized(classifier, h
     assert result.mean.min() < 0.5
     for old, new in zip(before, classifier.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+# The conventional classifier (global average pooling, trained on labels only): its CAMs
+# cover a region over the object, where the max-pooled, mask-supervised classifier's
+# Layer-CAM / HiRes-CAM keep a single peak.
+REGION_METHODS = ("grad_cam", "layer_cam", "hires_cam")
+
+
+def half_max_coverage(maps, objects):
+    """Per image: the fraction of the object's pixels where the map is >= half its max."""
+    region = maps >= 0.5 * maps.max(axis=(1, 2), keepdims=True)
+    return (region & objects).sum(axis=(1, 2)) / objects.sum(axis=(1, 2))
+
+
+def test_half_max_coverage_by_hand():
+    maps = np.zeros((1, 4, 4), np.float32)
+    maps[0, 0, 0], maps[0, 0, 1], maps[0, 1, 0] = 1.0, 0.5, 0.4  # region: 2 pixels
+    objects = np.zeros((1, 4, 4), bool)
+    objects[0, :2, :2] = True  # 4 pixels, 2 of them in the region
+    np.testing.assert_allclose(half_max_coverage(maps, objects), [0.5])
+
+
+@pytest.fixture(scope="module")
+def gap_classifier():
+    return models.load("shapes-gap-classifier")
+
+
+@pytest.fixture(scope="module")
+def maps_of_both(classifier, gap_classifier, held_out):
+    """`{(model, method): maps}` on the first 32 held-out images."""
+    images, labels = held_out.images[:32], held_out.labels[:32]
+    found = {}
+    for name, model in (("max", classifier), ("gap", gap_classifier)):
+        for method in REGION_METHODS:
+            explain = getattr(tfxai, method)
+            found[name, method] = explain(model, images, target=labels, layer="block4_out")
+    return found
+
+
+def test_gap_classifier_cams_cover_a_region_of_the_object(maps_of_both, held_out):
+    objects = demo.object_masks(held_out)[:32]
+    for method in REGION_METHODS:
+        gap = half_max_coverage(maps_of_both["gap", method], objects)
+        peak = half_max_coverage(maps_of_both["max", method], objects)
+        print(
+            f"{method}: object pixels >= half max, 32 held-out images: GAP classifier "
+            f"{gap.mean():.3f}, max-pooled classifier {peak.mean():.3f}"
+        )
+        assert gap.mean() >= 0.4 and np.median(gap) >= 0.4
+    for method in ("layer_cam", "hires_cam"):  # the dot the GAP classifier is here to avoid
+        assert half_max_coverage(maps_of_both["max", method], objects).mean() < 0.2
+
+
+def test_gap_classifier_cams_point_inside_the_object(maps_of_both, held_out):
+    objects = demo.object_masks(held_out)[:32]
+    for method in REGION_METHODS:
+        hits = metrics.pointing_game(maps_of_both["gap", method], objects, tolerance=0)
+        print(f"{method} pointing game (0 px), GAP classifier, 32 held-out images: {hits.mean()}")
+        assert hits.mean() >= 0.9

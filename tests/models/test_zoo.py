@@ -12,7 +12,7 @@ SEED = 4242  # neither the training seed (0) nor the recorded held-out seed (100
 
 
 def test_available_and_bad_name():
-    assert models.available() == ["shapes-classifier", "shapes-unet"]
+    assert models.available() == ["shapes-classifier", "shapes-gap-classifier", "shapes-unet"]
     with pytest.raises(ValueError, match="shapes-clasifier.*shapes-classifier.*shapes-unet"):
         models.load("shapes-clasifier")
     with pytest.raises(ValueError, match="name"):
@@ -35,6 +35,19 @@ def test_shapes_classifier_accuracy_on_fresh_heldout():
     accuracy = models.accuracy(model, data.images, data.labels)
     assert accuracy >= 0.97
     assert models.info("shapes-classifier")["heldout"]["accuracy"] >= 0.97
+
+
+def test_shapes_gap_classifier_accuracy_on_fresh_heldout():
+    """The conventional classifier, trained on labels only, on the default shapes (clutter)."""
+    model = models.load("shapes-gap-classifier")
+    data = make_shapes(N, seed=SEED)
+    accuracy = models.accuracy(model, data.images, data.labels)
+    print(f"shapes-gap-classifier accuracy, {N} fresh images: {accuracy:.3f}")
+    assert accuracy >= 0.97
+    record = models.info("shapes-gap-classifier")
+    assert record["heldout"]["accuracy"] >= 0.97
+    assert "class_map_weight" not in record["train"]  # no mask loss in its recipe
+    assert record["file"] == "shapes-gap-classifier.keras"
 
 
 def test_shapes_unet_mean_iou_on_fresh_heldout():
