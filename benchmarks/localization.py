@@ -14,6 +14,8 @@ Usage:
     python benchmarks/localization.py --images 100 --methods grad_cam score_cam
     python benchmarks/localization.py --images 200 --methods saliency smooth_grad occlusion
     python benchmarks/localization.py --json benchmarks/results/localization.json
+    python benchmarks/localization.py --side-by-side benchmarks/results/localization_cam.json \
+        benchmarks/results/localization_cam_gap.json     # the two classifiers' tables, merged
 """
 
 import argparse
@@ -48,6 +50,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--steps", type=int, default=24, help="deletion/insertion steps")
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument(
+        "--side-by-side",
+        nargs=2,
+        default=None,
+        metavar="JSON",
+        help="print the classifier tables of two --json files side by side, and exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -102,8 +111,34 @@ def markdown(table):
     return "\n".join(lines)
 
 
+SIDE_BY_SIDE = ("pointing_game", "energy_pointing_game", "iou", "deletion", "insertion")
+
+
+def side_by_side(first, second):
+    """One Markdown table of two runs' classifier tables: `a / b` in each cell."""
+    names = [run["settings"].get("model", "shapes-classifier") for run in (first, second)]
+    lines = [
+        f"| method ({names[0]} / {names[1]}) | "
+        + " | ".join(demo.METRIC_COLUMNS[k] for k in SIDE_BY_SIDE)
+        + " |",
+        "|---" * (len(SIDE_BY_SIDE) + 1) + "|",
+    ]
+    for method, row in first["classifier"].items():
+        other = second["classifier"][method]
+        cells = [f"{row[k]:.3f} / {other[k]:.3f}" for k in SIDE_BY_SIDE]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.side_by_side:
+        import json
+        import pathlib
+
+        runs = [json.loads(pathlib.Path(path).read_text()) for path in args.side_by_side]
+        print(side_by_side(*runs))
+        return 0
     results = {
         "classifier": classifier_table(
             args.model, args.methods, args.images, args.seed, args.top_n, args.steps

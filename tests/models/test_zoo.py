@@ -94,3 +94,45 @@ def test_a_missing_manifest_is_an_error(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="'shapes-classifier' has no record"):
         models.info("shapes-classifier")
     assert models.info("shapes-unet") == {"heldout": {}}
+
+
+TWICE = """
+import sys
+import keras
+import numpy as np
+from tfxai.models import train
+
+weights = []
+for run in ("a", "b"):
+    train.train("shapes-gap-classifier", seed=0, out=sys.argv[1] + "/" + run, n=64,
+                epochs=1, heldout_n=8, verbose=0)
+    model = keras.saving.load_model(sys.argv[1] + f"/{run}/shapes-gap-classifier.keras")
+    weights.append(model.get_weights())
+same = all(np.array_equal(a, b) for a, b in zip(*weights))
+keras.utils.set_random_seed(0)  # as train() does before it builds the model
+initial = train._build(train.RECIPES["shapes-gap-classifier"]).get_weights()
+moved = not np.array_equal(weights[0][0], initial[0])
+print("same", same, "moved", moved)
+"""
+
+
+@pytest.mark.slow
+def test_gap_classifier_training_is_deterministic(tmp_path):
+    """The recipe, cut to 64 images and one epoch, run twice in one fresh process (op
+    determinism is process-wide): the same weights, which training did change."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(models.zoo.__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", TWICE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "same True moved True" in result.stdout

@@ -169,6 +169,7 @@ def train(
             images, labels, classmap = shapes.render(
                 n, size=SIZE, task=task, seed=(seed, epoch // repeat)
             )
+            targets: Any
             if fit_model is model:
                 targets = labels if task == "classification" else classmap
             else:
