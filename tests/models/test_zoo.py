@@ -48,6 +48,10 @@ def test_shapes_gap_classifier_accuracy_on_fresh_heldout():
     assert record["heldout"]["accuracy"] >= 0.97
     assert "class_map_weight" not in record["train"]  # no mask loss in its recipe
     assert record["file"] == "shapes-gap-classifier.keras"
+    assert record["train"]["command"] == (
+        "python -m tfxai.models.train --model shapes-gap-classifier --seed 0"
+    )
+    assert record["bytes"] == models.zoo.path("shapes-gap-classifier").stat().st_size
 
 
 def test_shapes_unet_mean_iou_on_fresh_heldout():
@@ -113,6 +117,8 @@ keras.utils.set_random_seed(0)  # as train() does before it builds the model
 initial = train._build(train.RECIPES["shapes-gap-classifier"]).get_weights()
 moved = not np.array_equal(weights[0][0], initial[0])
 print("same", same, "moved", moved)
+print(train._command("shapes-gap-classifier", 0, 64, 1, 8, True,
+                     train.RECIPES["shapes-gap-classifier"]))
 """
 
 
@@ -136,3 +142,5 @@ def test_gap_classifier_training_is_deterministic(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "same True moved True" in result.stdout
+    command = "--model shapes-gap-classifier --seed 0 --n 64 --epochs 1 --heldout-n 8"
+    assert f"python -m tfxai.models.train {command}" in result.stdout

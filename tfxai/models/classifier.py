@@ -1,4 +1,4 @@
-"""A small ResNet-style classifier for the synthetic shapes."""
+"""Two small classifiers for the synthetic shapes: a max-pooled ResNet and a plain GAP CNN."""
 
 from __future__ import annotations
 

@@ -218,6 +218,7 @@ def train(
         "size": SIZE,
         "bytes": file.stat().st_size,
         "train": {
+            "command": _command(name, seed, n, epochs, heldout_n, deterministic, recipe),
             "n_per_epoch": n,
             "epochs": epochs,
             "n_total": n * epochs,
@@ -238,6 +239,28 @@ def train(
         },
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
+
+
+def _command(
+    name: str,
+    seed: int,
+    n: int,
+    epochs: int,
+    heldout_n: int,
+    deterministic: bool,
+    recipe: dict[str, Any],
+) -> str:
+    """The `python -m tfxai.models.train` command line that makes this record."""
+    parts = [f"python -m tfxai.models.train --model {name} --seed {seed}"]
+    if n != recipe["n"]:
+        parts.append(f"--n {n}")
+    if epochs != recipe["epochs"]:
+        parts.append(f"--epochs {epochs}")
+    if heldout_n != HELDOUT_N:
+        parts.append(f"--heldout-n {heldout_n}")
+    if not deterministic:
+        parts.append("--no-determinism")
+    return " ".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
