@@ -81,6 +81,8 @@ ELSEWHERE = {
     "volume_occlusion_or_rise": "tests/test_volumes.py::test_perturbation_methods_refuse_volumes",
     "volume_metrics": "tests/test_volumes.py::test_metrics_refuse_volume_maps",
     "volume_slices_bad_arguments": "tests/viz/test_volume_slices.py::test_bad_arguments_name_themselves",
+    # zoo: the demo's bundled classifier
+    "demo_classifier_unknown": "tests/test_demo.py::test_demo_rejects_an_unknown_classifier",
 }
 # explain_dataset, Explanations and the Beam transform: their own tests already check that
 # each message starts with the argument's name; the rest are tested below ("the scale").
@@ -880,7 +882,7 @@ CLI_CASES = {
     ),
     "cli_model_name_unknown": (
         ["gallery", "resnet", "--layers", "x"],
-        r"model: expected one of shapes-classifier, shapes-unet, "
+        r"model: expected one of shapes-classifier, shapes-gap-classifier, shapes-unet, "
         r"resnet50 or a .keras file, got 'resnet'",
     ),
     "cli_weights_for_a_bundled_model": (

@@ -6,6 +6,7 @@ tfxai explain-dataset MODEL IMAGE_DIR OUT [--method M] [--metrics a,b] [--runner
 tfxai methods                  the methods --method takes, options, papers
 tfxai layers MODEL             the layer paths --layer takes, output shapes
 tfxai demo [--out DIR] [--images N] [--seed S] [--methods M ...] [--top-n K]
+           [--classifier shapes-gap-classifier|shapes-classifier]
 tfxai gallery MODEL --layers L [L ...] [--channels N] [--out DIR] [--size S [W]]
               [--steps K]
 tfxai version | tfxai --version
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         "freshly generated images; writes overlay grids (PNG) and a metrics "
         "table (Markdown + JSON). Nothing is downloaded.",
         epilog="examples:\n  tfxai demo\n  tfxai demo --images 4 --methods grad_cam "
-        "eigen_cam --out demo",
+        "eigen_cam --out demo\n  tfxai demo --classifier shapes-classifier",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--out", default="tfxai-demo", help="output folder (default: %(default)s)")
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--steps", type=int, default=24, help="deletion/insertion steps (default: 24)"
+    )
+    demo.add_argument(
+        "--classifier",
+        default="shapes-gap-classifier",
+        metavar="NAME",
+        help="bundled classifier: shapes-gap-classifier (global average pooling, the "
+        "default) or shapes-classifier (max pooling, mask-supervised)",
     )
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_gallery(commands)
@@ -167,6 +175,7 @@ _FLAGS = {
         "top_n": "--top-n",
         "deletion_steps": "--steps",
         "steps": "--steps",
+        "classifier": "--classifier",
     },
     "explain": explain.FLAGS,
     "explain-dataset": explain_dataset.FLAGS,
@@ -224,6 +233,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         top_n=args.top_n,
         deletion_steps=args.steps,
         progress=not args.no_progress,
+        classifier=args.classifier,
     )
     print(demo.to_markdown(results))
     print("wrote " + ", ".join(results["files"]))

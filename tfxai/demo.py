@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
     from tfxai.datasets.shapes import Shapes
 
-CLASSIFIER_LAYER = "block4_out"  # the bundled classifier's last residual block (24 x 24)
+CLASSIFIER_LAYER = "block4_out"  # the last 24 x 24 block of both bundled classifiers
+CLASSIFIER = "shapes-gap-classifier"  # the demo's default: a conventional GAP head
+CLASSIFIERS = ("shapes-gap-classifier", "shapes-classifier")  # bundled, `classifier=`
 ALL_METHODS = {**cam.CAM_METHODS, **attribution.ATTRIBUTION_METHODS}
 LAYER_METHODS = (*cam.CAM_METHODS, "guided_grad_cam")  # the methods that take a `layer`
 
@@ -44,8 +46,9 @@ def run_demo(
     top_n: int | None = None,
     deletion_steps: int = 24,
     progress: bool = True,
+    classifier: str = CLASSIFIER,
 ) -> dict:
-    """Runs every CAM method on the bundled classifier and U-Net and writes the results.
+    """Runs every CAM method on a bundled classifier and the U-Net and writes the results.
 
     Args:
         out_dir: String or path, default "tfxai-demo". Created if missing.
@@ -57,14 +60,18 @@ def run_demo(
         top_n: Integer or `None` (default, every channel) for Score-CAM and Ablation-CAM.
         deletion_steps: Integer, default 24. Steps of the deletion/insertion curves.
         progress: Boolean, default True. Show a progress bar.
+        classifier: String, default `"shapes-gap-classifier"` (global average pooling,
+            trained on labels: CAMs cover a region, as on most classifiers), or
+            `"shapes-classifier"` (max pooling, mask-supervised: CAMs peak at one point
+            inside the object). Both are explained at `"block4_out"`.
 
     Returns:
         Dict `{"classifier": {method: {metric: value}}, "unet": {...}, "files": [...]}`.
 
     Raises:
-        ValueError: On an unknown method, a bad `images`, `seed`, `top_n` or
-            `deletion_steps`, or an `out_dir` that cannot be created or written (all
-            checked before anything runs).
+        ValueError: On an unknown method or `classifier`, a bad `images`, `seed`,
+            `top_n` or `deletion_steps`, or an `out_dir` that cannot be created or
+            written (all checked before anything runs).
         TypeError: If `progress` is not a boolean.
 
     Example:
@@ -72,24 +79,26 @@ def run_demo(
     """
     methods = _check_methods(methods)
     _check_options(images, seed, top_n, deletion_steps, progress)
+    _check_classifier(classifier)
     out = inputs.writable_folder(out_dir, "out_dir")  # before anything is computed
     bar = _progress(2 * len(methods), progress)
-    classifier = _classifier_section(methods, images, seed, top_n, deletion_steps, bar)
+    section = _classifier_section(classifier, methods, images, seed, top_n, deletion_steps, bar)
     unet = _unet_section(methods, images, seed + 1, top_n, bar)
     bar.close()
     files = [
-        viz.save_png(out / "classifier_cams.png", classifier.pop("grid")),
+        viz.save_png(out / "classifier_cams.png", section.pop("grid")),
         viz.save_png(out / "unet_cams.png", unet.pop("grid")),
     ]
     results = {
-        "classifier": classifier["scores"],
+        "classifier": section["scores"],
         "unet": unet["scores"],
         "settings": {
             "images": images,
             "seed": seed,
             "top_n": top_n,
             "deletion_steps": deletion_steps,
-            "classifier_layer": classifier["layer"],
+            "classifier": classifier,
+            "classifier_layer": section["layer"],
             "unet_layer": unet["layer"],
         },
     }
@@ -119,6 +128,13 @@ def _check_options(images, seed, top_n, deletion_steps, progress):
     inputs.check_bool(progress, "progress")
 
 
+def _check_classifier(classifier):
+    if classifier not in CLASSIFIERS:
+        raise ValueError(
+            f"classifier: expected one of {', '.join(CLASSIFIERS)}, got {classifier!r}."
+        )
+
+
 def explainer(method: str, model: keras.Model, layer: Any, top_n: int | None) -> Any:
     """The class twin of `method` on `model`, with `layer` and `top_n` where it takes them."""
     options = {"top_n": top_n} if method in ("score_cam", "ablation_cam") else {}
@@ -127,8 +143,8 @@ def explainer(method: str, model: keras.Model, layer: Any, top_n: int | None) ->
     return ALL_METHODS[method](model, **options)
 
 
-def _classifier_section(methods, count, seed, top_n, steps, bar):
-    model = models.load("shapes-classifier")
+def _classifier_section(name, methods, count, seed, top_n, steps, bar):
+    model = models.load(name)
     data = datasets.make_shapes(count, seed=seed, task="classification")
     objects = object_masks(data)
     layer = CLASSIFIER_LAYER
@@ -272,7 +288,8 @@ def to_markdown(results: dict) -> str:
     """The demo's metrics as two Markdown tables."""
     lines = [
         f"# tfxai demo\n\n{results['settings']['images']} generated shapes images per "
-        f"model, seed {results['settings']['seed']}; classifier layer "
+        f"model, seed {results['settings']['seed']}; classifier "
+        f"`{results['settings'].get('classifier', 'shapes-classifier')}` at layer "
         f"`{results['settings']['classifier_layer']}`, U-Net layer "
         f"`{results['settings']['unet_layer']}` (Seg-Grad-CAM targets: the labeled "
         f"class over its predicted pixels).\n"

@@ -22,6 +22,30 @@ def test_shapes_classifier_layers_and_output():
         models.shapes_classifier(classes=0)
 
 
+def test_shapes_gap_classifier_has_a_conventional_head():
+    model = models.shapes_gap_classifier()
+    assert model.output.shape == (None, 5)
+    assert model.get_layer("block4_out").output.shape == (None, 12, 12, 128)
+    assert isinstance(model.get_layer("avg_pool"), keras.layers.GlobalAveragePooling2D)
+    head = model.get_layer("predictions")
+    assert isinstance(head, keras.layers.Dense) and head.get_config()["activation"] == "softmax"
+    assert [layer.name for layer in model.layers[-3:]] == ["block4_out", "avg_pool", "predictions"]
+    x = np.random.default_rng(0).uniform(size=(2, 96, 96, 3)).astype("float32")
+    out = np.asarray(model(x))
+    np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-5)  # probabilities
+    # the head is exactly softmax(W . mean over positions of block4_out + b)
+    features = keras.Model(model.input, model.get_layer("block4_out").output)(x)
+    kernel, bias = head.get_weights()
+    logits = np.asarray(features).mean(axis=(1, 2)) @ kernel + bias
+    expected = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(out, expected / expected.sum(-1, keepdims=True), atol=1e-5)
+    small = models.shapes_gap_classifier((64, 64, 3), classes=3, width=4)
+    assert small.output.shape == (None, 3)
+    assert small.get_layer("block4_out").output.shape == (None, 8, 8, 32)
+    with pytest.raises(ValueError, match="width: expected an integer >= 1, got 0"):
+        models.shapes_gap_classifier(width=0)
+
+
 def test_unet_logits_and_skip_connections():
     model = models.unet()
     assert model.output.shape == (None, 96, 96, 6)

@@ -34,7 +34,7 @@ METHOD_LAYERS: dict[str, bool] = {
 }
 
 #: The bundled models, `tfxai.models.available()`.
-ZOO_MODELS: tuple[str, ...] = ("shapes-classifier", "shapes-unet")
+ZOO_MODELS: tuple[str, ...] = ("shapes-classifier", "shapes-gap-classifier", "shapes-unet")
 
 #: Per-image metrics `tfxai explain-dataset --metrics` takes: `tfxai.scale.per_image`'s
 #: faithfulness metrics (a folder of images has no object masks for the others).

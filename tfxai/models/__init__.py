@@ -1,6 +1,6 @@
-"""Models: the Keras ResNet50, a U-Net, a small shapes classifier, and the bundled zoo."""
+"""Models: the Keras ResNet50, a U-Net, two small shapes classifiers, and the bundled zoo."""
 
-from tfxai.models.classifier import shapes_classifier
+from tfxai.models.classifier import shapes_classifier, shapes_gap_classifier
 from tfxai.models.evaluate import accuracy, mean_iou
 from tfxai.models.resnet import CaffePreprocessing, resnet50
 from tfxai.models.unet import unet
@@ -15,5 +15,6 @@ __all__ = [
     "mean_iou",
     "resnet50",
     "shapes_classifier",
+    "shapes_gap_classifier",
     "unet",
 ]

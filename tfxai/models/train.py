@@ -1,7 +1,7 @@
 """Trains the bundled zoo on freshly generated shapes and records held-out scores.
 
-    python -m tfxai.models.train --model shapes-classifier|shapes-unet|all --seed 0 \\
-        --out tfxai/models/assets
+    python -m tfxai.models.train --model shapes-classifier|shapes-gap-classifier|shapes-unet|all \\
+        --seed 0 --out tfxai/models/assets
 
 Each model is trained on freshly generated shapes (`n` new images every epoch or two,
 seeds `(seed, epoch // repeat)`) and evaluated on a held-out set made with another seed
@@ -42,6 +42,16 @@ RECIPES: dict[str, dict[str, Any]] = {
         "class_map_weight": 1.0,
         "dice_weight": 1.0,
     },
+    "shapes-gap-classifier": {
+        "task": "classification",
+        "builder": "shapes_gap_classifier",
+        "kwargs": {"input_shape": [96, 96, 3], "classes": 5, "width": 16},
+        "n": 8000,
+        "epochs": 12,
+        "repeat": 2,
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+    },
     "shapes-unet": {
         "task": "segmentation",
         "builder": "unet",
@@ -79,11 +89,12 @@ def train(
 
     Every `repeat` epochs (a recipe setting) see `n` freshly generated images
     (`seed=(seed, epoch // repeat)`); the held-out set is `make_shapes(heldout_n,
-    seed=seed + 1000)`. The classifier's losses put a background logit of 0 beside its
-    class scores (`with_background`): cross-entropy of the label on the pooled logits, and
-    (deep supervision of `"class_map"` from the masks) the same cross-entropy plus soft
-    Dice as the U-Net against `cell_labels`;
-    the U-Net minimizes pixel cross-entropy plus soft Dice.
+    seed=seed + 1000)`. `"shapes-classifier"`'s losses put a background logit of 0 beside
+    its class scores (`with_background`): cross-entropy of the label on the pooled logits,
+    and (deep supervision of `"class_map"` from the masks) the same cross-entropy plus
+    soft Dice as the U-Net against `cell_labels`; `"shapes-gap-classifier"` (a recipe
+    without `"class_map_weight"`) minimizes the cross-entropy of the labels alone, the
+    masks unused; the U-Net minimizes pixel cross-entropy plus soft Dice.
 
     Args:
         name: String, a key of `RECIPES`.
@@ -116,20 +127,25 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     task = recipe["task"]
 
+    metrics: list[Any]
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     model = _build(recipe)
-    if task == "classification":
+    if task == "classification" and "class_map_weight" not in recipe:  # labels only
+        fit_model = model
+        losses: Any = "sparse_categorical_crossentropy"
+        loss_weights, metrics = None, ["accuracy"]
+    elif task == "classification":
         class_map = model.get_layer("class_map").output
         cell = SIZE // class_map.shape[1]
         fit_model = keras.Model(model.input, [model.output, class_map])
-        losses: Any = [
+        losses = [
             with_background(shifted_ce),
             with_background(ce_dice_loss(None, recipe["dice_weight"])),
         ]
         loss_weights = [1.0, recipe["class_map_weight"]]
-        metrics: list[Any] = [["accuracy"], []]
+        metrics = [["accuracy"], []]
     else:
         fit_model = model
         losses = ce_dice_loss(model.output.shape[-1], recipe["dice_weight"])
@@ -153,9 +169,11 @@ def train(
             images, labels, classmap = shapes.render(
                 n, size=SIZE, task=task, seed=(seed, epoch // repeat)
             )
-            targets = (
-                (labels, cell_labels(classmap, cell)) if task == "classification" else classmap
-            )
+            targets: Any
+            if fit_model is model:
+                targets = labels if task == "classification" else classmap
+            else:
+                targets = (labels, cell_labels(classmap, cell))
             generation_s += time.perf_counter() - start
         start = time.perf_counter()
         fit_model.fit(
@@ -200,6 +218,7 @@ def train(
         "size": SIZE,
         "bytes": file.stat().st_size,
         "train": {
+            "command": _command(name, seed, n, epochs, heldout_n, deterministic, recipe),
             "n_per_epoch": n,
             "epochs": epochs,
             "n_total": n * epochs,
@@ -220,6 +239,28 @@ def train(
         },
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
+
+
+def _command(
+    name: str,
+    seed: int,
+    n: int,
+    epochs: int,
+    heldout_n: int,
+    deterministic: bool,
+    recipe: dict[str, Any],
+) -> str:
+    """The `python -m tfxai.models.train` command line that makes this record."""
+    parts = [f"python -m tfxai.models.train --model {name} --seed {seed}"]
+    if n != recipe["n"]:
+        parts.append(f"--n {n}")
+    if epochs != recipe["epochs"]:
+        parts.append(f"--epochs {epochs}")
+    if heldout_n != HELDOUT_N:
+        parts.append(f"--heldout-n {heldout_n}")
+    if not deterministic:
+        parts.append("--no-determinism")
+    return " ".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

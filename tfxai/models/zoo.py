@@ -11,12 +11,16 @@ import json
 from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-FILES = {"shapes-classifier": "shapes-classifier.keras", "shapes-unet": "shapes-unet.keras"}
+FILES = {
+    "shapes-classifier": "shapes-classifier.keras",
+    "shapes-gap-classifier": "shapes-gap-classifier.keras",
+    "shapes-unet": "shapes-unet.keras",
+}
 METRICS_FILE = "zoo.json"
 
 
 def available() -> list[str]:
-    """Names of the bundled models, e.g. `["shapes-classifier", "shapes-unet"]`."""
+    """Names of the bundled models, e.g. `["shapes-classifier", "shapes-gap-classifier", ...]`."""
     return sorted(FILES)
 
 
@@ -40,10 +44,16 @@ def path(name: str) -> Path:
 def load(name: str) -> keras.Model:
     """Loads a bundled model, trained and shipped with the package (nothing downloads).
 
-    `"shapes-classifier"`: `shapes_classifier()` trained on 96 px `make_shapes` images,
-    logits `(B, 5)`; explain `"block4_out"`. `"shapes-unet"`: `unet()` trained for
-    segmentation, logits `(B, 96, 96, 6)` (channel 0 background). Both take RGB images in
-    [0, 1]. Their held-out scores and training settings are in `info(name)`.
+    `"shapes-gap-classifier"`: `shapes_gap_classifier()`, a plain CNN with a global
+    average pooling head trained on the labels of 96 px `make_shapes` images,
+    probabilities `(B, 5)` (softmax); explain `"block4_out"`. Its CAMs look like those
+    of a typical classifier (a region over the object), and `tfxai demo` uses it.
+    `"shapes-classifier"`: `shapes_classifier()`, a small ResNet with a global MAX pooling
+    head whose class map was also trained on the shape masks, logits `(B, 5)`; explain
+    `"block4_out"`, where its CAMs peak at one point inside the object. `"shapes-unet"`:
+    `unet()` trained for segmentation, logits `(B, 96, 96, 6)` (channel 0 background).
+    All take RGB images in [0, 1]. Their held-out scores and training settings are in
+    `info(name)`.
 
     Args:
         name: String, one of `available()`.
@@ -57,7 +67,7 @@ def load(name: str) -> keras.Model:
             tfxai.models.train --model NAME`).
 
     Example:
-        >>> model = tfxai.models.load("shapes-classifier")
+        >>> model = tfxai.models.load("shapes-gap-classifier")
         >>> cams = tfxai.grad_cam(model, tfxai.datasets.make_shapes(8).images)
     """
     import keras
