@@ -70,6 +70,12 @@ ELSEWHERE = {
     "rise_probability_zero": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "rise_cell_larger_than_image": "tests/attribution/test_bad_input.py::test_bad_input_names_the_argument",
     "noise_wrapper_instance_of_other_model": "tests/attribution/test_bad_input.py::test_method_instance_must_explain_the_same_model",
+    # transformers: token layers (tfxai/tokens.py)
+    "tokens_not_a_grid": "tests/cam/test_tokens.py::test_bad_tokens",
+    "tokens_not_fitting_the_layer": "tests/cam/test_tokens.py::test_bad_tokens",
+    "tokens_grid_not_inferable": "tests/cam/test_tokens.py::test_a_grid_that_cannot_be_inferred_names_tokens",
+    "token_layer_whose_patches_are_not_read": "tests/cam/test_tokens.py::test_a_token_layer_whose_patches_are_not_read_is_refused",
+    "objective_tokens_not_a_grid": "tests/featurevis/test_tokens.py::test_the_grid_follows_the_model_input_size_and_tokens_option",
 }
 # explain_dataset, Explanations and the Beam transform: their own tests already check that
 # each message starts with the argument's name; the rest are tested below ("the scale").

@@ -35,10 +35,12 @@ from tfxai.keras_private import model_input_shape, shadow_calls
 __all__ = [
     "MAX_SKIP",
     "TokenGrid",
+    "check_influence",
     "check_tokens",
     "grid_of",
     "infer_grid",
     "influential_layers",
+    "last_token_layer",
     "to_grid",
 ]
 
@@ -50,10 +52,15 @@ MAX_SKIP = 8
 class TokenGrid:
     """How a `(B, N, D)` token sequence maps onto an image: `N = skip + height * width`.
 
-    Attributes:
+    Args:
         height: Integer, rows of patches.
         width: Integer, columns of patches.
-        skip: Integer, leading tokens that are not patches (class, register tokens).
+        skip: Integer, default 0. Leading tokens that are not patches (class, register
+            tokens); -1 (from `check_tokens((h, w))`) means "whatever is left over".
+
+    Example:
+        >>> TokenGrid(14, 14, 1).count  # ViT-B/16 at 224 px: a class token + 196 patches
+        197
     """
 
     height: int
@@ -171,6 +178,10 @@ def grid_of(
     Raises:
         ValueError: If `tokens` does not fit `N` or no grid can be inferred; the message
             names `tokens`, the shape seen and what is expected.
+
+    Example:
+        >>> grid_of((None, 21, 384), None, (224, 224))  # class + 4 registers + 4x4
+        TokenGrid(height=4, width=4, skip=5)
     """
     count = shape[1]
     if count is None:
@@ -323,6 +334,10 @@ def last_token_layer(
 
     Returns:
         A layer or `None`.
+
+    Example:
+        >>> last_token_layer(vit, layer_paths(vit)).name  # a class-token ViT
+        'block2_norm1'
     """
     found = influential_layers(model, [layer for _, layer in layers])
     reading = [layer for layer, reads in found if reads]
@@ -348,6 +363,11 @@ def check_influence(
     Raises:
         ValueError: Naming the layer and the last earlier token layer whose patches are
             read, e.g. a block's first LayerNorm before the last attention.
+
+    Example:
+        >>> check_influence(vit, vit.get_layer("norm"), "norm", vit.layers)
+        Traceback (most recent call last):
+        ValueError: layer: the patch tokens of 'norm' do not influence the model's output ...
     """
     layers = list(candidates) + ([] if any(c is layer for c in candidates) else [layer])
     found = influential_layers(model, layers)
