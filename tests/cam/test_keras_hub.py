@@ -49,7 +49,10 @@ def test_default_layer_of_keras_hub_vits(pooling, layer):
 
 def test_keras_hub_encoder_with_token_pooling_is_refused():
     model = _classifier("token")
-    with pytest.raises(ValueError, match=r"^layer: the patch tokens of 'vit_backbone/vit_encoder' do not.*'vit_patching_and_embedding'"):
+    with pytest.raises(
+        ValueError,
+        match=r"^layer: the patch tokens of 'vit_backbone/vit_encoder' do not.*'vit_patching_and_embedding'",
+    ):
         tfxai.grad_cam(model, _images(), layer="vit_encoder")
 
 
@@ -78,7 +81,9 @@ def test_grad_cam_on_keras_hub_vit_matches_a_manual_tape(size):
         del encoder.call
     h, w = size[0] // 8, size[1] // 8
     acts = seen["a"].numpy().reshape(2, h, w, 16)
-    cam = np.maximum((grads.reshape(2, h, w, 16).mean(axis=(1, 2), keepdims=True) * acts).sum(-1), 0)
+    cam = np.maximum(
+        (grads.reshape(2, h, w, 16).mean(axis=(1, 2), keepdims=True) * acts).sum(-1), 0
+    )
     expected = tf.image.resize(cam[..., None], size).numpy()[..., 0]
     assert expected.max() > 0
     np.testing.assert_allclose(maps, expected, rtol=1e-4, atol=1e-6)

@@ -92,7 +92,7 @@ class Step:
             }
             objective.check(self.shapes, image.shape[0])  # before scoring: clear errors
             return objectives_lib.Context(
-                acts, tf.cast(logits, tf.float32), images, tuple(self.input_size)
+                acts, tf.cast(logits, tf.float32), images, self.input_size
             )
 
         def step(seed, p):
