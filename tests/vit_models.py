@@ -6,7 +6,7 @@ learned position embedding, pre-norm transformer blocks (LayerNorm, MultiHeadAtt
 residual; LayerNorm, GELU MLP, residual), a final LayerNorm and a head on the class token
 (`pool="token"`), on the mean of the patch tokens (`pool="gap"`, no class token), or
 a class score per patch token max-pooled (`pool="max"`, the zoo classifier's head).
-`stem=` filters put two Conv-BatchNorm-ReLU (the second of stride 2) before the patch
+`stem=` filters put three Conv-BatchNorm-ReLU (the second of stride 2) before the patch
 embedding (a hybrid ViT; `patch` then counts pixels of the half-size stem output).
 """
 
@@ -91,6 +91,9 @@ def vit(
         x = keras.layers.Conv2D(2 * stem, 3, 2, padding="same", use_bias=False, name="stem2")(x)
         x = keras.layers.BatchNormalization(name="stem2_bn")(x)
         x = keras.layers.ReLU(name="stem2_relu")(x)
+        x = keras.layers.Conv2D(2 * stem, 3, padding="same", use_bias=False, name="stem3")(x)
+        x = keras.layers.BatchNormalization(name="stem3_bn")(x)
+        x = keras.layers.ReLU(name="stem3_relu")(x)
         height, width = height // 2, width // 2
     x = keras.layers.Conv2D(dim, patch, strides=patch, name="embed")(x)
     x = keras.layers.Reshape(((height // patch) * (width // patch), dim), name="patches")(x)

@@ -322,11 +322,21 @@ def influential_layers(
     return found
 
 
+def _probe(model, layers, tokens):
+    """`influential_layers`, or `[]` when the model cannot be probed on its own (an input
+    shape not fixed, several inputs): the default layer and the check are best-effort."""
+    try:
+        return influential_layers(model, layers, tokens)
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError):
+        return []
+
+
 def last_token_layer(
     model: keras.Model, layers: Sequence[tuple[str, keras.layers.Layer]]
 ) -> keras.layers.Layer | None:
     """The last of `layers` (`(path, layer)` in call order) whose patch tokens the output
-    reads (see `influential_layers`), or `None` when no layer has a token grid.
+    reads (see `influential_layers`), or `None` when no layer has a token grid (or the
+    model cannot be probed: its input shape is not fixed, or it has several inputs).
 
     Args:
         model: A Keras model with a known input shape.
@@ -339,7 +349,7 @@ def last_token_layer(
         >>> last_token_layer(vit, layer_paths(vit)).name  # a class-token ViT
         'block2_norm1'
     """
-    found = influential_layers(model, [layer for _, layer in layers])
+    found = _probe(model, [layer for _, layer in layers], None)
     reading = [layer for layer, reads in found if reads]
     return reading[-1] if reading else None
 
@@ -370,7 +380,7 @@ def check_influence(
         ValueError: layer: the patch tokens of 'norm' do not influence the model's output ...
     """
     layers = list(candidates) + ([] if any(c is layer for c in candidates) else [layer])
-    found = influential_layers(model, layers)
+    found = _probe(model, layers, tokens)
     verdict = [reads for found_layer, reads in found if found_layer is layer]
     if not verdict or verdict[0]:
         return
