@@ -269,8 +269,9 @@ def influential_layers(
         ValueError: If the model's input shape is not known.
 
     Example:
-        >>> [(l.name, ok) for l, ok in influential_layers(vit, vit.layers)][-2:]
-        [('block2_add2', False), ('norm', False)]
+        >>> found = dict((l.name, ok) for l, ok in influential_layers(vit, vit.layers))
+        >>> found["block2_norm1"], found["norm"]  # a class-token ViT
+        (True, False)
     """
     shape = model_input_shape(model)
     if shape is None or any(v is None for v in shape[1:]):
