@@ -83,6 +83,12 @@ ELSEWHERE = {
     "volume_slices_bad_arguments": "tests/viz/test_volume_slices.py::test_bad_arguments_name_themselves",
     # zoo: the demo's bundled classifier
     "demo_classifier_unknown": "tests/test_demo.py::test_demo_rejects_an_unknown_classifier",
+    # transformers: token layers (tfxai/tokens.py)
+    "tokens_not_a_grid": "tests/cam/test_tokens.py::test_bad_tokens",
+    "tokens_not_fitting_the_layer": "tests/cam/test_tokens.py::test_bad_tokens",
+    "tokens_grid_not_inferable": "tests/cam/test_tokens.py::test_a_grid_that_cannot_be_inferred_names_tokens",
+    "token_layer_whose_patches_are_not_read": "tests/cam/test_tokens.py::test_a_token_layer_whose_patches_are_not_read_is_refused",
+    "objective_tokens_not_a_grid": "tests/featurevis/test_tokens.py::test_the_grid_follows_the_model_input_size_and_tokens_option",
 }
 # explain_dataset, Explanations and the Beam transform: their own tests already check that
 # each message starts with the argument's name; the rest are tested below ("the scale").

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfxai import tokens
 from tfxai.keras_private import model_input_shape, shadow_calls
 
 
@@ -178,6 +179,9 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
     1x1x1. Layers whose map is 1x1 (the convolutions after a global pool, as in
     MobileNet's top, or any layer of a small input) give constant maps, so they are
     passed over; when every such layer is 1x1, the last is returned with a warning.
+    `(B, N, D)` token layers after the last 4-D layer (a vision transformer past its patch
+    embedding) come first: the last of them whose patch tokens reach the output
+    (`tfxai.tokens.last_token_layer`).
 
     Args:
         model: A Keras model.
@@ -186,7 +190,8 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
         The layer.
 
     Raises:
-        ValueError: If the model has no layer with a 4-D output (5-D for volumes).
+        ValueError: If the model has no layer with a 4-D output (5-D for volumes) and no
+            token layer whose patch tokens reach the output.
     """
     paths = layer_paths(model)
     shapes = {id(layer): static_shape(layer) for _, layer in paths}
@@ -204,10 +209,22 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
         for path, layer in paths
         if len(shapes[id(layer)] or ()) == rank and not sublayers(layer)
     ]
+    # A vision transformer: its last token layer (past any 4-D patch embedding) whose
+    # patches the output reads.
+    start = max(
+        (i + 1 for i, (_, la) in enumerate(paths) if spatial and la is spatial[-1][1]), default=0
+    )
+    token_layers = [
+        (p, la) for p, la in paths[start:] if len(shapes[id(la)] or ()) == 3 and not sublayers(la)
+    ]
+    found = tokens.last_token_layer(model, token_layers) if token_layers else None
+    if found is not None:
+        return found
     if not spatial:
         raise ValueError(
             f"layer: model {model.name!r} has no layer with a {rank}-D "
-            f"{axes} output; pass `layer=` explicitly."
+            f"{axes} output, nor a (batch, tokens, channels) token layer whose patch tokens "
+            f"the output reads; pass `layer=` explicitly."
         )
     extended = [
         (path, layer)

@@ -130,6 +130,8 @@ class GuidedGradCAM(base.Attribution):
         layer: Layer of the Grad-CAM, default `None` (the last layer with a 4-D output).
         keep_sign: Boolean, default False. Reduce the signed guided gradient.
         reduce: String, default "max". Channel reduction: "max", "mean", "sum" or "norm".
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of
+            a token layer for the Grad-CAM (`tfxai.tokens`).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
         input: String, integer or `None` (default). The image input of a model with several
@@ -150,11 +152,14 @@ class GuidedGradCAM(base.Attribution):
         *,
         keep_sign: bool = False,
         reduce: str = "max",
+        tokens: Any = None,
         output: int | str | None = None,
         logits: bool = True,
         input: int | str | None = None,
     ) -> None:
-        self.cam = gradcam.GradCAM(model, layer, output=output, logits=logits, input=input)
+        self.cam = gradcam.GradCAM(
+            model, layer, tokens=tokens, output=output, logits=logits, input=input
+        )
         self.guided = GuidedBackprop(
             model, keep_sign=keep_sign, reduce=reduce, output=output, logits=logits, input=input
         )
@@ -197,6 +202,9 @@ guided_grad_cam = base.function_form(
     "guided_grad_cam",
     "Guided Grad-CAM",
     "https://arxiv.org/abs/1610.02391",
-    extra=(", `layer` (the Grad-CAM layer, default the last 4-D layer), `keep_sign`, `reduce`"),
+    extra=(
+        ", `layer` (the Grad-CAM layer, default the last 4-D layer), `keep_sign`, `reduce`,"
+        " `tokens` ((height, width, skip) of a token layer)"
+    ),
     example=', layer="conv5_block3_out"',
 )

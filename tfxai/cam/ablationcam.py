@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfxai import tokens as tokens_lib
 from tfxai.cam import base, channel_scoring
 from tfxai.targets import Target
 
@@ -30,8 +31,11 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
 
     Args:
         model: A Keras model; never changed.
-        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        layer: Layer reference, default `None` (the last layer with a 4-D output; for a
+            vision transformer, the last token layer whose patches are read).
         top_n: Integer or `None` (default, every channel). Channels ablated per image.
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of
+            a token layer (`tfxai.cam.CAM`); a channel is zeroed at the patch tokens only.
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
         input: String, integer or `None` (default). The image input of a model with several
@@ -52,11 +56,14 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
         layer: Any = None,
         *,
         top_n: int | None = None,
+        tokens: Any = None,
         output: int | str | None = None,
         logits: bool = True,
         input: int | str | None = None,
     ) -> None:
-        super().__init__(model, layer, top_n=top_n, output=output, logits=logits, input=input)
+        super().__init__(
+            model, layer, top_n=top_n, tokens=tokens, output=output, logits=logits, input=input
+        )
         self.broadcast: bool | None = None  # unknown until the first call tries it
 
     def rank_channels(self, activations: np.ndarray) -> np.ndarray:
@@ -73,6 +80,16 @@ class AblationCAM(channel_scoring.ChannelScoringCAM):
 
             def ablate(activations):
                 keep = 1.0 - tf.one_hot(channels, activations.shape[-1], dtype=activations.dtype)
+                if activations.shape.rank == 3:  # tokens: the patches only, not the class token
+                    grid = tokens_lib.grid_of(
+                        tuple(activations.shape),
+                        self.tokens,
+                        tuple(images.shape[1:3]),
+                        self.engine.layer_path,
+                    )
+                    patch = tf.range(activations.shape[1]) >= grid.skip
+                    dropped = tf.cast(patch, activations.dtype)[None, :, None]
+                    return activations * (1.0 - dropped * (1.0 - keep[:, None, :]))
                 for _ in range(activations.shape.rank - 2):  # one per spatial axis
                     keep = keep[:, None]
                 return activations * keep

@@ -11,6 +11,7 @@ normalization, the function twin): the compiled tape pass and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,11 +19,12 @@ import tensorflow as tf
 
 from tfxai import cache as cache_lib
 from tfxai import explainer
+from tfxai import tokens as tokens_lib
 from tfxai.explainer import (  # noqa: F401 (the names CAM modules and tests use from here)
     as_tensors,
-    function_form,
     normalize_maps,
 )
+from tfxai.layer_lookup import leaf_layers, static_shape
 from tfxai.targets import Target
 
 # The function twins' explainers, as kept in the package's one cache (read by tests).
@@ -68,21 +70,33 @@ def resize_maps(maps: tf.Tensor, size: tuple[int, ...]) -> tf.Tensor:
 
 
 def spatial_activations(
-    activations: tf.Tensor, path: str | None, rank: int | None = None
+    activations: tf.Tensor,
+    path: str | None,
+    rank: int | None = None,
+    tokens: tokens_lib.TokenGrid | None = None,
+    image: tuple[int, int] | None = None,
 ) -> tf.Tensor:
     """Checks that a captured layer output is `(B, h, w, K)` or `(B, d, h, w, K)` (of the
-    inputs' `rank` when given) and casts it to float32."""
+    inputs' `rank` when given) and casts it to float32.
+
+    A `(B, N, D)` token sequence (a vision transformer's layer) is first laid out on its
+    patch grid, given by `tokens` or inferred from `N` and the input size `image`
+    (`tfxai.tokens.to_grid`).
+    """
+    if activations.shape.rank == 3:
+        activations = tokens_lib.to_grid(activations, tokens, image, path)
     got = activations.shape.rank
     if got not in (4, 5) or (rank is not None and got != rank):
         axes = (
             "(batch, depth, height, width, channels)"
             if rank == 5
-            else ("(batch, height, width, channels)")
+            else "(batch, height, width, channels)"
         )
         kind = "volume" if rank == 5 else "spatial"
+        tokens_hint = "" if rank == 5 else ", or a (batch, tokens, channels) transformer layer"
         raise ValueError(
             f"layer: {path!r} has an output of shape {tuple(activations.shape)}; CAM methods "
-            f"need a {kind} {axes} layer, e.g. the last conv block."
+            f"need a {kind} {axes} layer, e.g. the last conv block{tokens_hint}."
         )
     return tf.cast(activations, tf.float32)
 
@@ -101,15 +115,56 @@ class CAM(explainer.Explainer):
     Args:
         model: A Keras model (Sequential, Functional, nested or subclassed). Never changed.
         layer: The layer to explain: name, nested path, index, layer object, or `None`
-            (default) for the last layer with a 4-D output (5-D for a volume model).
+            (default) for the last layer with a 4-D output (5-D for a volume model; for a
+            vision transformer without one: the last token layer whose patch tokens the
+            output reads).
+        tokens: `None` (default: inferred) or `(height, width, skip)`: the patch grid of a
+            `(batch, tokens, channels)` layer, after `skip` leading (class, register)
+            tokens (`tfxai.tokens`).
         output: Integer or string, default `None`. Which output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid output.
         input: String, integer or `None` (default). The image input of a model with several
             inputs (see `tfxai.explainer.Explainer`).
+
+    Raises:
+        ValueError: On a bad `tokens`, or a chosen token layer whose patch tokens the
+            output does not read (the last block of a class-token ViT) when the method
+            needs them to (`reads_layer`).
     """
 
     captures_layer = True
     uses_gradients = True
+    # The map needs the output to depend on the layer (gradients, ablation); Eigen-CAM and
+    # Score-CAM read only the activations, so any token layer will do for them.
+    reads_layer = True
+
+    def __init__(
+        self,
+        model: Any,
+        layer: Any = None,
+        *,
+        tokens: Any = None,
+        output: Any = None,
+        logits: bool = True,
+        input: int | str | None = None,
+    ) -> None:
+        self.tokens = tokens_lib.check_tokens(tokens)
+        super().__init__(model, layer, output=output, logits=logits, input=input)
+        shape = static_shape(self.engine.layer)
+        if layer is not None and self.reads_layer and shape is not None and len(shape) == 3:
+            tokens_lib.check_influence(
+                model,
+                self.engine.layer,
+                str(self.engine.layer_path),
+                leaf_layers(model),
+                self.tokens,
+            )
+
+    def spatial(self, tensor: tf.Tensor, inputs: tf.Tensor) -> tf.Tensor:
+        """The layer's `(B, h, w, K)` float32 activations (or gradients), tokens on their grid."""
+        image = tuple(inputs.shape[1:3])
+        path = self.engine.layer_path
+        return spatial_activations(tensor, path, inputs.shape.rank, self.tokens, image)
 
     @property
     def layer(self) -> Any:
@@ -136,7 +191,7 @@ class CAM(explainer.Explainer):
     ) -> tuple[tf.Tensor, tf.Tensor | None]:
         """Tape pass returning float32 `(activations, gradients)`; gradients may be None."""
         tape, scores, activations = self.engine.scores_and_outputs(inputs, target, params)
-        activations_32 = spatial_activations(activations, self.engine.layer_path, inputs.shape.rank)
+        activations_32 = self.spatial(activations, inputs)
         if not self.uses_gradients:
             return activations_32, None
         gradients = tape.gradient(scores, activations)
@@ -146,7 +201,7 @@ class CAM(explainer.Explainer):
                 f"{self.engine.layer_path!r}; choose a layer that feeds the "
                 f"chosen output."
             )
-        return activations_32, tf.cast(gradients, tf.float32)
+        return activations_32, self.spatial(gradients, inputs)
 
     def _cam_graph(self, target):
         def cam_graph(inputs, params):
@@ -155,6 +210,24 @@ class CAM(explainer.Explainer):
             return weighted_map(weights, activations, inputs.shape[1:-1])
 
         return cam_graph
+
+
+TOKENS_OPTION = ", `tokens` (`(height, width, skip)` of a token layer; default inferred)"
+
+
+def function_form(
+    cls: type[explainer.Explainer],
+    name: str,
+    title: str,
+    reference: str,
+    extra: str = "",
+    example: str = "",
+    returns: str = "",
+) -> Callable[..., Any]:
+    """`tfxai.explainer.function_form` for a CAM: its docstring also lists `tokens`."""
+    return explainer.function_form(
+        cls, name, title, reference, extra + TOKENS_OPTION, example, returns
+    )
 
 
 def spatial_sum(tensor: tf.Tensor) -> tf.Tensor:

@@ -28,9 +28,12 @@ class ChannelScoringCAM(base.CAM):
 
     Args:
         model: A Keras model; never changed.
-        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        layer: Layer reference, default `None` (the last layer with a 4-D output; for a
+            vision transformer, the last token layer whose patches are read).
         top_n: Integer or `None` (default): keep only the `top_n` highest-ranked channels
             of each image (faster); `None` scores every channel.
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of
+            a token layer (`tfxai.cam.CAM`).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
         input: String, integer or `None` (default). The image input of a model with several
@@ -45,11 +48,12 @@ class ChannelScoringCAM(base.CAM):
         layer: Any = None,
         *,
         top_n: int | None = None,
+        tokens: Any = None,
         output: int | str | None = None,
         logits: bool = True,
         input: int | str | None = None,
     ) -> None:
-        super().__init__(model, layer, output=output, logits=logits, input=input)
+        super().__init__(model, layer, tokens=tokens, output=output, logits=logits, input=input)
         if top_n is not None and (
             isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1
         ):
@@ -92,8 +96,7 @@ class ChannelScoringCAM(base.CAM):
     def _capture_graph(self, target):
         def capture_graph(inputs, params):
             _, scores, activations = self.engine.scores_and_outputs(inputs, target, params)
-            path = self.engine.layer_path
-            return base.spatial_activations(activations, path, inputs.shape.rank), scores
+            return self.spatial(activations, inputs), scores
 
         return capture_graph
 

@@ -16,7 +16,10 @@ class EigenCAM(base.CAM):
 
     Args:
         model: A Keras model; never changed.
-        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        layer: Layer reference, default `None` (the last layer with a 4-D output; for a
+            vision transformer, the last token layer whose patches are read).
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of
+            a `(batch, tokens, channels)` layer (`tfxai.tokens`).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Unused (kept for a uniform signature).
         input: String, integer or `None` (default). The image input of a model with several
@@ -31,6 +34,7 @@ class EigenCAM(base.CAM):
     """
 
     uses_gradients = False
+    reads_layer = False  # any token layer, even one whose patches the output never reads
 
     def weights(self, activations: tf.Tensor, gradients: tf.Tensor | None) -> tf.Tensor:
         shape = tf.shape(activations)

@@ -25,8 +25,11 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
 
     Args:
         model: A Keras model; never changed.
-        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        layer: Layer reference, default `None` (the last layer with a 4-D output; for a
+            vision transformer, the last token layer whose patches are read).
         top_n: Integer or `None` (default, every channel). Channels kept per image.
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of
+            a `(batch, tokens, channels)` layer (`tfxai.tokens`).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Take the softmax of the logits behind a
             softmax/sigmoid output rather than of the output itself.
@@ -40,6 +43,8 @@ class ScoreCAM(channel_scoring.ChannelScoringCAM):
         Wang et al., "Score-CAM: Score-Weighted Visual Explanations for Convolutional
         Neural Networks", CVPR Workshops 2020. https://arxiv.org/abs/1910.01279
     """
+
+    reads_layer = False  # masks the input: any token layer, even the last one, will do
 
     def rank_channels(self, activations: np.ndarray) -> np.ndarray:
         return activations.std(axis=tuple(range(1, activations.ndim - 1)))

@@ -14,7 +14,10 @@ class XGradCAM(base.CAM):
 
     Args:
         model: A Keras model; never changed.
-        layer: Layer reference, default `None` (the last layer with a 4-D output).
+        layer: Layer reference, default `None` (the last layer with a 4-D output; for a
+            vision transformer, the last token layer whose patches are read).
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of
+            a `(batch, tokens, channels)` layer (`tfxai.tokens`).
         output: Integer or string, default `None`. Output of a multi-output model.
         logits: Boolean, default `True`. Score the logits behind a softmax/sigmoid.
         input: String, integer or `None` (default). The image input of a model with several

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfxai import tokens as tokens_lib
 from tfxai.target_algebra import Target
 
 
@@ -29,15 +30,27 @@ class Context:
         activations: Dict `{layer reference: tensor}` of the layers the objective names.
         logits: The model output behind a softmax/sigmoid, `(B, K)` or `(B, H, W, K)`.
         images: The images being optimized, `(B, H, W, C)` in [0, 1], before transforms.
+        input_size: `(H, W)` the model sees (the images are resized to it), or `None`
+            (the images' size): the aspect ratio that token grids are inferred for.
     """
 
     activations: dict
     logits: tf.Tensor
     images: tf.Tensor
+    input_size: tuple[int, int] | None = None
 
     def activation(self, layer: Any) -> tf.Tensor:
         """The activations `(B, ..., C)` of `layer` (a reference the objective named)."""
         return self.activations[layer_key(layer)]
+
+    def spatial(self, layer: Any, tokens: tokens_lib.TokenGrid | None = None) -> tf.Tensor:
+        """The activations of `layer`, a `(B, N, D)` token sequence laid out on its patch
+        grid `(B, h, w, D)` (leading class/register tokens dropped; `tfxai.tokens`)."""
+        values = self.activation(layer)
+        if values.shape.rank != 3:
+            return values
+        size = self.input_size or tuple(self.images.shape[1:3])
+        return tokens_lib.to_grid(values, tokens, size, layer_label(layer))
 
 
 # A `Target` that scores a `Context`: what every objective factory builds.

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfxai import tokens as tokens_lib
+
 # Re-exported: `objectives.Context`, `objectives.class_logit`, ... as before the split.
 from tfxai.featurevis.context import (
     Context,
@@ -59,12 +61,17 @@ __all__ = [
 ]
 
 
-def channel(layer: Any, channels: Any) -> Target:
+def channel(layer: Any, channels: Any, *, tokens: Any = None) -> Target:
     """Objective: the mean activation of a channel of `layer` over all positions.
+
+    On a `(B, N, D)` token layer (a vision transformer) the positions are the patch
+    tokens: the leading class/register tokens are left out (`tfxai.tokens`).
 
     Args:
         layer: Layer name, nested path (`"resnet50/conv4_block6_out"`), index or layer.
         channels: Integer, or a list of integers with one channel per image.
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of a
+            token layer.
 
     Returns:
         A `Target` objective; `batch` is `len(channels)` for a list.
@@ -82,10 +89,11 @@ def channel(layer: Any, channels: Any) -> Target:
     """
     layer = check_layer(layer)
     ids, batch = indices(channels, "channels")
+    grid = tokens_lib.check_tokens(tokens)
     return objective(
-        lambda ctx, p: spatial_mean(pick_channel(ctx.activation(layer), p)),
+        lambda ctx, p: spatial_mean(pick_channel(ctx.spatial(layer, grid), p)),
         bind_indices(ids, "channels"),
-        key=("channel", layer_key(layer)),
+        key=("channel", layer_key(layer), grid),
         check_fn=check_channels(layer, ids, "channels"),
         name=f"channel({layer_label(layer)!r}, {channels!r})",
         layers=(layer,),
@@ -93,14 +101,26 @@ def channel(layer: Any, channels: Any) -> Target:
     )
 
 
-def neuron(layer: Any, channels: Any, y: int | None = None, x: int | None = None) -> Target:
+def neuron(
+    layer: Any,
+    channels: Any,
+    y: int | None = None,
+    x: int | None = None,
+    *,
+    tokens: Any = None,
+) -> Target:
     """Objective: one unit of a channel, at position `(y, x)` (default: the center).
+
+    On a `(B, N, D)` token layer, `(y, x)` is the patch token at row `y`, column `x` of
+    its patch grid (row-major after the leading class/register tokens; `tfxai.tokens`).
 
     Args:
         layer: Layer reference, as in `channel`.
         channels: Integer, or a list of integers with one channel per image.
         y: Integer or `None` (default, the middle row of the activation map).
         x: Integer or `None` (default, the middle column).
+        tokens: `None` (default: inferred) or `(height, width, skip)`, the patch grid of a
+            token layer.
 
     Returns:
         A `Target` objective.
@@ -119,12 +139,14 @@ def neuron(layer: Any, channels: Any, y: int | None = None, x: int | None = None
         ):
             raise ValueError(f"{name}: expected a non-negative integer or None, got {value!r}.")
 
+    grid = tokens_lib.check_tokens(tokens)
+
     def score(ctx, p):
-        values = pick_channel(ctx.activation(layer), p)
+        values = pick_channel(ctx.spatial(layer, grid), p)
         if values.shape.rank != 3:
             raise ValueError(
-                f"layer: neuron needs a (B, H, W, C) layer; {layer_label(layer)!r} "
-                f"gives rank {values.shape.rank + 1}."
+                f"layer: neuron needs a (B, H, W, C) or (B, tokens, C) layer; "
+                f"{layer_label(layer)!r} gives rank {values.shape.rank + 1}."
             )
         row = values.shape[1] // 2 if y is None else y
         col = values.shape[2] // 2 if x is None else x
@@ -138,7 +160,7 @@ def neuron(layer: Any, channels: Any, y: int | None = None, x: int | None = None
     return objective(
         score,
         bind_indices(ids, "channels"),
-        key=("neuron", layer_key(layer), y, x),
+        key=("neuron", layer_key(layer), y, x, grid),
         check_fn=check_channels(layer, ids, "channels"),
         name=f"neuron({layer_label(layer)!r}, {channels!r}, {y}, {x})",
         layers=(layer,),

@@ -91,7 +91,9 @@ class Step:
                 "layers": {k: tuple(v.shape) for k, v in acts.items()},
             }
             objective.check(self.shapes, image.shape[0])  # before scoring: clear errors
-            return objectives_lib.Context(acts, tf.cast(logits, tf.float32), images)
+            return objectives_lib.Context(
+                acts, tf.cast(logits, tf.float32), images, self.input_size
+            )
 
         def step(seed, p):
             with tf.GradientTape() as tape:

@@ -1,0 +1,400 @@
+"""Token sequences <-> spatial grids: the layers of vision transformers as image maps.
+
+A ViT layer outputs `(B, N, D)`: `N = skip + h * w` tokens, the `skip` leading ones
+(a class token, register tokens) followed by one token per image patch in row-major order
+(the order of a strided Conv2D patch embedding reshaped to a sequence). `to_grid` turns
+such a sequence into a `(B, h, w, D)` map, so every CAM and every spatial objective works
+on it as on a convolution's output.
+
+The grid is given (`tokens=(h, w, skip)`) or inferred from `N` and the input image size
+`(H, W)`: the smallest `skip` in `0..8` for which `N - skip` tokens make an `h x w` grid
+of the image's aspect ratio (`h * W == w * H`, or `h, w = H // p, W // p` (or rounded up)
+for some patch size `p`, for a size that patches do not divide). For grids of 4x4 and
+larger the smallest such `skip` is the only one (a square `n^2 + s` is another square
+minus `s' < s` only when `2n + 1 <= s`), so a class token, a class token and four
+registers, or none are told apart. Smaller grids and unusual layouts take `tokens=`.
+
+`influential_layers` finds which token layers' patch tokens the output reads at all:
+after the last block of a class-token ViT only the class token is read, so the patch
+tokens there get exactly zero gradient, and every map made from them is blank.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfxai.keras_private import model_input_shape, shadow_calls
+
+__all__ = [
+    "MAX_SKIP",
+    "TokenGrid",
+    "check_influence",
+    "check_tokens",
+    "grid_of",
+    "infer_grid",
+    "influential_layers",
+    "last_token_layer",
+    "to_grid",
+]
+
+#: The most leading (class, register, distillation) tokens an inferred grid drops.
+MAX_SKIP = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenGrid:
+    """How a `(B, N, D)` token sequence maps onto an image: `N = skip + height * width`.
+
+    Args:
+        height: Integer, rows of patches.
+        width: Integer, columns of patches.
+        skip: Integer, default 0. Leading tokens that are not patches (class, register
+            tokens); -1 (from `check_tokens((h, w))`) means "whatever is left over".
+
+    Example:
+        >>> TokenGrid(14, 14, 1).count  # ViT-B/16 at 224 px: a class token + 196 patches
+        197
+    """
+
+    height: int
+    width: int
+    skip: int = 0
+
+    @property
+    def count(self) -> int:
+        """The number of tokens `skip + height * width`."""
+        return self.skip + self.height * self.width
+
+
+def check_tokens(tokens: Any) -> TokenGrid | None:
+    """Checks a user's `tokens=` option: `None`, `(h, w)` or `(h, w, skip)`.
+
+    Args:
+        tokens: `None` (infer the grid), a `TokenGrid`, or a tuple of non-negative integers
+            `(height, width)` (the leading tokens are whatever is left over) or
+            `(height, width, skip)`.
+
+    Returns:
+        A `TokenGrid` (with `skip=-1` for "the rest", resolved by `grid_of`), or `None`.
+
+    Raises:
+        ValueError: If `tokens` is none of the above.
+
+    Example:
+        >>> check_tokens((14, 14, 1))
+        TokenGrid(height=14, width=14, skip=1)
+    """
+    if tokens is None or isinstance(tokens, TokenGrid):
+        return tokens
+    values = tuple(tokens) if isinstance(tokens, (tuple, list)) else None
+    if (
+        values is None
+        or len(values) not in (2, 3)
+        or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values)
+        or any(v < 1 for v in values[:2])
+        or (len(values) == 3 and values[2] < 0)
+    ):
+        raise ValueError(
+            f"tokens: expected None (infer the grid) or (height, width, skip) with positive "
+            f"height and width and skip >= 0 leading tokens, e.g. (14, 14, 1) for a ViT-B/16 "
+            f"with a class token; got {tokens!r}."
+        )
+    skip = int(values[2]) if len(values) == 3 else -1
+    return TokenGrid(int(values[0]), int(values[1]), skip)
+
+
+def _fits(height: int, width: int, image: tuple[int, int]) -> bool:
+    """Whether an `height x width` patch grid fits an image of `image` pixels."""
+    rows, cols = image
+    if height * cols == width * rows:
+        return True
+    for patch in range(1, max(rows, cols) + 1):
+        floor = (rows // patch, cols // patch)
+        ceil = (-(-rows // patch), -(-cols // patch))
+        if (height, width) in (floor, ceil):
+            return True
+    return False
+
+
+def infer_grid(count: int, image: tuple[int, int] | None = None) -> TokenGrid | None:
+    """The grid of a sequence of `count` tokens for an image of `image` = `(H, W)` pixels.
+
+    Args:
+        count: Integer, the number of tokens `N`.
+        image: `(H, W)` of the model input, or `None` (unknown: square grids only).
+
+    Returns:
+        The `TokenGrid` with the smallest `skip` in `0..MAX_SKIP` whose `N - skip` tokens
+        make a grid of more than one patch fitting the image's shape, or `None`.
+
+    Example:
+        >>> infer_grid(197, (224, 224))  # ViT-B/16: a class token and 14x14 patches
+        TokenGrid(height=14, width=14, skip=1)
+        >>> infer_grid(24, (32, 48))  # 8 px patches of a 32x48 image, no class token
+        TokenGrid(height=4, width=6, skip=0)
+    """
+    known = image is not None and all(isinstance(v, int) and v > 0 for v in image)
+    for skip in range(min(MAX_SKIP, count - 2) + 1):
+        patches = count - skip
+        if not known:
+            side = math.isqrt(patches)
+            if side * side == patches:
+                return TokenGrid(side, side, skip)
+            continue
+        rows, cols = image  # type: ignore[misc]
+        # The divisor pair closest to the image's aspect ratio first (square for square).
+        pairs = [(h, patches // h) for h in range(1, patches + 1) if patches % h == 0]
+        pairs.sort(key=lambda p: abs(math.log(p[0] * cols / (p[1] * rows))))
+        for height, width in pairs:
+            if _fits(height, width, (rows, cols)):
+                return TokenGrid(height, width, skip)
+    return None
+
+
+def grid_of(
+    shape: Sequence[Any],
+    tokens: TokenGrid | None,
+    image: tuple[int, int] | None,
+    path: Any = None,
+) -> TokenGrid:
+    """The grid of a `(B, N, D)` layer output: `tokens` checked against `N`, or inferred.
+
+    Args:
+        shape: The layer output's shape `(B, N, D)`.
+        tokens: A `TokenGrid` from `check_tokens`, or `None` to infer it.
+        image: `(H, W)` of the model input, or `None`.
+        path: The layer's name or path, for messages.
+
+    Returns:
+        The `TokenGrid`.
+
+    Raises:
+        ValueError: If `tokens` does not fit `N` or no grid can be inferred; the message
+            names `tokens`, the shape seen and what is expected.
+
+    Example:
+        >>> grid_of((None, 21, 384), None, (224, 224))  # class + 4 registers + 4x4
+        TokenGrid(height=4, width=4, skip=5)
+    """
+    count = shape[1]
+    if count is None:
+        raise ValueError(
+            f"layer: {path!r} has an output of shape {tuple(shape)} with an unknown number "
+            f"of tokens; pass tokens=(height, width, skip)."
+        )
+    if tokens is not None:
+        skip = count - tokens.height * tokens.width if tokens.skip < 0 else tokens.skip
+        if skip < 0 or skip + tokens.height * tokens.width != count:
+            raise ValueError(
+                f"tokens: {(tokens.height, tokens.width, tokens.skip)} does not fit layer "
+                f"{path!r}, whose output {tuple(shape)} has {count} tokens; expected "
+                f"skip + height * width == {count}."
+            )
+        return TokenGrid(tokens.height, tokens.width, skip)
+    grid = infer_grid(count, image)
+    if grid is None:
+        size = f"{image[0]}x{image[1]} " if image is not None else ""
+        raise ValueError(
+            f"tokens: cannot infer a patch grid for layer {path!r}: its output "
+            f"{tuple(shape)} has {count} tokens, which is no grid of the {size}input's "
+            f"shape after dropping 0..{MAX_SKIP} leading tokens; pass "
+            f"tokens=(height, width, skip) with skip + height * width == {count}, or choose "
+            f"a (batch, height, width, channels) or (batch, tokens, channels) layer."
+        )
+    return grid
+
+
+def to_grid(
+    tokens: tf.Tensor, grid: TokenGrid | None, image: tuple[int, int] | None, path: Any = None
+) -> tf.Tensor:
+    """A `(B, N, D)` token sequence as a `(B, h, w, D)` map (row-major, leading dropped).
+
+    Args:
+        tokens: Tensor `(B, N, D)`.
+        grid: A `TokenGrid` (from `check_tokens`) or `None` to infer it.
+        image: `(H, W)` of the model input, or `None`.
+        path: The layer's name or path, for messages.
+
+    Returns:
+        Tensor `(B, h, w, D)` of the same dtype.
+
+    Raises:
+        ValueError: As `grid_of`.
+
+    Example:
+        >>> to_grid(tf.zeros((2, 197, 768)), None, (224, 224)).shape
+        TensorShape([2, 14, 14, 768])
+    """
+    found = grid_of(tuple(tokens.shape), grid, image, path)
+    patches = tokens[:, found.skip :]
+    return tf.reshape(patches, [-1, found.height, found.width, tokens.shape[-1]])
+
+
+def _probe_input(model: keras.Model, shape: tuple) -> np.ndarray:
+    """A seeded random input of `shape` (batch of 1) in the model input's dtype."""
+    rng = np.random.default_rng(0)
+    dtype = getattr(getattr(model, "inputs", [None])[0], "dtype", "float32") or "float32"
+    if np.issubdtype(np.dtype(str(dtype)), np.integer):
+        return rng.integers(0, 256, size=shape).astype(str(dtype))
+    return rng.uniform(0.0, 1.0, size=shape).astype(np.float32)
+
+
+def influential_layers(
+    model: keras.Model, layers: Sequence[keras.layers.Layer], tokens: TokenGrid | None = None
+) -> list[tuple[keras.layers.Layer, bool]]:
+    """The token layers among `layers`, each with whether the output reads its patches.
+
+    One eager pass on a seeded random image captures the layers' outputs; the gradient
+    of a seeded random projection of every model output with respect to each `(B, N, D)`
+    output tells whether its patch tokens (the leading tokens dropped) reach the output
+    at all: after the last block of a class-token ViT they get exactly zero gradient.
+
+    Args:
+        model: A Keras model with a known input shape.
+        layers: Candidate layers of `model`.
+        tokens: A `TokenGrid` for every layer, or `None` (inferred per layer).
+
+    Returns:
+        `(layer, influential)` for every layer of `layers` (in that order) whose output
+        is `(B, N, D)` with a patch grid; layers without one are left out.
+
+    Raises:
+        ValueError: If the model's input shape is not known.
+
+    Example:
+        >>> found = dict((l.name, ok) for l, ok in influential_layers(vit, vit.layers))
+        >>> found["block2_norm1"], found["norm"]  # a class-token ViT
+        (True, False)
+    """
+    shape = model_input_shape(model)
+    if shape is None or any(v is None for v in shape[1:]):
+        raise ValueError(
+            f"layer: cannot probe the token layers of model {model.name!r} without a "
+            f"known input shape; call the model once, or pass `layer=` explicitly."
+        )
+    image = tuple(shape[1:3]) if len(shape) == 4 else None
+    seen: dict[int, tf.Tensor] = {}
+
+    def record(layer, output):
+        if isinstance(output, tf.Tensor) and output.shape.rank == 3:
+            tape.watch(output)
+            seen[id(layer)] = output
+        return output
+
+    x = tf.constant(_probe_input(model, (1,) + tuple(shape[1:])))
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        with shadow_calls(layers, record):
+            outputs = model(x, training=False)
+        rng = np.random.default_rng(1)
+        total = tf.add_n(
+            [
+                tf.reduce_sum(
+                    tf.cast(out, tf.float32) * rng.normal(size=out.shape).astype(np.float32)
+                )
+                for out in tf.nest.flatten(outputs)
+            ]
+        )
+    grids = {}
+    for layer in layers:
+        value = seen.get(id(layer))
+        if value is not None and id(layer) not in grids:
+            try:
+                grids[id(layer)] = grid_of(tuple(value.shape), tokens, image, layer.name)
+            except ValueError:
+                continue
+    ids = list(grids)
+    gradients = dict(zip(ids, tape.gradient(total, [seen[i] for i in ids])))
+    found = []
+    for layer in layers:
+        if id(layer) not in grids:
+            continue
+        gradient = gradients[id(layer)]
+        reads = gradient is not None and bool(
+            tf.reduce_any(tf.not_equal(gradient[:, grids[id(layer)].skip :], 0.0))
+        )
+        found.append((layer, reads))
+    return found
+
+
+def _probe(model, layers, tokens):
+    """`influential_layers`, or `[]` when the model cannot be probed on its own (an input
+    shape not fixed, several inputs): the default layer and the check are best-effort."""
+    try:
+        return influential_layers(model, layers, tokens)
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError):
+        return []
+
+
+def last_token_layer(
+    model: keras.Model, layers: Sequence[tuple[str, keras.layers.Layer]]
+) -> keras.layers.Layer | None:
+    """The last of `layers` (`(path, layer)` in call order) whose patch tokens the output
+    reads (see `influential_layers`), or `None` when no layer has a token grid (or the
+    model cannot be probed: its input shape is not fixed, or it has several inputs).
+
+    Args:
+        model: A Keras model with a known input shape.
+        layers: `(path, layer)` pairs of candidate leaf layers, in call order.
+
+    Returns:
+        A layer or `None`.
+
+    Example:
+        >>> last_token_layer(vit, layer_paths(vit)).name  # a class-token ViT
+        'block2_norm1'
+    """
+    found = _probe(model, [layer for _, layer in layers], None)
+    reading = [layer for layer, reads in found if reads]
+    return reading[-1] if reading else None
+
+
+def check_influence(
+    model: keras.Model,
+    layer: keras.layers.Layer,
+    path: str,
+    candidates: Sequence[keras.layers.Layer],
+    tokens: TokenGrid | None = None,
+) -> None:
+    """Raises when `layer` is a token layer whose patch tokens the output never reads.
+
+    Args:
+        model: A Keras model with a known input shape.
+        layer: The chosen layer.
+        path: Its path, for the message.
+        candidates: The model's leaf layers in call order (for a suggestion).
+        tokens: The user's `TokenGrid`, or `None`.
+
+    Raises:
+        ValueError: Naming the layer and the last earlier token layer whose patches are
+            read, e.g. a block's first LayerNorm before the last attention.
+
+    Example:
+        >>> check_influence(vit, vit.get_layer("norm"), "norm", vit.layers)
+        Traceback (most recent call last):
+        ValueError: layer: the patch tokens of 'norm' do not influence the model's output ...
+    """
+    layers = list(candidates) + ([] if any(c is layer for c in candidates) else [layer])
+    found = _probe(model, layers, tokens)
+    verdict = [reads for found_layer, reads in found if found_layer is layer]
+    if not verdict or verdict[0]:
+        return
+    earlier = []
+    for found_layer, reads in found:
+        if found_layer is layer:
+            break
+        if reads:
+            earlier.append(found_layer.name)
+    hint = f"e.g. {earlier[-1]!r} (the last one whose patches are read)" if earlier else ""
+    raise ValueError(
+        f"layer: the patch tokens of {path!r} do not influence the model's output (their "
+        f"gradient is zero: after the last block of a class-token ViT only the class token "
+        f"is read), so its maps would be blank; choose an earlier token layer{', ' if hint else ''}"
+        f"{hint}, such as the last block's first LayerNorm, or layer=None to pick one."
+    )
