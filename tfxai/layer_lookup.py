@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfxai import tokens
+from tfxai import token_influence
 from tfxai.keras_private import model_input_shape, shadow_calls
 
 
@@ -181,7 +181,7 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
     passed over; when every such layer is 1x1, the last is returned with a warning.
     `(B, N, D)` token layers after the last 4-D layer (a vision transformer past its patch
     embedding) come first: the last of them whose patch tokens reach the output
-    (`tfxai.tokens.last_token_layer`).
+    (`tfxai.token_influence.last_token_layer`).
 
     Args:
         model: A Keras model.
@@ -217,7 +217,7 @@ def last_spatial_layer(model: keras.Model) -> keras.layers.Layer:
     token_layers = [
         (p, la) for p, la in paths[start:] if len(shapes[id(la)] or ()) == 3 and not sublayers(la)
     ]
-    found = tokens.last_token_layer(model, token_layers) if token_layers else None
+    found = token_influence.last_token_layer(model, token_layers) if token_layers else None
     if found is not None:
         return found
     if not spatial:

@@ -14,7 +14,7 @@ import tensorflow as tf
 import tfxai
 from tests.conftest import assert_unchanged, snapshot
 from tests.vit_models import LeadingTokens, vit
-from tfxai import cam, tokens
+from tfxai import cam, token_influence, tokens
 from tfxai.engine import resolve_layer
 
 # ----------------------------------------------------------------- the hand-computed model
@@ -259,7 +259,10 @@ def test_a_token_layer_whose_patches_are_not_read_is_refused():
 def test_gradient_checks_see_what_the_probe_says():
     """The probe's verdicts are those of a manual tape: zero exactly where it says so."""
     model = vit(pool="token")
-    found = {layer.name: reads for layer, reads in tokens.influential_layers(model, model.layers)}
+    found = {
+        layer.name: reads
+        for layer, reads in token_influence.influential_layers(model, model.layers)
+    }
     assert found["block2_norm1"] and found["block1_add2"] and not found["block2_add2"]
     assert not found["norm"] and not found["block2_mlp2"] and not found["block2_attn"]
     feat = keras.Model(model.input, [model.get_layer("block2_attn").output, model.output])

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfxai import cache as cache_lib
-from tfxai import explainer
+from tfxai import explainer, token_influence
 from tfxai import tokens as tokens_lib
 from tfxai.explainer import (  # noqa: F401 (the names CAM modules and tests use from here)
     as_tensors,
@@ -152,7 +152,7 @@ class CAM(explainer.Explainer):
         super().__init__(model, layer, output=output, logits=logits, input=input)
         shape = static_shape(self.engine.layer)
         if layer is not None and self.reads_layer and shape is not None and len(shape) == 3:
-            tokens_lib.check_influence(
+            token_influence.check_influence(
                 model,
                 self.engine.layer,
                 str(self.engine.layer_path),
