@@ -147,7 +147,7 @@ class Explainer:
             normalize: Boolean, default True. Scale each map to [0, 1].
 
         Returns:
-            float32 numpy array `(B, H, W)`.
+            float32 numpy array `(B, H, W)` (`(B, D, H, W)` for volumes).
         """
         normalize = inputs_lib.check_bool(normalize, "normalize")
         (maps,) = self.collect(inputs, target, batch_size, self._maps_of_batch)
@@ -349,14 +349,15 @@ _FUNCTION_DOC = """{title} maps `(B, H, W)` float32 in [0, 1]: the function form
 
     Args:
         model: A Keras model; never changed.
-        inputs: Images `(B, H, W, C)`: numpy, `tf.Tensor` or `tf.data.Dataset`.
+        inputs: Images `(B, H, W, C)` (volumes `(B, D, H, W, C)`): numpy, `tf.Tensor` or
+            `tf.data.Dataset`; for a model with several inputs, every input (`input=`).
         target: `None` (predicted class), int, list of ints, callable or `Target`.
         **options: {options}{extra}, `batch_size` (Integer, default 32, {per_pass}
             per compiled pass) and `normalize` (Boolean, default True), as in `{cls}`. The
             explainer is cached per (model, options), so repeated calls reuse its graphs.
 
     Returns:
-        float32 numpy array `(B, H, W)`{returns}.
+        float32 numpy array `(B, H, W)` (`(B, D, H, W)` for volumes){returns}.
 
     Raises:
         ValueError: On bad inputs, {checked} or options (the message names which).
@@ -405,7 +406,7 @@ def function_form(
         cls=cls.__name__,
         name=name,
         reference=reference,
-        options=f"{layer}`output`, `logits`",
+        options=f"{layer}`output`, `logits`, `input`",
         extra=extra,
         per_pass="images" if cls.captures_layer else "model evaluations",
         checked="layer, target" if cls.captures_layer else "target",
