@@ -156,7 +156,10 @@ def log_energy(path: str) -> tfxai.Target:
         return tf.math.log(tf.reduce_mean(tf.square(a), axis=[1, 2, 3]) + 1e-30)
 
     return tfxai.Target(
-        score, key=("log_energy", path), name=f"log_energy({path!r})", layers=(path,),
+        score,
+        key=("log_energy", path),
+        name=f"log_energy({path!r})",
+        layers=(path,),
         reads="context",
     )
 
@@ -267,7 +270,7 @@ def table(rows: list[dict]) -> str:
         shape = "x".join(str(d) for d in row["shape"][1:3])
         notes = list(row["note"])
         if row["explicit"]:
-            notes.append(f"`layer=\"{row['explicit']}\"` gives the same maps")
+            notes.append(f'`layer="{row["explicit"]}"` gives the same maps')
         notes += row["problems"]
         note = "; ".join(notes).replace("|", "/")
         lines.append(

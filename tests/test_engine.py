@@ -195,9 +195,15 @@ def test_a_1x1_last_stage_falls_back_to_the_last_block_output_with_a_warning():
     small = _two_stage_model(4)
     on_main = layer_lookup.main_path_filter(small)
     assert [on_main(p) for p in ("stem", "mixed1", "mixed1_a", "mixed2_a1", "mixed2")] == [
-        True, True, False, False, True
+        True,
+        True,
+        False,
+        False,
+        True,
     ]
-    with pytest.warns(UserWarning, match=r"'mixed2', the last 4-D layer .* is 1x1 .* using 'mixed1' \(4x4\)"):
+    with pytest.warns(
+        UserWarning, match=r"'mixed2', the last 4-D layer .* is 1x1 .* using 'mixed1' \(4x4\)"
+    ):
         assert engine.resolve_layer(small, None).name == "mixed1"
     # At 12 px mixed2 is 4x4: the default is the last layer, no warning.
     large = _two_stage_model(12)
@@ -215,3 +221,17 @@ def test_a_1x1_last_stage_falls_back_to_the_last_block_output_with_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert engine.resolve_layer(pooled_head, None).name == "features"
+
+
+def test_the_layers_command_lists_an_operation_as_the_default(tmp_path, capsys):
+    """`tfxai layers model.keras` on a saved model whose last spatial step is `x + y`."""
+    from tfxai import cli
+
+    model = _residual_model()
+    path = tmp_path / "residual.keras"
+    model.save(path)
+    assert cli.main(["layers", str(path), "--spatial"]) == 0
+    rows = [row.split() for row in capsys.readouterr().out.splitlines()]
+    add = next(op.name for op in keras.models.load_model(path).operations if "add" in op.name)
+    assert [row[0] for row in rows[1:-1]] == ["image", "conv_a", "conv_b", add]
+    assert rows[4][1:] == ["Add", "(op)", "(None,", "6,", "6,", "3)", "default"]

@@ -117,9 +117,7 @@ def test_a_functional_model_keeps_its_graph_in_nodes_by_depth():
     assert isinstance(getattr(model, "_nodes_by_depth", None), dict), (
         "Keras no longer keeps a Functional model's nodes in _nodes_by_depth (graph_edges)"
     )
-    edges = {
-        (getattr(p, "name", None), getattr(c, "name", None)) for p, c in graph_edges(model)
-    }
+    edges = {(getattr(p, "name", None), getattr(c, "name", None)) for p, c in graph_edges(model)}
     add = next(op.name for op in model.operations if not isinstance(op, keras.layers.Layer))
     assert edges == {
         (None, "image"),
