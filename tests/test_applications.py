@@ -17,11 +17,13 @@ agree.
 from __future__ import annotations
 
 import collections
-import contextlib
+import functools
 import gc
 import inspect
+import json
 import pathlib
 import re
+import subprocess
 import sys
 import time
 import warnings
@@ -84,6 +86,9 @@ EXPECTED = {
 # Nested paths checked to give the same maps as the default (the issue's three).
 EXPLICIT_PATHS = ("efficientnet_v2", "mobilenet_v3", "convnext")
 TARGETS = [0, 1, 2, 3]
+WORKERS = 2  # processes the sweep runs in (CI has two cores)
+# Rough relative cost of each family's checks (seconds, measured), to share them out.
+COST = {"convnext": 60, "nasnet": 60, "inception_resnet_v2": 50, "efficientnet_v2": 30}
 COLUMNS = ("grad_cam", "saliency", "feature-vis step")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "applications.txt"
@@ -223,7 +228,8 @@ def check_family(family: str, names: list[str]) -> dict:
 
     model = build(weights=None, input_shape=(size, size, 3), classes=10)
     layer, path, shape, note = _default(model, _expected(model, family), problems, "top")
-    row.update(default=path, shape=shape, note=note)
+    kind = type(layer).__name__ + ("" if isinstance(layer, keras.layers.Layer) else " op")
+    row.update(default=path, shape=shape, kind=kind, note=note)
     top = _run_methods(model, path, images, problems, "top")
     del model, layer
 
@@ -244,33 +250,48 @@ def check_family(family: str, names: list[str]) -> dict:
     return row
 
 
-@contextlib.contextmanager
-def no_graph_rewrites():
-    """Grappler's graph rewrites off while the block runs, then as they were.
-
-    The sweep traces ~130 large graphs and runs each once or twice, so rewriting them
-    costs more than it saves (about a fifth of the sweep's time); the values are the same
-    up to float rounding.
-    """
-    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer")
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": bool(before)})
-
-
 def sweep(only: list[str] | None = None, log=print) -> list[dict]:
-    """Runs `check_family` on every family (or `only` these); logs one line per family."""
+    """Runs `check_family` on every family (or `only` these), in this process."""
     rows = []
-    with no_graph_rewrites():
-        for family, names in families().items():
-            if (only and family not in only) or family in SKIPPED:
-                continue
-            row = check_family(family, names)
-            log(f"{family}: {row['variant']} {row['seconds']:.0f} s {row['problems'] or 'ok'}")
-            rows.append(row)
+    for family, names in families().items():
+        if (only and family not in only) or family in SKIPPED:
+            continue
+        row = check_family(family, names)
+        log(f"{family}: {row['variant']} {row['seconds']:.0f} s {row['problems'] or 'ok'}")
+        rows.append(row)
     return rows
+
+
+def sweep_in_workers(only: list[str] | None = None, workers: int = WORKERS) -> list[dict]:
+    """Runs the sweep in `workers` fresh Python processes at once, families shared out.
+
+    Tracing a model is single-threaded Python, so two processes use two cores; and the
+    memory a render step leaves behind (~ the model's weights, in Keras' optimizer, see
+    docs/guide/applications.md) goes with the process instead of staying in pytest's.
+    """
+    chosen = [f for f in families() if (not only or f in only) and f not in SKIPPED]
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for family in sorted(chosen, key=lambda f: -COST.get(f, 30)):  # longest first
+        i = loads.index(min(loads))
+        shares[i].append(family)
+        loads[i] += COST.get(family, 30)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.test_applications", "--rows", *share],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for share in shares
+        if share
+    ]
+    rows = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=1800)
+        assert proc.returncode == 0, f"a sweep worker failed ({proc.returncode}):\n{out}"
+        rows += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return sorted(rows, key=lambda row: chosen.index(row["family"]))
 
 
 def _mark(ok):
@@ -286,14 +307,16 @@ def table(rows: list[dict]) -> str:
     ]
     for row in rows:
         shape = "x".join(str(d) for d in row["shape"][1:3])
-        notes = list(row["note"])
+        spec = EXPECTED.get(row["family"])
+        after = f", after `{spec[1]}`" if isinstance(spec, tuple) else ""
+        notes = [f"warns: {note}" for note in row["note"]]
         if row["explicit"]:
             notes.append(f'`layer="{row["explicit"]}"` gives the same maps')
         notes += row["problems"]
         note = "; ".join(notes).replace("|", "/")
         lines.append(
             f"| {row['family']} | {row['variant']} | {row['size']} px "
-            f"| `{row['default']}` ({shape}) | `{row['nested_default']}` "
+            f"| `{row['default']}` ({row['kind']}{after}, {shape}) | `{row['nested_default']}` "
             + " ".join(f"| {_mark(row[c])}" for c in COLUMNS)
             + f" | {note} |"
         )
@@ -311,7 +334,7 @@ def table(rows: list[dict]) -> str:
 
 @pytest.mark.slow
 def test_every_application_family_works_with_the_default_layer():
-    rows = sweep()
+    rows = sweep_in_workers()
     working = [r for r in rows if all(r[c] for c in COLUMNS) and not r["problems"]]
     print(f"\n{table(rows)}")
     print(f"{len(working)} of {len(rows)} models working")
@@ -343,9 +366,17 @@ def test_the_docs_table_is_the_committed_results():
 
 
 def main(argv: list[str]) -> int:
-    """Runs the sweep; writes the results file and the docs table."""
-    rows = sweep(argv or None, log=lambda line: print(line, file=sys.stderr, flush=True))
-    text = table(rows)
+    """Runs the sweep; writes the results file and the docs table (all families only).
+
+    `--rows FAMILY ...` runs those families in this process and prints one JSON row
+    each (what `sweep_in_workers` runs).
+    """
+    if argv[:1] == ["--rows"]:
+        log = functools.partial(print, file=sys.stderr, flush=True)
+        for row in sweep(argv[1:], log=log):
+            print(json.dumps({**row, "shape": list(row["shape"])}), flush=True)
+        return 0
+    text = table(sweep_in_workers(argv or None))
     print(text)
     if argv:
         return 0  # a partial sweep is printed, not written
