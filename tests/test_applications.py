@@ -8,6 +8,8 @@ Functional model), `weights=None`, at a small input. On each: the default layer
 Grad-CAM and saliency maps must be finite, in [0, 1] and not constant for at least one
 of four targets; one feature-visualization step on the default layer (`log_energy`) must move the image.
 
+The sweep runs in two worker processes (`sweep_in_workers`): two cores for tracing, and
+the memory Keras' optimizer keeps per rendered model leaves with them.
 `python -m tests.test_applications` runs the same sweep and writes the table to
 benchmarks/results/applications.txt and into docs/guide/applications.md (between the
 `<!-- table -->` markers); `test_the_docs_table_is_the_committed_results` checks the two
@@ -87,8 +89,24 @@ EXPECTED = {
 EXPLICIT_PATHS = ("efficientnet_v2", "mobilenet_v3", "convnext")
 TARGETS = [0, 1, 2, 3]
 WORKERS = 2  # processes the sweep runs in (CI has two cores)
-# Rough relative cost of each family's checks (seconds, measured), to share them out.
-COST = {"convnext": 60, "nasnet": 60, "inception_resnet_v2": 50, "efficientnet_v2": 30}
+# Each family's seconds in one sweep (two workers, 2 cores), to share them out evenly.
+COST = {
+    "convnext": 54,
+    "densenet": 45,
+    "nasnet": 36,
+    "inception_resnet_v2": 35,
+    "efficientnet_v2": 30,
+    "efficientnet": 24,
+    "inception_v3": 16,
+    "resnet": 12,
+    "resnet_v2": 11,
+    "mobilenet_v3": 9,
+    "mobilenet_v2": 8,
+    "xception": 8,
+    "mobilenet": 5,
+    "vgg16": 3,
+    "vgg19": 3,
+}
 COLUMNS = ("grad_cam", "saliency", "feature-vis step")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "applications.txt"
