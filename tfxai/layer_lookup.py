@@ -301,8 +301,8 @@ def main_path_filter(
         Callable `path -> bool` on the paths of `layer_paths(model)`.
 
     Example:
-        >>> on_main = main_path_filter(keras.applications.InceptionV3(weights=None))
-        >>> on_main("mixed7"), on_main("activation_70")
+        >>> on_main = main_path_filter(keras.applications.ResNet50(weights=None))
+        >>> on_main("conv5_block3_out"), on_main("conv5_block3_3_conv")  # a residual branch
         (True, False)
     """
     objects = dict(paths if paths is not None else layer_paths(model))
