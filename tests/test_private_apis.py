@@ -73,3 +73,59 @@ def test_a_layer_gets_an_integer_model_input_cast_to_float():
         f"Keras no longer autocasts an integer model input to float before the layer's "
         f"call (float_pixels); the layer got {seen}"
     )
+
+
+def _sum_model():
+    inputs = keras.Input((3, 3, 1), name="image")
+    a = keras.layers.Conv2D(1, 1, name="a")(inputs)
+    b = keras.layers.Conv2D(1, 1, name="b")(inputs)
+    summed = a + b  # a keras.Operation (ops.numpy.Add), not a layer
+    return keras.Model(inputs, keras.layers.Flatten(name="flat")(summed))
+
+
+def test_a_functional_model_lists_its_operations_and_an_op_call_can_be_shadowed():
+    """`layer_paths` reads `model.operations` (keras.Function) for the ops that are not
+    layers; `shadow_calls` relies on `Operation.__call__` looking `call` up on the instance."""
+    model = _sum_model()
+    ops = getattr(model, "operations", None)
+    assert isinstance(ops, list) and len(ops) == len(model.layers) + 1, (
+        "Keras no longer lists a Functional model's non-layer operations in `operations` "
+        "(layer_lookup.children)"
+    )
+    (add,) = [op for op in ops if not isinstance(op, keras.layers.Layer)]
+    assert isinstance(add, keras.Operation) and add.output.shape == (None, 3, 3, 1)
+    x = np.ones((1, 3, 3, 1), np.float32)
+    seen = []
+
+    @tf.function
+    def traced(batch):
+        with engine.shadow_calls([add], lambda op, out: seen.append(op) or out * 0.0):
+            return model(batch)
+
+    assert np.all(traced(x).numpy() == 0) and seen == [add], (
+        "Keras no longer calls an operation's instance attribute `call` (shadow_calls)"
+    )
+    assert "call" not in vars(add)
+
+
+def test_a_functional_model_keeps_its_graph_in_nodes_by_depth():
+    """`graph_edges` reads `_nodes_by_depth` (nodes with `operation`, `is_input`,
+    `parent_nodes`) and the outputs' `_keras_history`."""
+    from tfxai.keras_private import graph_edges
+
+    model = _sum_model()
+    assert isinstance(getattr(model, "_nodes_by_depth", None), dict), (
+        "Keras no longer keeps a Functional model's nodes in _nodes_by_depth (graph_edges)"
+    )
+    edges = {(getattr(p, "name", None), getattr(c, "name", None)) for p, c in graph_edges(model)}
+    add = next(op.name for op in model.operations if not isinstance(op, keras.layers.Layer))
+    assert edges == {
+        (None, "image"),
+        ("image", "a"),
+        ("image", "b"),
+        ("a", add),
+        ("b", add),
+        (add, "flat"),
+        ("flat", None),
+    }, f"graph_edges no longer reads the Functional graph: {edges}"
+    assert graph_edges(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])) is None

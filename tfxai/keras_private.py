@@ -1,14 +1,16 @@
-"""Adapters over private Keras behaviour: shadowing a layer's call, logits, input shapes.
+"""Adapters over private Keras behaviour: shadowing a call, logits, input shapes, graphs.
 
 Each Keras internal that tfxai relies on sits behind one function here, held by a test in
 tests/test_private_apis.py that fails loudly if Keras changes it (the fourth, the autocast
 of an integer input, is behind `tfxai.pixels.float_pixels`, which walks the model's layers):
 
-- `Layer.__call__` looks `call` up on the instance (so an instance attribute shadows it):
-  `shadow_calls`.
+- `Layer.__call__` and `Operation.__call__` (the `Add` of a Functional model's `x + y`)
+  look `call` up on the instance (so an instance attribute shadows it): `shadow_calls`.
 - softmax/sigmoid results carry `_keras_logits`, their input: `to_logits` (the traced
   Softmax/Sigmoid op is the fallback).
 - a subclassed model built by a call records `_build_shapes_dict`: `model_input_shape`.
+- a Functional model keeps its graph in `_nodes_by_depth` (nodes with `operation`,
+  `is_input`, `parent_nodes`), its outputs' producers in `_keras_history`: `graph_edges`.
 """
 
 from __future__ import annotations
@@ -121,3 +123,32 @@ def model_input_shape(model: keras.Model) -> tuple | None:
     for shape in shapes.values():
         return tuple(shape)
     return None
+
+
+def graph_edges(
+    model: keras.Model,
+) -> list[tuple[keras.Operation | None, keras.Operation | None]] | None:
+    """The edges `(producer, consumer)` between the operations of a Functional model.
+
+    `None` as the producer stands for the model's inputs (an edge into each input layer),
+    as the consumer for its outputs (an edge from each operation that makes one).
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        The list of edges, or `None` for a model without a graph (Sequential, subclassed).
+    """
+    nodes = getattr(model, "_nodes_by_depth", None)
+    if not isinstance(nodes, dict):
+        return None
+    edges: list[tuple[keras.Operation | None, keras.Operation | None]] = []
+    for group in nodes.values():
+        for node in group:
+            if node.is_input:
+                edges.append((None, node.operation))
+            for parent in node.parent_nodes:
+                edges.append((parent.operation, node.operation))
+    for tensor in model.outputs:
+        edges.append((tensor._keras_history.operation, None))
+    return edges

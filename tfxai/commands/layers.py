@@ -21,7 +21,9 @@ def add_parser(commands: Any) -> None:
         "layers",
         help="the layer paths of a model usable as --layer, with output shapes",
         description="Lists every layer of MODEL by the path --layer takes (nested models "
-        "expanded: outer/inner), with its type and output shape. '*' marks the layers with a "
+        "expanded: outer/inner; the operations of a Functional model that are not layers, "
+        "such as the Add of `x + y`, marked (op)), with its type and output shape. '*' marks "
+        "the layers with a "
         "spatial (batch, height, width, channels) output, which the CAM methods explain; "
         "'default' marks the one they use without --layer. MODEL is a bundled model "
         f"({', '.join(catalog.ZOO_MODELS)}), a .keras file, or resnet50.",
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from tfxai.commands.loading import load_model
 
     model = load_model(args.model, args.weights)
+    import keras
+
     from tfxai.layer_lookup import last_spatial_layer, layer_paths, static_shape, sublayers
 
     try:
@@ -57,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         mark = "default" if layer is default else ("*" if spatial else "")
         text = "?" if shape is None else ("(several)" if shape == () else str(shape))
-        rows.append((path, type(layer).__name__, text, mark))
+        kind = type(layer).__name__ + ("" if isinstance(layer, keras.layers.Layer) else " (op)")
+        rows.append((path, kind, text, mark))
     header = ("LAYER (--layer)", "TYPE", "OUTPUT SHAPE", "")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:

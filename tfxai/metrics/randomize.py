@@ -48,14 +48,15 @@ def copy_model(model: keras.Model, images: np.ndarray) -> keras.Model:
         ) from err
     copy.trainable = True  # on the copy only: every parameter shows in trainable_weights
     for _, layer in engine_lib.layer_paths(copy):
-        layer.trainable = True
+        if isinstance(layer, keras.layers.Layer):  # not a Functional model's `x + y` op
+            layer.trainable = True
     return copy
 
 
 def parameters(layer: keras.layers.Layer) -> list[keras.Variable]:
-    """The layer's own trainable-by-construction variables (none for containers)."""
-    if isinstance(layer, keras.Model):
-        return []
+    """The layer's own trainable-by-construction variables (none for containers and ops)."""
+    if isinstance(layer, keras.Model) or not isinstance(layer, keras.layers.Layer):
+        return []  # a container, or an operation of a Functional model (`x + y`)
     return list(layer.trainable_weights)
 
 
