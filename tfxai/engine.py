@@ -26,6 +26,10 @@ tests/test_private_apis.py that fails loudly if Keras changes it:
   (`tfxai.keras_private.model_input_shape`).
 - `Layer.__call__` autocasts an integer model input to float (a Cast op) before `call`:
   `float_pixels` swaps the float pixels in there (in `tfxai.pixels`).
+- a Functional model keeps its graph in `_nodes_by_depth` and its outputs' producers in
+  `_keras_history`: `graph_edges` (in `tfxai.keras_private`; the layer lookup's "every
+  path goes through it" test), and an `Operation` (`x + y`, not a layer) is called
+  through its instance `call` too, so `shadow_calls` captures it.
 """
 
 from __future__ import annotations
