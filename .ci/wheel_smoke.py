@@ -35,11 +35,16 @@ def main():
         checkout not in where.parents and "site-packages" in where.parts,
     )
     check("py.typed marker is shipped", (where.parent / "py.typed").is_file())
+    for name in tfxai.models.available():  # every bundled model, the demo's GAP one too
+        loaded = tfxai.models.load(name)
+        info = tfxai.models.info(name)
+        check(
+            f"zoo model {name} loads and zoo.json is shipped",
+            loaded is not None and "heldout" in info,
+        )
+    classifier = tfxai.models.load("shapes-gap-classifier")
+    check("the GAP classifier has five classes", classifier.output.shape[-1] == 5)
     model = tfxai.models.load("shapes-classifier")
-    info = tfxai.models.info("shapes-classifier")
-    check(
-        "zoo model loads and zoo.json is shipped", model.output.shape[-1] == 5 and "heldout" in info
-    )
     out = Path(tempfile.mkdtemp(prefix="tfxai-smoke-"))
     cli = [str(Path(sys.executable).parent / "tfxai")]  # the installed console script
     subprocess.run(
