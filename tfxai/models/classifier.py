@@ -11,6 +11,13 @@ from tfxai.models.layers import conv_bn_relu, residual_block
 L = keras.layers
 
 
+def _check_sizes(classes: int, width: int) -> None:
+    """Raises a `ValueError` naming `classes` or `width` when it is not an integer >= 1."""
+    for arg, value in (("classes", classes), ("width", width)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{arg}: expected an integer >= 1, got {value!r}.")
+
+
 def shapes_classifier(
     input_shape: Sequence[int] = (96, 96, 3), classes: int = 5, width: int = 16
 ) -> keras.Model:
@@ -49,9 +56,7 @@ def shapes_classifier(
         https://arxiv.org/abs/1512.03385; Oquab et al., "Is object localization for
         free? Weakly-supervised learning with convolutional neural networks", CVPR 2015.
     """
-    for arg, value in (("classes", classes), ("width", width)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg}: expected an integer >= 1, got {value!r}.")
+    _check_sizes(classes, width)
     inputs = keras.Input(tuple(input_shape), name="image")
     x = L.Rescaling(2.0, offset=-1.0, name="rescale")(inputs)
     x = conv_bn_relu(x, width, "stem", strides=2, relu_name="stem")
@@ -103,9 +108,7 @@ def shapes_gap_classifier(
         (the global-average-pooling head CAM was defined on).
         https://arxiv.org/abs/1512.04150
     """
-    for arg, value in (("classes", classes), ("width", width)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg}: expected an integer >= 1, got {value!r}.")
+    _check_sizes(classes, width)
     inputs = keras.Input(tuple(input_shape), name="image")
     x = L.Rescaling(2.0, offset=-1.0, name="rescale")(inputs)
     x = conv_bn_relu(x, width, "block1", strides=2, relu_name="block1_out")
