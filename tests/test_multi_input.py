@@ -290,3 +290,21 @@ def test_the_other_inputs_travel_with_the_target():
     assert params[0][0].tolist() == [1, 1] and params[1]["meta"].shape == (2, 4)
     with pytest.raises(ValueError, match=r"^inputs: the other model inputs give 2 rows"):
         target.bind(3)
+
+
+def test_a_uint8_image_input_that_is_not_first_still_has_pixel_gradients():
+    """The table comes first, the image is a uint8 input rescaled inside: without the
+    float pixels fed past the cast (for that input, not the first), no gradient would
+    reach the pixels and saliency would refuse."""
+    table = keras.Input((3,), name="meta")
+    image = keras.Input((8, 8, 3), dtype="uint8", name="image")
+    x = keras.layers.Rescaling(1 / 255)(image)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, name="conv")(x))
+    model = keras.Model(
+        [table, image], keras.layers.Dense(2)(keras.layers.Concatenate()([x, table]))
+    )
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 8, 8, 3)).astype(np.float32)
+    rows = np.ones((2, 3), np.float32)
+    assert tfxai.Saliency(model).engine.image_input == "image"
+    maps = tfxai.saliency(model, (rows, pixels), normalize=False)
+    assert maps.shape == (2, 8, 8) and np.ptp(maps) > 0
