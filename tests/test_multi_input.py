@@ -308,3 +308,18 @@ def test_a_uint8_image_input_that_is_not_first_still_has_pixel_gradients():
     assert tfxai.Saliency(model).engine.image_input == "image"
     maps = tfxai.saliency(model, (rows, pixels), normalize=False)
     assert maps.shape == (2, 8, 8) and np.ptp(maps) > 0
+
+
+@pytest.mark.parametrize("baseline", ["per_image", "one", "number"])
+def test_integrated_gradients_baselines_on_a_multi_input_model(model, data, baseline):
+    """An array or number baseline is checked against the image input, not the tuple."""
+    images, table = data
+    value = {
+        "per_image": np.zeros_like(images),
+        "one": np.zeros(images.shape[1:], np.float32),
+        "number": 0.0,
+    }[baseline]
+    options = {"steps": 8, "normalize": False, "baseline": value}
+    got = tfxai.integrated_gradients(model, {"image": images, "meta": table}, **options)
+    black = tfxai.integrated_gradients(model, (images, table), steps=8, normalize=False)
+    np.testing.assert_allclose(got, black, rtol=1e-5, atol=1e-7)  # all three are black

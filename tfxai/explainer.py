@@ -227,6 +227,14 @@ class Explainer:
             offset += len(batch)
         return tuple(np.concatenate(parts, axis=0) for parts in zip(*results))
 
+    def image_part(self, inputs: Any) -> Any:
+        """The image batch of `inputs`: `inputs` itself, or for a model with several inputs
+        (`input=`) its image input's array (the whole call's `inputs` are checked)."""
+        image = self.engine.image_input
+        if image is None or isinstance(inputs, tf.data.Dataset):
+            return inputs
+        return model_inputs.split_inputs(inputs, self.model, image)[0]
+
     def fixed_target(
         self, batch: np.ndarray, target: targets_lib.Target, params: Any
     ) -> tuple[targets_lib.Target, Any]:

@@ -186,14 +186,15 @@ class IntegratedGradients(gradients.GradientAttribution):
     def collect(
         self, inputs: Any, target: Any, batch_size: int, fn: Callable[..., tuple]
     ) -> tuple[np.ndarray, ...]:
+        images = self.image_part(inputs)
         per_image = (
             not isinstance(self.baseline, str)
-            and not isinstance(inputs, tf.data.Dataset)
-            and self.baseline.ndim == max(4, np.ndim(inputs))  # one per image (or volume)
+            and not isinstance(images, tf.data.Dataset)
+            and self.baseline.ndim == max(4, np.ndim(images))  # one per image (or volume)
             and self.baseline.shape[0] != 1
         )
         if per_image:
-            count = np.shape(inputs)[0] if np.ndim(inputs) else 0
+            count = np.shape(images)[0] if np.ndim(images) else 0
             if count != len(self.baseline):
                 raise ValueError(
                     f"baseline: got {len(self.baseline)} baselines for {count} "
