@@ -8,11 +8,13 @@ on it as on a convolution's output.
 
 The grid is given (`tokens=(h, w, skip)`) or inferred from `N` and the input image size
 `(H, W)`: the smallest `skip` in `0..8` for which `N - skip` tokens make an `h x w` grid
-of the image's aspect ratio (`h * W == w * H`, or `h, w = H // p, W // p` (or rounded up)
-for some patch size `p`, for a size that patches do not divide). For grids of 4x4 and
-larger the smallest such `skip` is the only one (a square `n^2 + s` is another square
-minus `s' < s` only when `2n + 1 <= s`), so a class token, a class token and four
-registers, or none are told apart. Smaller grids and unusual layouts take `tokens=`.
+of the image's aspect ratio exactly (`h * W == w * H`). For grids of at least 4 rows and
+4 columns the smallest such `skip` is the only one (`k^2 ab + s` tokens on a `ka x kb`
+grid are another grid of that ratio plus `s' < s` only when `ab (2k - 1) <= s - s' <= 8`),
+so a class token, a class token and four registers, or none are told apart. Smaller grids,
+sizes the patches do not divide (a grid of another ratio) and other layouts take
+`tokens=`; a sequence that makes no such grid (an LSTM's time steps, say) is not a token
+layer.
 
 Which token layers' patch tokens the output reads at all is `tfxai.token_influence`.
 """
@@ -103,16 +105,9 @@ def check_tokens(tokens: Any) -> TokenGrid | None:
 
 
 def _fits(height: int, width: int, image: tuple[int, int]) -> bool:
-    """Whether an `height x width` patch grid fits an image of `image` pixels."""
+    """Whether an `height x width` patch grid has the aspect ratio of `image` = `(H, W)`."""
     rows, cols = image
-    if height * cols == width * rows:
-        return True
-    for patch in range(1, max(rows, cols) + 1):
-        floor = (rows // patch, cols // patch)
-        ceil = (-(-rows // patch), -(-cols // patch))
-        if (height, width) in (floor, ceil):
-            return True
-    return False
+    return height * cols == width * rows
 
 
 def infer_grid(count: int, image: tuple[int, int] | None = None) -> TokenGrid | None:

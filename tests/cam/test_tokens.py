@@ -165,6 +165,8 @@ def test_default_layer_of_the_hand_model_is_the_last_token_layer():
         (25, (48, 32), (6, 4, 1)),  # portrait
         (17, None, (4, 4, 1)),  # image size unknown: square grids
         (20, (40, 40), (4, 4, 4)),
+        (37, (64, 128), (4, 8, 5)),  # class + 4 registers, non-square: not (4, 9, 1)
+        (45, (160, 256), (5, 8, 5)),  # 32 px patches of 160x256, class + 4 registers
     ],
 )
 def test_infer_grid(count, image, grid):
@@ -175,6 +177,30 @@ def test_infer_grid(count, image, grid):
 def test_infer_grid_gives_up():
     assert tokens.infer_grid(2, (32, 32)) is None
     assert tokens.infer_grid(35, None) is None  # 35..27: no square
+
+
+def test_an_lstm_sequence_is_no_grid():
+    """32 time steps of a 32x128 CRNN make no grid of the image's ratio (1:4) after 0..8
+    leading tokens: not a token layer (a rounded patch size once read it as 3x10 + 2)."""
+    assert tokens.infer_grid(32, (32, 128)) is None
+
+
+def test_the_default_layer_of_a_crnn_stays_its_last_conv():
+    image = keras.Input((32, 128, 1))
+    x = keras.layers.Conv2D(8, 3, strides=(4, 4), padding="same", name="conv2")(image)
+    x = keras.layers.Reshape((32, 64))(x)  # (8, 32, 8) -> 32 steps
+    x = keras.layers.LSTM(6, return_sequences=True, name="lstm")(x)
+    outputs = keras.layers.Dense(3)(keras.layers.GlobalAveragePooling1D()(x))
+    assert resolve_layer(keras.Model(image, outputs)).name == "conv2"
+
+
+def test_smallest_skip_is_the_only_one_for_non_square_grids():
+    """k^2 ab + s tokens on a (ka x kb) grid with at least 4 rows and columns, s <= 8."""
+    for a, b in ((1, 2), (2, 1), (2, 3), (3, 4), (1, 3)):
+        for k in range(4 // min(a, b) + (4 % min(a, b) > 0), 20):
+            for s in range(tokens.MAX_SKIP + 1):
+                found = tokens.infer_grid(k * k * a * b + s, (a * 32, b * 32))
+                assert (found.height, found.width, found.skip) == (k * a, k * b, s)
 
 
 def test_smallest_skip_is_the_only_one_from_4x4_on():
