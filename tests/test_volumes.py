@@ -481,3 +481,24 @@ def test_metrics_refuse_volume_maps():
         tfxai.metrics.average_drop(model, volumes, tfxai.grad_cam, target=[0, 1])
     with pytest.raises(ValueError, match=r"^maps: expected one map per image of shape"):
         tfxai.metrics.pointing_game(maps, maps > 0.5)
+
+
+def _volume_vit():
+    """A Conv3D patch embedding (8x16x16 volumes, 4 px patches: 2x4x4 = 32 tokens), a
+    class token's worth of extra token, LayerNorm: token layers on a volume model."""
+    volume = keras.Input((8, 16, 16, 1))
+    patches = keras.layers.Conv3D(16, 4, strides=4, name="patch")(volume)
+    tokens = keras.layers.Reshape((32, 16))(patches)
+    tokens = keras.layers.LayerNormalization(name="norm1")(tokens)
+    pooled = keras.layers.GlobalAveragePooling1D()(tokens)
+    return keras.Model(volume, keras.layers.Dense(2)(pooled))
+
+
+def test_token_layers_of_a_volume_model_are_not_taken_for_images():
+    """The default stays the 5-D patch layer; a chosen token layer is refused by name."""
+    model = _volume_vit()
+    volumes = np.random.default_rng(0).uniform(size=(2, 8, 16, 16, 1)).astype(np.float32)
+    assert tfxai.GradCAM(model).engine.layer_path == "patch"
+    assert np.ptp(tfxai.grad_cam(model, volumes)) > 0
+    with pytest.raises(ValueError, match=r"^layer: 'norm1' has a \(batch, tokens, channels\)"):
+        tfxai.grad_cam(model, volumes, layer="norm1")

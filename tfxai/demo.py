@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from tfxai.datasets.shapes import Shapes
 
-CLASSIFIER_LAYER = "block4_out"  # the last 24 x 24 block of both bundled classifiers
+CLASSIFIER_LAYER = "block4_out"  # the last block of both classifiers (24 x 24 and 12 x 12)
 CLASSIFIER = "shapes-gap-classifier"  # the demo's default: a conventional GAP head
 CLASSIFIERS = ("shapes-gap-classifier", "shapes-classifier")  # bundled, `classifier=`
 ALL_METHODS = {**cam.CAM_METHODS, **attribution.ATTRIBUTION_METHODS}

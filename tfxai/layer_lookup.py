@@ -245,8 +245,10 @@ def last_spatial_layer(model: keras.Model) -> keras.Operation:
     start = max(
         (i + 1 for i, (_, la) in enumerate(paths) if spatial and la is spatial[-1][1]), default=0
     )
-    token_layers = [
-        (p, la) for p, la in paths[start:] if len(shapes[id(la)] or ()) == 3 and not sublayers(la)
+    token_layers = [  # images only: a volume's token grid is not inferred
+        (p, la)
+        for p, la in paths[start:]
+        if rank == 4 and len(shapes[id(la)] or ()) == 3 and not sublayers(la)
     ]
     found = token_influence.last_token_layer(model, token_layers) if token_layers else None
     if found is not None:

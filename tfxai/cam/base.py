@@ -83,6 +83,13 @@ def spatial_activations(
     patch grid, given by `tokens` or inferred from `N` and the input size `image`
     (`tfxai.tokens.to_grid`).
     """
+    if activations.shape.rank == 3 and rank == 5:
+        raise ValueError(
+            f"layer: {path!r} has a (batch, tokens, channels) output of shape "
+            f"{tuple(activations.shape)}; token layers are laid out on 2-D image grids "
+            f"only, so on volumes CAM methods need a (batch, depth, height, width, "
+            f"channels) layer, e.g. the last Conv3D block."
+        )
     if activations.shape.rank == 3:
         activations = tokens_lib.to_grid(activations, tokens, image, path)
     got = activations.shape.rank
