@@ -180,6 +180,12 @@ for _where, _kinds in {
         "input_ambiguous_two_images",
     ],
     _MULTI + "test_a_single_input_model_refuses_another_input": ["input_on_a_single_input_model"],
+    _MULTI + "test_a_subclassed_model_with_several_inputs_is_named_as_such": [
+        "input_on_a_subclassed_model"
+    ],
+    "tests/test_volumes.py::test_token_layers_of_a_volume_model_are_not_taken_for_images": [
+        "token_layer_on_a_volume_model"
+    ],
     _MULTI + "test_the_other_inputs_travel_with_the_target": ["multi_input_rows_of_another_batch"],
 }.items():
     ELSEWHERE.update(dict.fromkeys(_kinds, _where))

@@ -323,3 +323,25 @@ def test_integrated_gradients_baselines_on_a_multi_input_model(model, data, base
     got = tfxai.integrated_gradients(model, {"image": images, "meta": table}, **options)
     black = tfxai.integrated_gradients(model, (images, table), steps=8, normalize=False)
     np.testing.assert_allclose(got, black, rtol=1e-5, atol=1e-7)  # all three are black
+
+
+class _ImageAndTable(keras.Model):
+    """A subclassed two-input model: it declares no inputs."""
+
+    def __init__(self):
+        super().__init__(name="subclassed_pair")
+        self.conv = keras.layers.Conv2D(2, 3)
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.head = keras.layers.Dense(2)
+
+    def call(self, inputs):
+        image, table = inputs
+        return self.head(keras.ops.concatenate([self.pool(self.conv(image)), table], axis=-1))
+
+
+def test_a_subclassed_model_with_several_inputs_is_named_as_such(data):
+    images, table = data
+    model = _ImageAndTable()
+    model((images, table))
+    with pytest.raises(ValueError, match=r"^input: model 'subclassed_pair' does not declare its"):
+        tfxai.GradCAM(model, input="image")

@@ -79,7 +79,7 @@ def image_input(model: keras.Model, input: int | str | None = None) -> str | Non
 
     Raises:
         ValueError: If `input` names no input, or is `None` and not exactly one input is an
-            image; or the model has several inputs but does not declare them.
+            image; or `input` names an input of a model that declares none (subclassed).
         TypeError: If `input` is not a string, an int or `None`.
 
     Example:
@@ -93,6 +93,12 @@ def image_input(model: keras.Model, input: int | str | None = None) -> str | Non
             f"input: expected the name or position of a model input, got {type(input).__name__}."
         )
     declared = declared_inputs(model)
+    if not declared and input is not None and input not in (0, -1):
+        raise ValueError(
+            f"input: model {model.name!r} does not declare its inputs (a subclassed model), "
+            f"so input={input!r} cannot be found; build a Functional model on keras.Input()s "
+            f"around it, e.g. keras.Model([image, table], model([image, table]))."
+        )
     if len(declared) <= 1:
         if input is None or input in (0, -1) or (declared and input == declared[0][0]):
             return None
