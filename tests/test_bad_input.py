@@ -180,6 +180,9 @@ for _where, _kinds in {
         "input_ambiguous_two_images",
     ],
     _MULTI + "test_a_single_input_model_refuses_another_input": ["input_on_a_single_input_model"],
+    _MULTI + "test_a_callback_given_several_inputs_says_callbacks_take_one": [
+        "callback_given_several_inputs"
+    ],
     _MULTI + "test_a_subclassed_model_with_several_inputs_is_named_as_such": [
         "input_on_a_subclassed_model"
     ],

@@ -345,3 +345,10 @@ def test_a_subclassed_model_with_several_inputs_is_named_as_such(data):
     model((images, table))
     with pytest.raises(ValueError, match=r"^input: model 'subclassed_pair' does not declare its"):
         tfxai.GradCAM(model, input="image")
+
+
+def test_a_callback_given_several_inputs_says_callbacks_take_one(data):
+    images, table = data
+    for given in ([images, table], ([images, table], np.array([0, 1, 2]))):
+        with pytest.raises(TypeError, match=r"^inputs: got a list of 2 arrays of different"):
+            tfxai.callbacks.ExplanationCallback("grad_cam", given, log_dir=None)

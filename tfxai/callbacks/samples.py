@@ -47,7 +47,7 @@ def fixed_samples(inputs: Any, name: str = "inputs") -> Samples:
             f"{name}: expected images, (images, labels) or (images, labels, "
             f"masks), got a tuple of {len(parts)} items."
         )
-    images = inputs_lib.refuse_booleans(inputs_lib.as_numeric_array(parts[0], name), name)
+    images = inputs_lib.refuse_booleans(_image_array(parts[0], name), name)
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(
             f"{name}: expected a non-empty batch of images (batch, height, "
@@ -56,6 +56,22 @@ def fixed_samples(inputs: Any, name: str = "inputs") -> Samples:
     labels = _labels(parts[1], len(images), name) if len(parts) > 1 else None
     masks = check_masks(parts[2], images.shape, f"{name} (masks)") if len(parts) > 2 else None
     return Samples(images, labels, masks)
+
+
+def _image_array(images: Any, name: str) -> np.ndarray:
+    """The images as a numeric array; a sequence of arrays of several shapes (the inputs of
+    a multi-input model) is refused as such."""
+    try:
+        return inputs_lib.as_numeric_array(images, name)
+    except TypeError:
+        if isinstance(images, (tuple, list)):
+            raise TypeError(
+                f"{name}: got a {type(images).__name__} of {len(images)} arrays of different "
+                f"shapes, the inputs of a multi-input model? Callbacks explain single-input "
+                f"image models; the explainers take several inputs with input= (see "
+                f"docs/guide/multi-input.md)."
+            ) from None
+        raise
 
 
 def _labels(labels: Any, count: int, name: str) -> np.ndarray | None:
