@@ -180,6 +180,9 @@ for _where, _kinds in {
         "input_ambiguous_two_images",
     ],
     _MULTI + "test_a_single_input_model_refuses_another_input": ["input_on_a_single_input_model"],
+    "tests/cam/test_tokens.py::test_tokens_for_a_spatial_layer_is_refused": [
+        "tokens_for_a_spatial_layer"
+    ],
     _MULTI + "test_a_callback_given_several_inputs_says_callbacks_take_one": [
         "callback_given_several_inputs"
     ],

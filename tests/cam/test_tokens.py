@@ -314,6 +314,12 @@ def test_bad_tokens(tokens_option, message):
         tfxai.grad_cam(vit(), _images(), layer="block2_norm1", tokens=tokens_option)
 
 
+def test_tokens_for_a_spatial_layer_is_refused():
+    """`tokens=` on a 4-D layer (the patch embedding) would be silently ignored."""
+    with pytest.raises(ValueError, match=r"^tokens: given as .* layer 'embed' has a spatial"):
+        tfxai.grad_cam(_uninferable_model(), _images(), layer="embed", tokens=(2, 2, 0))
+
+
 def _uninferable_model():
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.Conv2D(4, 16, strides=16, name="embed")(inputs)

@@ -171,6 +171,12 @@ class CAM(explainer.Explainer):
         """The layer's `(B, h, w, K)` float32 activations (or gradients), tokens on their grid."""
         image = tuple(inputs.shape[1:3])
         path = self.engine.layer_path
+        if self.tokens is not None and tensor.shape.rank != 3:
+            raise ValueError(
+                f"tokens: given as {self.tokens}, but layer {path!r} has a spatial output of "
+                f"shape {tuple(tensor.shape)}, not a (batch, tokens, channels) sequence; "
+                f"leave tokens=None for it, or choose a token layer."
+            )
         return spatial_activations(tensor, path, inputs.shape.rank, self.tokens, image)
 
     @property
