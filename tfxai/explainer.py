@@ -407,6 +407,8 @@ def function_form(
     if returns:  # e.g. Integrated Gradients' `(maps, delta)` with `return_delta=True`
         explain_with.__annotations__["return"] = np.ndarray | tuple[np.ndarray, np.ndarray]
     layer = "`layer`, " if cls.captures_layer else ""
+    if "tokens" in inspect.signature(cls).parameters:  # the CAMs: token layers' grid
+        extra += ", `tokens` (`(height, width, skip)` of a token layer; default inferred)"
     explain_with.__name__ = explain_with.__qualname__ = name
     explain_with.__module__ = cls.__module__
     explain_with.__doc__ = _FUNCTION_DOC.format(

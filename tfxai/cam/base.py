@@ -11,7 +11,6 @@ normalization, the function twin): the compiled tape pass and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from tfxai import explainer, token_influence
 from tfxai import tokens as tokens_lib
 from tfxai.explainer import (  # noqa: F401 (the names CAM modules and tests use from here)
     as_tensors,
+    function_form,
     normalize_maps,
 )
 from tfxai.layer_lookup import leaf_layers, static_shape
@@ -223,24 +223,6 @@ class CAM(explainer.Explainer):
             return weighted_map(weights, activations, inputs.shape[1:-1])
 
         return cam_graph
-
-
-TOKENS_OPTION = ", `tokens` (`(height, width, skip)` of a token layer; default inferred)"
-
-
-def function_form(
-    cls: type[explainer.Explainer],
-    name: str,
-    title: str,
-    reference: str,
-    extra: str = "",
-    example: str = "",
-    returns: str = "",
-) -> Callable[..., Any]:
-    """`tfxai.explainer.function_form` for a CAM: its docstring also lists `tokens`."""
-    return explainer.function_form(
-        cls, name, title, reference, extra + TOKENS_OPTION, example, returns
-    )
 
 
 def spatial_sum(tensor: tf.Tensor) -> tf.Tensor:
